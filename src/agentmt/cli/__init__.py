@@ -1,0 +1,1 @@
+"""Typer CLI: parses arguments and calls library functions; no pipeline logic lives here."""

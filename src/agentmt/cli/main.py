@@ -1,0 +1,58 @@
+"""Entry point `agentmt`: registers each stage's sub-app and turns errors into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from agentmt import __version__, settings
+from agentmt.cli import ctx, demo, env, mine, model, tasks, train
+from agentmt.errors import AgentmtError, UserError
+
+app = typer.Typer(
+    name="agentmt",
+    help="Turn real software history into training data and models for code agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(demo.app, name="demo")
+app.add_typer(mine.app, name="mine")
+app.add_typer(ctx.app, name="ctx")
+app.add_typer(model.app, name="model")
+app.add_typer(tasks.app, name="tasks")
+app.add_typer(env.app, name="env")
+app.add_typer(train.app, name="train")
+
+
+@app.command()
+def version() -> None:
+    """Print agentmt's version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except SystemExit:
+        raise
+    except Exception as e:  # the CLI boundary: one line unless AGENTMT_DEBUG=1
+        import click
+
+        if isinstance(e, click.exceptions.Exit):
+            sys.exit(e.exit_code)
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            sys.exit(130)
+        if settings.debug():
+            raise
+        kind = "error" if isinstance(e, (UserError, AgentmtError)) else f"internal error ({type(e).__name__})"
+        typer.echo(f"agentmt: {kind}: {e}", err=True)
+        sys.exit(2 if isinstance(e, UserError) else 1)
+
+
+if __name__ == "__main__":
+    main()

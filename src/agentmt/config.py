@@ -1,0 +1,101 @@
+"""Configuration loading: YAML files, built-in names and dotted `key=value` overrides.
+
+`load_config("ctx_render", "my.yaml", "llm.model=foo")` merges left to right and returns a plain
+dict; callers validate it with their pydantic `<Stage>Config` through `make_config`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from agentmt.errors import ConfigError
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def builtin_names() -> list[str]:
+    root = resources.files("agentmt") / "configs"
+    return sorted(p.name[: -len(".yaml")] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def _load_yaml(text: str, where: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where} is not valid YAML: {str(e).splitlines()[0]}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must hold a mapping of keys to values at the top level")
+    return data
+
+
+def _parse_value(raw: str) -> Any:
+    # YAML scalars give the natural types: 3 -> int, true -> bool, [a, b] -> list, null -> None.
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for p in parts[:-1]:
+        child = node.get(p)
+        if not isinstance(child, dict):
+            child = {}
+            node[p] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def load_config(*specs: str) -> dict[str, Any]:
+    """Merge config specs left to right: `key=value`, a YAML path, or a built-in config name."""
+    data: dict[str, Any] = {}
+    for spec in specs:
+        if not spec:
+            continue
+        if "=" in spec and not Path(spec).exists():
+            key, raw = spec.split("=", 1)
+            if not key.strip():
+                raise ConfigError(f"override {spec!r} has no key: write it as key=value")
+            _set_dotted(data, key.strip(), _parse_value(raw))
+            continue
+        path = Path(spec)
+        if path.exists():
+            data = deep_merge(data, _load_yaml(path.read_text(), str(path)))
+            continue
+        res = resources.files("agentmt") / "configs" / f"{spec}.yaml"
+        if res.is_file():
+            data = deep_merge(data, _load_yaml(res.read_text(), f"built-in config {spec!r}"))
+            continue
+        raise ConfigError(
+            f"config {spec!r} is neither a file, a key=value override nor a built-in "
+            f"(built-ins: {', '.join(builtin_names()) or 'none'})"
+        )
+    return data
+
+
+def make_config(cls: type[T], *specs: str, defaults: dict[str, Any] | None = None) -> T:
+    """Load specs over `defaults` and validate into `cls`; the error names the bad key."""
+    data = deep_merge(defaults or {}, load_config(*specs))
+    try:
+        return cls.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        raise ConfigError(f"config key {loc!r}: {err['msg']} (got {err.get('input')!r})") from e

@@ -1,0 +1,32 @@
+"""The one place that reads environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    """Cache and state directory (models, base images, LLM cache): $AGENTMT_HOME or ~/.cache/agentmt."""
+    return Path(os.environ.get("AGENTMT_HOME") or Path.home() / ".cache" / "agentmt")
+
+
+def debug() -> bool:
+    """Full tracebacks from the CLI when AGENTMT_DEBUG=1."""
+    return os.environ.get("AGENTMT_DEBUG", "") not in ("", "0", "false")
+
+
+def openai_base_url() -> str | None:
+    return os.environ.get("AGENTMT_LLM_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
+
+
+def openai_api_key() -> str | None:
+    return os.environ.get("AGENTMT_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
+
+
+def github_token() -> str | None:
+    return os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "") not in ("", "0", "false")

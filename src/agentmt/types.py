@@ -1,0 +1,226 @@
+"""Shared records that cross stage boundaries.
+
+Each record is a plain dataclass with `to_dict()` / `from_dict()` so it round-trips through
+Parquet/JSON shards without loss. Records carry a `format` version; bump it when a field changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PR_FORMAT = 1
+TASK_FORMAT = 1
+TRAJECTORY_FORMAT = 1
+
+FileStatus = Literal["added", "modified", "deleted", "renamed"]
+
+
+class _Record:
+    """Mixin: lossless conversion to and from plain dicts (nested records included)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name in data:
+                kwargs[f.name] = _coerce(hints[f.name], data[f.name])
+        return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any) -> Any:
+    """Rebuild nested records from dicts following the type annotation."""
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            if arg is type(None):
+                continue
+            return _coerce(arg, value)
+    if origin is list:
+        (arg,) = typing.get_args(tp)
+        return [_coerce(arg, v) for v in value]
+    if origin is dict:
+        _, varg = typing.get_args(tp)
+        if isinstance(value, list):  # pyarrow map columns come back as (key, value) pairs
+            value = dict(value)
+        return {k: _coerce(varg, v) for k, v in value.items()}
+    if isinstance(tp, type) and issubclass(tp, _Record) and isinstance(value, dict):
+        return tp.from_dict(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Pull requests (sources → corpus)
+
+
+@dataclass(slots=True)
+class FileChange(_Record):
+    """One file changed by one commit, relative to the commit's first parent."""
+
+    status: FileStatus
+    old_path: str | None  # None for added files
+    new_path: str | None  # None for deleted files
+    diff: str = ""  # unified diff hunks (from the first "@@" line on); "" for binary or pure renames
+    binary: bool = False  # binary or not valid UTF-8 on either side
+
+    @property
+    def path(self) -> str:
+        return self.new_path or self.old_path or ""
+
+
+@dataclass(slots=True)
+class Commit(_Record):
+    sha: str
+    message: str
+    author: str
+    date: str  # ISO 8601 author date
+    changes: list[FileChange] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)
+    refined_message: str | None = None  # filled by LLM enhancement
+
+
+@dataclass(slots=True)
+class Comment(_Record):
+    """An issue comment, a PR conversation comment, or a review comment on a diff line."""
+
+    id: int
+    author: str
+    body: str
+    created_at: str
+    path: str | None = None  # review comments only
+    diff_hunk: str | None = None
+    line: int | None = None
+    in_reply_to_id: int | None = None
+    review_id: int | None = None
+
+
+@dataclass(slots=True)
+class Review(_Record):
+    id: int
+    author: str
+    state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED
+    body: str
+    submitted_at: str
+
+
+@dataclass(slots=True)
+class Issue(_Record):
+    number: int
+    title: str
+    body: str
+    author: str = ""
+    comments: list[Comment] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FileSnapshot(_Record):
+    """Full content of a file at one commit; `content` is None when the file is absent or binary."""
+
+    path: str
+    content: str | None
+    binary: bool = False
+
+
+@dataclass(slots=True)
+class PullRequest(_Record):
+    """A merged (or closed) PR reconstructed from git history, optionally joined with GitHub metadata.
+
+    `snapshot_sha` is the parent of the first PR commit (spec §2.3); `relevant_files` holds the full
+    contents there of every file the PR's commits touch, and `head_files` the same paths at `head_sha`,
+    so a renderer can prove its edits reproduce the head exactly.
+    """
+
+    id: str  # "<repo>#<number>" — stable across reruns
+    repo: str  # "owner/name"
+    number: int
+    title: str
+    body: str
+    author: str
+    base_sha: str  # merge target before the merge (first parent of the merge commit)
+    snapshot_sha: str  # parent of the first PR commit
+    head_sha: str
+    merge_sha: str
+    merge_kind: Literal["merge", "squash", "synthetic"]
+    commits: list[Commit] = field(default_factory=list)
+    relevant_files: list[FileSnapshot] = field(default_factory=list)
+    head_files: list[FileSnapshot] = field(default_factory=list)
+    linked_issues: list[int] = field(default_factory=list)
+    issue: Issue | None = None  # first linked issue, with comments, when metadata is joined
+    num_linked_issues: int = 0
+    comments: list[Comment] = field(default_factory=list)  # PR conversation comments
+    reviews: list[Review] = field(default_factory=list)
+    review_comments: list[Comment] = field(default_factory=list)
+    repo_description: str = ""
+    author_is_bot: bool = False
+    state: str = "merged"  # merged | closed
+    created_at: str = ""
+    merged_at: str = ""
+    merged_by: str = ""
+    summary: str | None = None  # LLM-written PR summary, filled by enhancement
+    format: int = PR_FORMAT
+
+    @property
+    def changed_paths(self) -> list[str]:
+        """Every path (old and new) touched by any commit, in first-seen order."""
+        seen: dict[str, None] = {}
+        for c in self.commits:
+            for ch in c.changes:
+                for p in (ch.old_path, ch.new_path):
+                    if p:
+                        seen.setdefault(p, None)
+        return list(seen)
+
+
+# ---------------------------------------------------------------------------------------------
+# Executable tasks (environments → rollouts → evaluation)
+
+
+@dataclass(slots=True)
+class TaskInstance(_Record):
+    """A SWE-bench-compatible task plus agentmt's install recipe and validation results."""
+
+    instance_id: str
+    repo: str
+    base_commit: str
+    patch: str
+    test_patch: str
+    problem_statement: str
+    hints_text: str = ""
+    FAIL_TO_PASS: list[str] = field(default_factory=list)
+    PASS_TO_PASS: list[str] = field(default_factory=list)
+    version: str = ""
+    environment_setup_commit: str = ""
+    created_at: str = ""
+    install: dict[str, Any] = field(default_factory=dict)  # recipe inferred from the repository
+    validation: dict[str, Any] = field(default_factory=dict)  # flake rates, status, image digests
+    format: int = TASK_FORMAT
+
+
+# ---------------------------------------------------------------------------------------------
+# Trajectories (rollouts → training)
+
+
+@dataclass(slots=True)
+class Trajectory(_Record):
+    """One agent run on one task: OpenAI-style messages plus its outcome."""
+
+    id: str  # "<instance_id>/<run index>"
+    instance_id: str
+    run_index: int
+    model: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    exit_status: str = ""  # submitted | limits_exceeded | format_error | crashed | ...
+    submission: str = ""  # the diff the agent produced
+    resolved: bool | None = None  # pass/fail from grading; None when not graded
+    report: dict[str, Any] = field(default_factory=dict)
+    num_tokens: int = 0
+    format: int = TRAJECTORY_FORMAT
