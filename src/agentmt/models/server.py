@@ -1,0 +1,184 @@
+"""Launch `transformers serve` for one checkpoint on a free localhost port, OpenAI-compatibly.
+
+Guarantees: `serve_model()` yields only once `GET {base_url}/models` answers (the model is loaded
+before the port opens), and on leaving the block — normally, on an exception or on Ctrl-C — the
+server's whole process group is terminated (SIGTERM, then SIGKILL) and waited for. The server is
+pinned to the checkpoint, so requests may omit `model` or must name it exactly as `served_name()`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from agentmt.errors import EndpointError, InputError
+
+DEFAULT_STARTUP_TIMEOUT = 300.0  # loading + first import of torch on 2 busy cores can be slow
+STOP_GRACE_S = 10.0
+
+
+def find_free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS reports free right now (another process may still take it before we bind)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_is_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def served_name(checkpoint: str | Path) -> str:
+    """The model id the server is pinned to: the absolute path of a local checkpoint folder."""
+    path = Path(checkpoint).expanduser()
+    return str(path.resolve()) if path.exists() else str(checkpoint)
+
+
+def _serve_command(model: str, host: str, port: int) -> list[str]:
+    # `transformers serve` is a Typer app; its first positional argument pins ("force") the model.
+    launcher = "from transformers.cli.transformers import main; import sys; sys.exit(main())"
+    return [sys.executable, "-c", launcher, "serve", model, "--host", host, "--port", str(port)]
+
+
+class ModelServer:
+    """One `transformers serve` child process; `start()` blocks until healthy, `stop()` is idempotent."""
+
+    def __init__(self, checkpoint: str | Path, *, host: str = "127.0.0.1", port: int | None = None):
+        path = Path(checkpoint).expanduser()
+        if not path.is_dir():
+            raise InputError(f"checkpoint folder {checkpoint} does not exist: run `agentmt model convert` or fix the path")
+        self.model = served_name(path)
+        self.host = host
+        self.port = port or find_free_port(host)
+        self.base_url = f"http://{host}:{self.port}/v1"
+        self.proc: subprocess.Popen | None = None
+        self._log = tempfile.NamedTemporaryFile(prefix="agentmt-serve-", suffix=".log", delete=False)
+        self.log_path = Path(self._log.name)
+        self.keep_log = False  # set when a failure message points the user at the log
+
+    def start(self, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> str:
+        if port_is_open(self.host, self.port):
+            raise EndpointError(f"port {self.port} on {self.host} is already in use: pick another --port")
+        # A new session makes the server a process-group leader, so stop() reaches its children too.
+        self.proc = subprocess.Popen(
+            _serve_command(self.model, self.host, self.port),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        atexit.register(self.stop)  # backstop when the interpreter exits without unwinding
+        try:
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self.base_url
+
+    def _wait_healthy(self, timeout: float) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise EndpointError(
+                    f"model server exited with code {self.proc.returncode} before answering: {self.log_tail()}"
+                )
+            try:
+                if httpx.get(f"{self.base_url}/models", timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass  # not listening yet
+            time.sleep(0.5)
+        self.keep_log = True
+        raise EndpointError(
+            f"model server on port {self.port} not healthy after {timeout:.0f}s (log: {self.log_path}); "
+            "raise startup_timeout on a slow machine"
+        )
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, n: int = 3) -> str:
+        lines = [ln.strip() for ln in self.log_path.read_text(errors="replace").splitlines() if ln.strip()]
+        return " | ".join(lines[-n:]) or f"no output (log: {self.log_path})"
+
+    def stop(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            self._signal_group(proc, signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self._signal_group(proc, signal.SIGKILL)
+                proc.wait()
+        # Children left in the group (none expected) must not outlive the server either.
+        self._signal_group(proc, signal.SIGKILL)
+        self._log.close()
+        if not self.keep_log:
+            self.log_path.unlink(missing_ok=True)
+        self.proc = None
+        atexit.unregister(self.stop)
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+
+
+@contextlib.contextmanager
+def serve_model(
+    checkpoint: str | Path | None = None,
+    *,
+    port: int | None = None,
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+) -> Iterator[str]:
+    """Serve `checkpoint` (default: the embedded model) and yield its base URL ("http://127.0.0.1:N/v1")."""
+    from agentmt.models.checkpoint import resolve_model
+
+    server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port)
+    try:
+        yield server.start(startup_timeout)
+    finally:
+        server.stop()
+
+
+def run_model_server(
+    checkpoint: str | Path | None = None,
+    *,
+    port: int | None = None,
+    on_ready: Callable[[str, str], None] = lambda url, model: None,
+) -> int:
+    """Serve until Ctrl-C or until the server dies; calls `on_ready(base_url, model)`; returns its exit code."""
+    from agentmt.models.checkpoint import resolve_model
+
+    server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port)
+    # `kill PID` (SIGTERM) must stop the server too, not orphan it: unwind as for Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        on_ready(server.start(), server.model)
+        while server.alive():
+            time.sleep(1.0)
+        raise EndpointError(f"model server exited with code {server.proc.returncode}: {server.log_tail()}")
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
