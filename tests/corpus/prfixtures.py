@@ -78,3 +78,39 @@ def make_pr(states: list[State], *, number: int = 7, context: int = 3, renames=N
     pr.relevant_files = snapshot(states[0], paths)
     pr.head_files = snapshot(states[-1], paths)
     return pr
+
+
+def make_golden_pr() -> PullRequest:
+    """A hand-built PR with every edit kind, a linked issue, conversation, reviews and a thread."""
+    from agentmt.types import Comment, Issue, Review
+
+    s0 = {
+        "src/app.py": "import os\n\n\ndef main():\n    return 1\n\n\ndef main():\n    return 1\n",
+        "README.md": "# Widgets\n\n```python\nimport widgets\n```\n",
+        "old_name.py": "VALUE = 1\nOTHER = 2\n",
+        "notes.txt": "no newline at end",
+        "obsolete.py": "gone = True\n",
+        "logo.png": b"\x89PNG\x00",
+    }
+    s1 = dict(s0, **{"src/app.py": s0["src/app.py"].replace("import os\n", "import os\nimport sys\n"),
+                     "src/empty.py": "", "README.md": s0["README.md"] + "More docs.\n", "notes.txt": "no newline at end\nbut more"})
+    del s1["obsolete.py"]
+    s2 = dict(s1, **{"src/app.py": s1["src/app.py"][: -len("    return 1\n")] + "    return 2\n",
+                     "new_name.py": "VALUE = 10\nOTHER = 2\n", "logo.png": b"\x89PNG\x01"})
+    del s2["old_name.py"]
+    pr = make_pr(
+        [s0, s1, s2], number=42, renames={1: {"old_name.py": "new_name.py"}},
+        issue=Issue(12, "Second main returns the wrong value", "main() should return 2.", "carol"),
+        linked_issues=[12], summary="Makes the second main return 2 and tidies the package.",
+        created_at="2024-01-01T09:00:00Z", merged_at="2024-01-05T12:00:00Z", merged_by="maintainer",
+        comments=[Comment(1, "bob", "Thanks! Could you also add sys?", "2024-01-01T12:00:00Z")],
+        reviews=[Review(5, "maintainer", "APPROVED", "Looks good to me.", "2024-01-04T08:00:00Z"),
+                 Review(6, "bob", "COMMENTED", "", "2024-01-03T08:00:00Z")],
+        review_comments=[
+            Comment(20, "dave", "Agreed.", "2024-01-03T09:30:00Z", in_reply_to_id=10, review_id=6),
+            Comment(10, "bob", "Why 2?", "2024-01-03T08:00:00Z", path="src/app.py",
+                    diff_hunk="@@ -8,2 +8,2 @@\n def main():\n-    return 1\n+    return 2", line=9, review_id=6),
+        ],
+    )
+    pr.commits[1].refined_message = "Return 2 from the second main and rename old_name to new_name."
+    return pr

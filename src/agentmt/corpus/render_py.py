@@ -73,13 +73,11 @@ def render_py(pr: PullRequest, *, max_files: int = 50, max_expand: int = 20) -> 
         out.append(f"# Issue\n## {pr.issue.title}\n{_para(pr.issue.body)}")
     out.append(f"# Pull Request\n## {pr.title}\n{_para(pr.body)}")
     out.append("# Relevant Files Found\n" + "".join(f"## {f.path}\n{render_block(f.content)}" for f in shown))
-    edits = ["# Edits\n"]
-    if pr.summary:
-        edits.append(_para(pr.summary))
+    # Blank lines separate the summary, each commit block, and the edits inside a commit.
+    blocks = [_para(pr.summary)] if pr.summary else []
     for commit, commit_edits in zip(pr.commits, per_commit):
-        edits.append(_para(commit.refined_message or commit.message))
-        edits.append("\n".join(render_edit(e) for e in commit_edits) + ("\n" if commit_edits else ""))
-    out.append("".join(edits))
+        blocks.append(_para(commit.refined_message or commit.message) + "\n".join(map(render_edit, commit_edits)))
+    out.append("# Edits\n" + "\n".join(blocks))
     return "\n".join(out).rstrip("\n") + "\n"
 
 
