@@ -1,0 +1,36 @@
+"""`EnvConfig`: how task images are built, pruned and validated (built-in defaults: configs/env.yaml)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from agentmt.environments.runtime import RuntimeConfig
+
+
+class EnvConfig(BaseModel):
+    """Settings of `agentmt env build` and `agentmt env validate`."""
+
+    base_release: str = "bookworm"
+    """Debian release of the base image when the recipe does not ask for another Python."""
+    try_pull: bool = True
+    """Try a registry image before bootstrapping the base image offline with debootstrap."""
+    default_python: str = "3.11"
+    """Python used when the repository states no constraint."""
+    max_task_images: int = 50
+    """Disk cap: instance images kept; least recently used ones beyond it are removed."""
+    max_env_images: int = 10
+    """Disk cap: dependency (env) images kept when no kept instance image needs them."""
+    runs: int = 3
+    """Test runs before and after the gold patch; a test whose status differs between runs is flaky."""
+    test_timeout_s: int = 600
+    """Time limit of one test run inside the container."""
+    repos: dict[str, str] = Field(default_factory=dict)
+    """Local clones by repository name ("owner/name" → path) used to build /testbed."""
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    """Container limits for validation runs."""
+
+
+def load_env_config(*specs: str) -> EnvConfig:
+    from agentmt.config import make_config
+
+    return make_config(EnvConfig, "env", *specs)

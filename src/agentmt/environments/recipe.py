@@ -1,0 +1,177 @@
+"""Install recipe inference: which Python, which dependencies, how to install, how to run tests.
+
+`make_recipe(files)` is pure: it reads a mapping path → text of the repository's packaging and CI
+files (pyproject.toml, setup.cfg, setup.py, requirements*.txt, tox.ini, noxfile.py, CI workflows)
+and returns a plain dict stored in `TaskInstance.install`. `read_recipe_files` collects that mapping
+from a git commit.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+RECIPE_FORMAT = 1
+RECIPE_GLOBS = (
+    "pyproject.toml", "setup.cfg", "setup.py", "tox.ini", "noxfile.py", "pytest.ini",
+    "requirements.txt", "requirements-dev.txt", "requirements-test.txt", "requirements_dev.txt",
+    "requirements/test.txt", "requirements/dev.txt", "test-requirements.txt", "dev-requirements.txt",
+    "manage.py", "runtests.py", "tests/runtests.py",
+)
+_TEST_REQ = re.compile(r"(^|/)(requirements[-_/]?(dev|test|tests|testing)|(dev|test)-requirements)\.txt$")
+_DEFAULT_TEST_DEPS = ["pytest"]
+# The offline base images: Debian release by its python3 (ENVIRONMENT.md).
+DEBIAN_PYTHONS = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
+
+
+def read_recipe_files(repo: str | Path, commit: str) -> dict[str, str]:
+    """The recipe-relevant files present at `commit` (plus CI workflows), path → text."""
+    listing = subprocess.run(
+        ["git", "-C", str(repo), "ls-tree", "-r", "--name-only", commit],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    wanted = [
+        p for p in listing
+        if p in RECIPE_GLOBS or _TEST_REQ.search(p) or p.startswith(".github/workflows/")
+    ]
+    out = {}
+    for p in wanted:
+        res = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{p}"], capture_output=True)
+        if res.returncode == 0:
+            out[p] = res.stdout.decode("utf-8", "replace")
+    return out
+
+
+def make_recipe(files: dict[str, str], default_python: str = "3.11") -> dict[str, Any]:
+    """Infer the install recipe; `sources` lists the files each decision came from."""
+    sources: list[str] = []
+    deps: list[str] = []
+    test_deps: list[str] = []
+    python_spec = ""
+    pyproject = _toml(files.get("pyproject.toml", ""))
+    project = pyproject.get("project", {})
+    if project:
+        sources.append("pyproject.toml")
+        deps += list(project.get("dependencies", []))
+        extras = project.get("optional-dependencies", {})
+        for name in ("test", "tests", "testing", "dev"):
+            test_deps += list(extras.get(name, []))
+        python_spec = project.get("requires-python", "") or python_spec
+    if "setup.cfg" in files:
+        cfg_deps, cfg_py = _setup_cfg(files["setup.cfg"])
+        if cfg_deps or cfg_py:
+            sources.append("setup.cfg")
+        deps += cfg_deps
+        python_spec = python_spec or cfg_py
+    if "setup.py" in files:
+        sources.append("setup.py")
+        m = re.search(r"python_requires\s*=\s*['\"]([^'\"]+)", files["setup.py"])
+        python_spec = python_spec or (m.group(1) if m else "")
+    for path, text in sorted(files.items()):
+        if path == "requirements.txt":
+            deps += _requirements(text)
+            sources.append(path)
+        elif _TEST_REQ.search(path):
+            test_deps += _requirements(text)
+            sources.append(path)
+    runner = _test_runner(files)
+    if runner == "pytest" and not any(_req_name(d) == "pytest" for d in test_deps + deps):
+        test_deps += _DEFAULT_TEST_DEPS
+    installable = any(p in files for p in ("pyproject.toml", "setup.py", "setup.cfg"))
+    python = pick_python(python_spec, default_python)
+    return {
+        "format": RECIPE_FORMAT,
+        "python": python,
+        "python_spec": python_spec,
+        "base_release": DEBIAN_PYTHONS.get(python, "bookworm"),
+        "dependencies": _dedup(deps),
+        "test_dependencies": _dedup(test_deps),
+        # --no-build-isolation: the build backend comes from the env layer, so no network is needed
+        "install": "pip install --no-deps --no-build-isolation -e ." if installable else "",
+        "test_runner": runner,
+        "test_cmd": _test_cmd(runner),
+        "sources": _dedup(sources),
+    }
+
+
+def pick_python(spec: str, default: str) -> str:
+    """The newest offline-available Python satisfying a `requires-python`-style lower/upper bound."""
+    candidates = sorted(DEBIAN_PYTHONS, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
+    ok = [v for v in candidates if _satisfies(v, spec)]
+    if default in ok:
+        return default
+    return ok[0] if ok else default
+
+
+def _satisfies(version: str, spec: str) -> bool:
+    v = tuple(map(int, version.split(".")))
+    for clause in filter(None, (c.strip() for c in spec.split(","))):
+        m = re.match(r"(>=|<=|==|~=|<|>|!=)\s*(\d+(?:\.\d+)*)", clause)
+        if not m:
+            continue
+        op, bound = m.group(1), tuple(map(int, m.group(2).split(".")))[:2]
+        bound = bound + (0,) * (2 - len(bound))
+        ok = {">=": v >= bound, ">": v > bound, "<=": v <= bound, "<": v < bound,
+              "==": v[: len(bound)] == bound, "~=": v >= bound, "!=": v != bound}[op]
+        if not ok:
+            return False
+    return True
+
+
+def _test_runner(files: dict[str, str]) -> str:
+    if "manage.py" in files and "tests/runtests.py" in files:
+        return "django"
+    blob = "\n".join(files.values())
+    if "pytest" in blob or "tests/" in blob or not blob:
+        return "pytest"
+    if "unittest" in blob:
+        return "unittest"
+    return "pytest"
+
+
+def _test_cmd(runner: str) -> str:
+    # -rA prints one "STATUS test_id" line per test, which the parsers (and swebench's) read
+    return {
+        "pytest": "python -m pytest -rA -p no:cacheprovider",
+        "unittest": "python -m unittest discover -v",
+        "django": "python tests/runtests.py --verbosity 2",
+    }[runner]
+
+
+def _toml(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text) if text else {}
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def _setup_cfg(text: str) -> tuple[list[str], str]:
+    import configparser
+
+    cp = configparser.ConfigParser()
+    try:
+        cp.read_string(text)
+    except configparser.Error:
+        return [], ""
+    deps = _requirements(cp.get("options", "install_requires", fallback=""))
+    return deps, cp.get("options", "python_requires", fallback="").strip()
+
+
+def _requirements(text: str) -> list[str]:
+    out = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith(("-", "git+", "http:", "https:", ".")):
+            out.append(line)
+    return out
+
+
+def _req_name(req: str) -> str:
+    return re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _dedup(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

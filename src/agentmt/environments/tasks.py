@@ -1,0 +1,196 @@
+"""PR records → SWE-bench task candidates, and lossless SWE-bench / SWE-rebench task files.
+
+Guarantees: `make_task(pr)` is pure; the code patch and the test patch together equal the PR's
+diff from `snapshot_sha` to `head_sha` and touch disjoint files; a PR is a candidate only when it
+changes both test and non-test files (otherwise `task_drop_reason` names why).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from agentmt.errors import InputError
+from agentmt.types import FileSnapshot, PullRequest, TaskInstance
+
+# SWE-bench stores list fields as JSON strings in some releases; these are decoded on read.
+LIST_FIELDS = ("FAIL_TO_PASS", "PASS_TO_PASS")
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
+
+
+def is_test_path(path: str) -> bool:
+    """True for files that belong to the test suite (test folders, test_*.py, *_test.py, conftest)."""
+    return bool(_TEST_PATH.search(path))
+
+
+def make_instance_id(repo: str, number: int) -> str:
+    """SWE-bench style id: "owner__name-123"."""
+    return f"{repo.replace('/', '__')}-{number}"
+
+
+def make_file_diff(path: str, old: str | None, new: str | None) -> str:
+    """A git-style unified diff of one text file (None = absent); "" when both sides are equal."""
+    if old == new:
+        return ""
+    a_lines = _lines(old)
+    b_lines = _lines(new)
+    head = [f"diff --git a/{path} b/{path}\n"]
+    if old is None:
+        head.append("new file mode 100644\n")
+    elif new is None:
+        head.append("deleted file mode 100644\n")
+    body = list(difflib.unified_diff(a_lines, b_lines, n=3))[2:]  # drop difflib's own ---/+++
+    if body:  # git writes no ---/+++ lines for an empty file added or deleted
+        head.append(f"--- {'/dev/null' if old is None else 'a/' + path}\n")
+        head.append(f"+++ {'/dev/null' if new is None else 'b/' + path}\n")
+    out = []
+    for line in body:
+        out.append(line)
+        if not line.endswith("\n"):  # last line of a file without a final newline
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(head + out)
+
+
+def _lines(text: str | None) -> list[str]:
+    return [] if text is None else text.splitlines(keepends=True)
+
+
+def make_patches(pr: PullRequest) -> tuple[str, str]:
+    """(code patch, test patch) from the PR's snapshot→head file contents."""
+    before = {f.path: f for f in pr.relevant_files}
+    after = {f.path: f for f in pr.head_files}
+    code, test = [], []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if _is_binary(old) or _is_binary(new):
+            continue
+        diff = make_file_diff(path, old.content if old else None, new.content if new else None)
+        if diff:
+            (test if is_test_path(path) else code).append(diff)
+    return "".join(code), "".join(test)
+
+
+def _is_binary(snap: FileSnapshot | None) -> bool:
+    return bool(snap and snap.binary)
+
+
+def task_drop_reason(pr: PullRequest) -> str | None:
+    """Why a PR cannot become a task candidate, or None when it can."""
+    if pr.state != "merged":
+        return "not_merged"
+    if any(f.binary for f in pr.relevant_files + pr.head_files):
+        return "binary_change"
+    code, test = make_patches(pr)
+    if not test:
+        return "no_test_change"
+    if not code:
+        return "no_code_change"
+    return None
+
+
+def make_problem_statement(pr: PullRequest) -> str:
+    """The linked issue's title and body; the PR's own text when no issue is linked."""
+    if pr.issue is not None:
+        return f"{pr.issue.title}\n\n{pr.issue.body}".strip() + "\n"
+    return f"{pr.title}\n\n{pr.body}".strip() + "\n"
+
+
+def make_hints(pr: PullRequest) -> str:
+    """Issue comments written before the PR was created (SWE-bench's hints_text)."""
+    if pr.issue is None:
+        return ""
+    return "\n".join(c.body for c in pr.issue.comments if not pr.created_at or c.created_at <= pr.created_at)
+
+
+def make_task(pr: PullRequest) -> TaskInstance:
+    """A task candidate from a PR (call `task_drop_reason` first); F2P/P2P come from validation."""
+    code, test = make_patches(pr)
+    return TaskInstance(
+        instance_id=make_instance_id(pr.repo, pr.number),
+        repo=pr.repo,
+        base_commit=pr.snapshot_sha,
+        patch=code,
+        test_patch=test,
+        problem_statement=make_problem_statement(pr),
+        hints_text=make_hints(pr),
+        created_at=pr.created_at or pr.merged_at,
+        environment_setup_commit=pr.snapshot_sha,
+        validation={"head_commit": pr.head_sha, "status": "candidate"},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Task files: JSONL (one SWE-bench row per line) or Parquet (agentmt shards or SWE-bench exports)
+
+TASK_COLUMNS = ["instance_id", "repo", "base_commit", "version", "created_at"]
+
+
+def task_from_row(row: dict[str, Any]) -> TaskInstance:
+    """A TaskInstance from an agentmt shard row or a SWE-bench/SWE-rebench row; unknown keys kept."""
+    if "record_json" in row:
+        row = json.loads(row["record_json"])
+    data = dict(row)
+    for key in LIST_FIELDS:
+        if isinstance(data.get(key), str):
+            data[key] = json.loads(data[key] or "[]")
+    for key in ("install", "validation"):
+        if isinstance(data.get(key), str):
+            data[key] = json.loads(data[key] or "{}")
+    known = set(TaskInstance.__dataclass_fields__)
+    extra = {k: v for k, v in data.items() if k not in known}
+    task = TaskInstance.from_dict({k: v for k, v in data.items() if k in known})
+    if extra:  # SWE-rebench columns (docker_image, meta, ...) survive a read/write round trip
+        task.validation.setdefault("extra_fields", {}).update(extra)
+    missing = [k for k in ("instance_id", "repo", "base_commit") if not getattr(task, k, None)]
+    if missing:
+        raise InputError(f"task row lacks {', '.join(missing)}: pass SWE-bench-format tasks")
+    return task
+
+
+def task_to_row(task: TaskInstance) -> dict[str, Any]:
+    """A SWE-bench-shaped row (extra SWE-rebench fields restored at the top level)."""
+    row = task.to_dict()
+    extra = row["validation"].pop("extra_fields", None) if row.get("validation") else None
+    if extra:
+        row.update(extra)
+    return row
+
+
+def read_tasks(path: str | Path) -> Iterator[TaskInstance]:
+    """Tasks from a .jsonl/.json file, a .parquet file, or a folder of shards."""
+    from agentmt.io import read_rows
+
+    path = Path(path)
+    if path.is_file() and path.suffix == ".json":
+        for row in json.loads(path.read_text()):
+            yield task_from_row(row)
+        return
+    if path.is_dir() and any(path.glob("*.parquet")):
+        # a stage folder holds the same tasks as Parquet shards and as SWE-bench JSONL: read one
+        for shard in sorted(p for p in path.glob("*.parquet") if not p.name.startswith(".")):
+            yield from (task_from_row(r) for r in read_rows(shard))
+        return
+    for row in read_rows(path):
+        yield task_from_row(row)
+
+
+def write_tasks_jsonl(tasks: Iterable[TaskInstance], path: str | Path) -> int:
+    """Write SWE-bench-format JSONL atomically; returns the number of rows."""
+    from agentmt.io import atomic_write_text
+
+    lines = [json.dumps(task_to_row(t), ensure_ascii=False) for t in tasks]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+def write_tasks_parquet(tasks: Iterable[TaskInstance], path: str | Path) -> int:
+    """Write one Parquet shard: SWE-bench scalar columns plus the full record as JSON."""
+    from agentmt.io import encode_record, write_parquet
+
+    rows = [encode_record(t, columns=TASK_COLUMNS) for t in tasks]
+    write_parquet(path, rows)
+    return len(rows)
