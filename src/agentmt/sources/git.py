@@ -1,0 +1,305 @@
+"""Merged PRs reconstructed from the first-parent history of a git ref, streamed oldest to newest.
+
+Guarantees: each mainline commit is read once; a PR's commits are the first-parent chain of its
+head that is not reachable from the merge's first parent (exact: the set of commits reachable from
+the mainline so far is kept as 20-byte ids, ~6 MB per 10^5 commits, and is the only state that
+grows with history); nothing else is held beyond one batch of PRs. A PR that git cannot read
+(corrupt or missing objects) is dropped as "git_error", one with a file over `max_file_bytes` as
+"file_too_large"; both are counted, never raised. Plumbing and the choice of git CLI: gitproc.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentmt import settings
+from agentmt.errors import InputError
+from agentmt.sources.gitproc import CatFile, GitError, LoggedCommit, RawChange, git, iter_mainline, log_commits
+from agentmt.sources.prdetect import PRHeader, make_linked_issues, make_pr_header
+from agentmt.types import Commit, FileChange, FileSnapshot, PullRequest
+
+STATUS = {"A": "added", "D": "deleted", "M": "modified", "T": "modified", "R": "renamed", "C": "added"}
+GITLINK = "160000"  # submodule entries point at commits of another repository
+URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a repository
+
+
+def is_url(repo: str | Path) -> bool:
+    return isinstance(repo, str) and bool(URL_RE.match(repo)) and not Path(repo).exists()
+
+
+def open_repository(repo: str | Path) -> Path:
+    """A local git directory for `repo`: a path as is, a URL cloned bare into $AGENTMT_HOME/repos."""
+    if is_url(repo):
+        return _clone_bare(str(repo))
+    path = Path(repo).expanduser()
+    if not path.exists():
+        raise InputError(f"repository {repo} does not exist: pass a path to a git repository or a URL")
+    try:
+        git(path, "rev-parse", "--git-dir")
+    except GitError:
+        raise InputError(f"{repo} is not a git repository: pass a working or bare repository") from None
+    return path
+
+
+def _clone_bare(url: str) -> Path:
+    name = re.sub(r"[^\w.-]+", "_", url.split("://", 1)[-1]).strip("_")
+    dest = settings.home() / "repos" / (name if name.endswith(".git") else name + ".git")
+    try:
+        if dest.exists():
+            git(dest, "fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/heads/*",
+                "+refs/tags/*:refs/tags/*")
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            git(dest.parent, "clone", "--bare", "--quiet", url, str(dest))
+    except GitError as e:
+        raise InputError(f"cannot clone {url}: {e}") from None
+    return dest
+
+
+def resolve_ref(repo: Path, ref: str) -> str:
+    """The commit sha `ref` names; InputError naming the ref when it is unknown."""
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").decode().strip()
+    except GitError:
+        raise InputError(f"unknown ref {ref!r} in {repo}: pass a branch, tag or commit that exists") from None
+
+
+def count_mainline(repo: Path, ref: str) -> int:
+    return int(git(repo, "rev-list", "--first-parent", "--count", ref, "--").decode().strip() or 0)
+
+
+def repo_name_for(repo: str | Path) -> str:
+    """A default "owner/name" when no metadata names the repository."""
+    text = str(repo).rstrip("/")
+    if is_url(text):
+        parts = re.split(r"[/:]", text)
+        return f"{parts[-2]}/{parts[-1].removesuffix('.git')}"
+    name = Path(text).resolve().name.removesuffix(".git")
+    return f"local/{name}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The walk
+
+
+@dataclass(slots=True)
+class _Stub:
+    """One mainline commit waiting for its batch: a PR candidate, or just a position."""
+
+    index: int
+    sha: str = ""
+    parents: list[str] = field(default_factory=list)
+    header: PRHeader | None = None
+    chain: list[str] = field(default_factory=list)  # PR commits, oldest first
+    snapshot: str = ""
+    error: str = ""
+    date: str = ""
+
+
+class GitHistorySource:
+    """Streams PullRequests from `ref`; `screen(pr)` (may enrich pr, returns a drop reason or None)
+    runs before file contents are read, so filtered PRs cost no blob reads."""
+
+    def __init__(self, repo: str | Path, *, repo_name: str, ref: str = "HEAD", max_file_bytes: int = 1_000_000,
+                 batch_prs: int = 64, screen: Callable[[PullRequest], str | None] | None = None):
+        self.path = open_repository(repo)
+        self.ref = ref
+        self.head_sha = resolve_ref(self.path, ref)
+        self.repo_name = repo_name
+        self.max_file_bytes = max_file_bytes
+        self.batch_prs = batch_prs
+        self.screen = screen
+        self.counts: Counter = Counter()
+        self.drops: Counter = Counter()
+
+    def iter(self, start: int = 0, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, PullRequest]]:
+        """(mainline index, PR) pairs, oldest first; mainline commits before `start` are only walked.
+        When a pair is yielded, counts/drops cover exactly the mainline commits up to its index."""
+        cat = CatFile(self.path)
+        seen: set[bytes] = set()
+        pending: list[_Stub] = []
+        num_prs = 0
+        try:
+            for index, mc in enumerate(iter_mainline(self.path, self.head_sha)):
+                stub = self._walk(cat, seen, index, mc.sha, mc.parents, mc.message)
+                stub.date = mc.date
+                if progress:
+                    progress(index)
+                if index < start:
+                    continue
+                pending.append(stub)
+                num_prs += stub.header is not None
+                if num_prs >= self.batch_prs:
+                    yield from self._flush(cat, pending)
+                    pending, num_prs = [], 0
+            yield from self._flush(cat, pending)
+        finally:
+            cat.close()
+
+    def _walk(self, cat: CatFile, seen: set[bytes], index: int, sha: str, parents: list[str], message: str) -> _Stub:
+        """Classify one mainline commit and add everything it makes reachable to `seen`."""
+        header = make_pr_header(sha, parents, message)
+        stub = _Stub(index, sha, parents, header)
+        if len(parents) >= 2:
+            new: dict[str, list[str]] = {}
+            stack = list(parents[1:])
+            try:
+                while stack:
+                    s = stack.pop()
+                    if s in new or bytes.fromhex(s) in seen:
+                        continue
+                    new[s] = cat.parents(s)
+                    stack.extend(new[s])
+            except GitError as e:
+                stub.error = f"git_error: {e}"
+            cur: str | None = parents[1]
+            while cur in new:
+                stub.chain.append(cur)
+                cur = new[cur][0] if new[cur] else None
+            stub.chain.reverse()
+            stub.snapshot = cur or ""
+            seen.update(bytes.fromhex(s) for s in new)
+            if len(parents) > 2 and header is not None:
+                stub.error = "octopus_merge"
+        elif header is not None:
+            stub.chain, stub.snapshot = [sha], parents[0]
+        seen.add(bytes.fromhex(sha))
+        return stub
+
+    def _flush(self, cat: CatFile, stubs: list[_Stub]) -> Iterator[tuple[int, PullRequest]]:
+        prs = [s for s in stubs if s.header is not None and not s.error and s.chain and s.snapshot]
+        logged: dict[str, LoggedCommit] = {}
+        try:
+            logged = log_commits(self.path, [c for s in prs for c in s.chain])
+        except GitError:
+            for s in prs:  # isolate the PR whose objects git cannot read
+                try:
+                    logged.update(log_commits(self.path, s.chain))
+                except GitError as e:
+                    s.error = f"git_error: {e}"
+        for s in stubs:
+            self.counts["mainline_commits"] += 1
+            if s.header is None:
+                continue
+            self.counts["prs_seen"] += 1
+            self.counts[f"prs_{s.header.kind}"] += 1
+            reason = self._check(s)
+            pr = None
+            if not reason:
+                pr = self._make_pr(s, logged)
+                self.counts["commits_seen"] += len(pr.commits)
+                reason = self.screen(pr) if self.screen else None
+            if not reason:
+                reason = self._add_files(cat, pr, [logged[c] for c in s.chain])
+            if reason:
+                self.drops[reason] += 1
+                continue
+            yield s.index, pr
+
+    @staticmethod
+    def _check(s: _Stub) -> str | None:
+        if s.error:
+            return s.error.split(":", 1)[0]
+        if not s.chain:
+            return "empty_pr"  # the branch was already merged: nothing new
+        if not s.snapshot:
+            return "no_snapshot"  # the branch has no common history with the mainline
+        return None
+
+    def _make_pr(self, s: _Stub, logged: dict[str, LoggedCommit]) -> PullRequest:
+        h = s.header
+        assert h is not None
+        commits = [make_commit(logged[c]) for c in s.chain]
+        head = s.parents[1] if h.kind != "squash" else s.sha
+        texts = [h.title, h.body, *(c.message for c in commits)]
+        linked = make_linked_issues(texts, self.repo_name, h.number)
+        return PullRequest(
+            id=f"{self.repo_name}#{h.number}", repo=self.repo_name, number=h.number, title=h.title, body=h.body,
+            author=commits[0].author, base_sha=s.parents[0], snapshot_sha=s.snapshot, head_sha=head,
+            merge_sha=s.sha, merge_kind=h.kind, commits=commits, linked_issues=linked,
+            num_linked_issues=len(linked), merged_at=s.date,
+        )
+
+    def _add_files(self, cat: CatFile, pr: PullRequest, raws: list[LoggedCommit]) -> str | None:
+        """Fill relevant_files/head_files from the first and last touch of each path."""
+        before, after = _touched_blobs(raws)
+        oids = sorted({b for b, m in (*before.values(), *after.values()) if b and m != GITLINK})
+        try:
+            info = dict(zip(oids, cat.info(oids)))
+            if any(i and i[1] > self.max_file_bytes for i in info.values()):
+                return "file_too_large"
+            data = dict(zip(oids, cat.contents(oids)))
+        except GitError:
+            return "git_error"
+        pr.relevant_files = [_snapshot(p, before[p], data) for p in pr.changed_paths]
+        pr.head_files = [_snapshot(p, after[p], data) for p in pr.changed_paths]
+        return None
+
+
+def iter_pull_requests(repo: str | Path, *, repo_name: str, ref: str = "HEAD", **kwargs) -> Iterator[PullRequest]:
+    """PRs from the first-parent history of `ref`, oldest first (see GitHistorySource)."""
+    for _, pr in GitHistorySource(repo, repo_name=repo_name, ref=ref, **kwargs).iter():
+        yield pr
+
+
+# ---------------------------------------------------------------------------------------------
+# Records from git output
+
+
+def make_commit(c: LoggedCommit) -> Commit:
+    return Commit(sha=c.sha, message=c.message, author=c.author, date=c.date, parents=c.parents,
+                  changes=[make_file_change(ch) for ch in c.changes])
+
+
+def make_file_change(ch: RawChange) -> FileChange:
+    """Status, paths and the hunks of one file; binary when git says so or the text is not UTF-8."""
+    patch = ch.patch
+    binary = GITLINK in (ch.old_mode, ch.new_mode) or b"\nBinary files " in patch or b"\nGIT binary patch" in patch
+    diff = ""
+    if not binary:
+        at = patch.find(b"\n@@")
+        try:
+            diff = patch[at + 1 :].decode("utf-8") if at >= 0 else ""
+        except UnicodeDecodeError:
+            binary = True
+    return FileChange(status=STATUS.get(ch.status, "modified"), old_path=ch.old_path, new_path=ch.new_path,
+                      diff=diff, binary=binary)
+
+
+def _touched_blobs(raws: list[LoggedCommit]) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """path -> (blob, mode) before its first touch and after its last touch; (None, None) = absent.
+    Exact because the PR's commits form one first-parent chain starting at the snapshot."""
+    absent = (None, None)
+    before: dict = {}
+    after: dict = {}
+    for c in raws:
+        for ch in c.changes:
+            if ch.old_path:
+                before.setdefault(ch.old_path, (ch.old_blob, ch.old_mode))
+            if ch.new_path:
+                before.setdefault(ch.new_path, absent)
+                after[ch.new_path] = (ch.new_blob, ch.new_mode)
+            if ch.old_path and ch.old_path != ch.new_path:
+                after[ch.old_path] = absent
+    return before, after
+
+
+def _snapshot(path: str, blob: tuple, data: dict[str, bytes | None]) -> FileSnapshot:
+    oid, mode = blob
+    if oid is None:
+        return FileSnapshot(path, None)
+    raw = data.get(oid)
+    if mode == GITLINK or raw is None or b"\0" in raw:
+        return FileSnapshot(path, None, binary=True)
+    try:
+        return FileSnapshot(path, raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return FileSnapshot(path, None, binary=True)
