@@ -1,0 +1,82 @@
+"""Base images: reuse a cached tag, else pull from a registry, else bootstrap offline from Debian.
+
+Guarantee: `ensure_base_image(release)` returns a local tag holding Debian `release` with python3,
+venv, pip, git and CA certificates, building it at most once per machine (the tag is the cache).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from agentmt.errors import AgentmtError
+
+BASE_REPOSITORY = "agentmt-base"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+BASE_PACKAGES = "python3,python3-venv,python3-pip,git,ca-certificates"
+# Registry images with the same contents, tried before bootstrapping (skipped quickly when no
+# registry answers). The official python images carry git and venv.
+REGISTRY_IMAGES = {"bookworm": "python:3.11-bookworm", "bullseye": "python:3.9-bullseye",
+                   "trixie": "python:3.13-trixie"}
+
+
+class BaseImageError(AgentmtError):
+    """No base image could be pulled or bootstrapped (an infrastructure failure)."""
+
+
+def base_tag(release: str = "bookworm") -> str:
+    return f"{BASE_REPOSITORY}:{release}"
+
+
+def image_exists(tag: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+
+
+def ensure_base_image(release: str = "bookworm", *, try_pull: bool = True, log=print) -> str:
+    """The base image tag for `release`, built or pulled when missing."""
+    tag = base_tag(release)
+    if image_exists(tag):
+        return tag
+    if try_pull and _pull_as(REGISTRY_IMAGES.get(release, ""), tag, log):
+        return tag
+    build_base_offline(release, tag, log=log)
+    return tag
+
+
+def _pull_as(source: str, tag: str, log) -> bool:
+    if not source:
+        return False
+    try:
+        res = subprocess.run(["docker", "pull", "-q", source], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return False
+    if res.returncode != 0:
+        log(f"base image: no registry image {source} ({res.stderr.strip()[:120]}); bootstrapping offline")
+        return False
+    subprocess.run(["docker", "tag", source, tag], check=True)
+    return True
+
+
+def build_base_offline(release: str, tag: str, *, mirror: str = DEBIAN_MIRROR, log=print) -> None:
+    """debootstrap a minimal Debian root into a temp dir and `docker import` it as `tag`."""
+    if shutil.which("debootstrap") is None:
+        raise BaseImageError("debootstrap is missing: run scripts/ensure-docker.sh (installs it)")
+    with tempfile.TemporaryDirectory(prefix="agentmt-rootfs-") as tmp:
+        root = Path(tmp) / "rootfs"
+        log(f"base image: debootstrap {release} into {root} (about a minute)")
+        res = subprocess.run(
+            ["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", release, str(root), mirror],
+            capture_output=True, text=True,
+        )
+        if res.returncode != 0:
+            raise BaseImageError(f"debootstrap {release} failed: {res.stderr.strip()[-300:]}")
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        imp = subprocess.run(
+            ["docker", "import", "-c", "ENV LANG=C.UTF-8", "-", tag], stdin=tar.stdout, capture_output=True,
+        )
+        tar.wait()
+        if imp.returncode != 0 or tar.returncode != 0:
+            raise BaseImageError(f"docker import of {tag} failed: {imp.stderr.decode()[-300:]}")
+    log(f"base image: imported {tag}")

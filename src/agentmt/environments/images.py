@@ -1,0 +1,238 @@
+"""Layered task images: base → repository dependencies (env layer) → instance (/testbed).
+
+Guarantees: tasks of one repository with the same inferred dependencies share one env image; an
+instance image holds the repository at `/testbed` at `base_commit` with no later objects, refs,
+tags or reflog entries (see `build_testbed`); a failed build raises `ImageBuildError` carrying its
+log; every image used is recorded with a last-used time so `prune_images` removes the least recent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentmt import settings
+from agentmt.errors import AgentmtError
+from agentmt.types import TaskInstance
+
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+ENV_REPOSITORY = "agentmt-env"
+TASK_REPOSITORY = "agentmt-task"
+VENV = "/opt/venv"
+TESTBED = "/testbed"
+
+
+class ImageBuildError(AgentmtError):
+    """A docker build failed; `log` holds its output (an install error, not a task failure)."""
+
+    def __init__(self, message: str, log: str):
+        super().__init__(message)
+        self.log = log
+
+
+@dataclass(slots=True)
+class BuiltImage:
+    tag: str
+    image_id: str
+    env_tag: str
+    env_id: str
+    seconds: float
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.")[:80] or "x"
+
+
+def _short_hash(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def make_env_tag(task: TaskInstance, base: str) -> str:
+    """Env image tag: one per repository × base × dependency set."""
+    r = task.install
+    key = _short_hash(base, task.repo, r.get("python"), r.get("dependencies"), r.get("test_dependencies"))
+    return f"{ENV_REPOSITORY}:{_slug(task.repo.replace('/', '__'))}-{key}"
+
+
+def make_task_tag(task: TaskInstance, env_tag: str) -> str:
+    key = _short_hash(env_tag, task.base_commit, task.install.get("install"))
+    return f"{TASK_REPOSITORY}:{_slug(task.instance_id)[:60]}-{key}"
+
+
+def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
+    r = task.install
+    pkgs = ["setuptools", "wheel", *r.get("dependencies", []), *r.get("test_dependencies", [])]
+    lines = [f"FROM {base}"]
+    if with_ca:  # the package registry sits behind a proxy with its own CA (ENVIRONMENT.md)
+        lines += ["COPY ca.crt /etc/agentmt/ca.crt",
+                  "ENV PIP_CERT=/etc/agentmt/ca.crt REQUESTS_CA_BUNDLE=/etc/agentmt/ca.crt"]
+    lines += [
+        "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8",
+        f"RUN python3 -m venv {VENV}",
+        f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}",
+        "RUN pip install -q " + " ".join(shlex.quote(p) for p in pkgs),
+        f"LABEL agentmt.kind=env agentmt.repo={shlex.quote(task.repo)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def make_task_dockerfile(task: TaskInstance, env_tag: str) -> str:
+    lines = [f"FROM {env_tag}", f"COPY testbed {TESTBED}", f"WORKDIR {TESTBED}"]
+    if task.install.get("install"):
+        lines.append(f"RUN {task.install['install']}")
+    lines.append(f"LABEL agentmt.kind=instance agentmt.instance_id={shlex.quote(task.instance_id)}")
+    return "\n".join(lines) + "\n"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=True).stdout
+
+
+def build_testbed(repo: str | Path, base_commit: str, dest: Path) -> None:
+    """Clone `repo` into `dest` at `base_commit`, then erase every ref, tag, reflog entry and object
+    not reachable from it, so nothing from the task's future (the fix) can be read from git."""
+    subprocess.run(["git", "clone", "-q", "--no-checkout", "--no-hardlinks", str(repo), str(dest)],
+                   check=True, capture_output=True)
+    _git(dest, "checkout", "-q", "-B", "main", base_commit)
+    for ref in _git(dest, "for-each-ref", "--format=%(refname)").split():
+        if ref != "refs/heads/main":
+            _git(dest, "update-ref", "-d", ref)
+    _git(dest, "remote", "remove", "origin")
+    for name in ("ORIG_HEAD", "FETCH_HEAD", "packed-refs.lock"):
+        (dest / ".git" / name).unlink(missing_ok=True)
+    _git(dest, "reflog", "expire", "--expire=now", "--all")
+    shutil.rmtree(dest / ".git" / "logs", ignore_errors=True)
+    _git(dest, "gc", "-q", "--prune=now")
+    _git(dest, "config", "user.email", "agent@agentmt.invalid")
+    _git(dest, "config", "user.name", "agentmt")
+
+
+def docker_build(context: Path, tag: str, *, network_host: bool) -> str:
+    """Run `docker build`; returns its log, raises ImageBuildError with the log on failure."""
+    cmd = ["docker", "build", "-t", tag, "--rm", "--force-rm"]
+    if network_host:  # package installs need the host network; task containers never get it
+        cmd += ["--network", "host"]
+    res = subprocess.run(cmd + [str(context)], capture_output=True, text=True,
+                         env={**_build_env(), "DOCKER_BUILDKIT": "0"})
+    log = res.stdout + res.stderr
+    if res.returncode != 0:
+        raise ImageBuildError(f"docker build of {tag} failed (exit {res.returncode})", log)
+    return log
+
+
+def _build_env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def image_id(tag: str) -> str:
+    return subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", tag],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def image_exists(tag: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+
+
+def build_env_image(task: TaskInstance, base: str, *, log_dir: Path | None = None) -> str:
+    """The env image for `task` (built when missing); returns its tag."""
+    tag = make_env_tag(task, base)
+    if image_exists(tag):
+        touch_image(tag)
+        return tag
+    with tempfile.TemporaryDirectory(prefix="agentmt-envctx-") as tmp:
+        ctx = Path(tmp)
+        with_ca = HOST_CA_BUNDLE.exists()
+        if with_ca:
+            shutil.copy(HOST_CA_BUNDLE, ctx / "ca.crt")
+        (ctx / "Dockerfile").write_text(make_env_dockerfile(task, base, with_ca))
+        _logged(lambda: docker_build(ctx, tag, network_host=True), log_dir, f"env-{_slug(tag)}.log")
+    touch_image(tag)
+    return tag
+
+
+def build_task_image(task: TaskInstance, repo: str | Path, base: str, *, log_dir: Path | None = None) -> BuiltImage:
+    """Build (or reuse) env and instance images for `task` from the local clone `repo`."""
+    start = time.monotonic()
+    env_tag = build_env_image(task, base, log_dir=log_dir)
+    tag = make_task_tag(task, env_tag)
+    if not image_exists(tag):
+        with tempfile.TemporaryDirectory(prefix="agentmt-taskctx-") as tmp:
+            ctx = Path(tmp)
+            build_testbed(repo, task.base_commit, ctx / "testbed")
+            (ctx / "Dockerfile").write_text(make_task_dockerfile(task, env_tag))
+            # the instance layer installs from /testbed only, so it runs without a network
+            _logged(lambda: docker_build(ctx, tag, network_host=False), log_dir,
+                    f"task-{_slug(task.instance_id)}.log")
+    touch_image(tag)
+    return BuiltImage(tag, image_id(tag), env_tag, image_id(env_tag), time.monotonic() - start)
+
+
+def _logged(fn, log_dir: Path | None, name: str) -> None:
+    """Run a build, keeping its log under `log_dir` whether it succeeds or fails."""
+    try:
+        log = fn()
+    except ImageBuildError as e:
+        _keep_log(log_dir, name, e.log)
+        raise
+    _keep_log(log_dir, name, log)
+
+
+def _keep_log(log_dir: Path | None, name: str, log: str) -> None:
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_dir / name).write_text(log)
+
+
+# ---------------------------------------------------------------------------------------------
+# Disk cap: least recently used images are removed first
+
+
+def _lru_path() -> Path:
+    return settings.home() / "images" / "lru.json"
+
+
+def _load_lru() -> dict[str, float]:
+    path = _lru_path()
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def touch_image(tag: str) -> None:
+    """Record that `tag` was just built or used."""
+    from agentmt.io import write_json
+
+    data = _load_lru()
+    data[tag] = time.time()
+    write_json(_lru_path(), data)
+
+
+def make_prune_list(last_used: dict[str, float], keep: int) -> list[str]:
+    """The tags to remove so that at most `keep` remain, least recently used first (pure)."""
+    ordered = sorted(last_used, key=lambda t: last_used[t], reverse=True)
+    return list(reversed(ordered[keep:]))
+
+
+def prune_images(max_task_images: int, max_env_images: int) -> list[str]:
+    """Remove least recently used task images beyond the cap, then unused env images; returns tags removed."""
+    from agentmt.io import write_json
+
+    data = {t: ts for t, ts in _load_lru().items() if image_exists(t)}
+    removed = []
+    for prefix, cap in ((TASK_REPOSITORY + ":", max_task_images), (ENV_REPOSITORY + ":", max_env_images)):
+        group = {t: ts for t, ts in data.items() if t.startswith(prefix)}
+        for tag in make_prune_list(group, cap):
+            # an env image still used by a kept task image cannot be removed; docker refuses
+            if subprocess.run(["docker", "rmi", tag], capture_output=True).returncode == 0:
+                removed.append(tag)
+                data.pop(tag, None)
+    write_json(_lru_path(), data)
+    return removed
