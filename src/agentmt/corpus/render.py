@@ -1,0 +1,208 @@
+"""The D_ctx stage: mined PR shards → filtered, (optionally) LLM-enhanced, rendered, tokenized documents.
+
+Input shard i maps to output shard i (`part-0000i.parquet`, possibly empty) with a completion
+marker holding that shard's counts, drops, dedup keys and token counts, so a rerun skips finished
+shards and reproduces the same output and manifest. Every py document passes the end-to-end
+round-trip check (parse the text, replay its edits, compare with the head) or is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentmt import io
+from agentmt.config import make_config
+from agentmt.corpus import filters
+from agentmt.errors import ConfigError, InputError, RecordDropped
+from agentmt.types import PullRequest
+
+FORMATS = ("py", "gen")
+OUTPUT_COLUMNS = ("text", "id", "repo", "pr_number", "format", "num_tokens", "base_sha", "head_sha")
+MAX_ERROR_EXAMPLES = 5
+
+
+class CtxConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    tokenizer: str = "embedded"
+    """Tokenizer for counting: "embedded" (SmolLM2) or any local HF tokenizer/checkpoint folder."""
+    max_tokens: int = Field(32768, gt=0)
+    """Documents with more tokens are dropped ("too_long"); the paper uses 32k."""
+    max_relevant_files: int = Field(50, gt=0)
+    """PRs whose snapshot shows more files are dropped ("too_many_files"); the official code caps at 50."""
+    max_context_expand: int = Field(20, ge=0)
+    """Lines added above and below a non-unique Search block before giving up ("ambiguous_search")."""
+    max_issue_comments: int = Field(20, ge=0)
+    """PRs whose linked issue has more comments are dropped ("issue_too_many_comments")."""
+    decontam_repos: list[str] = Field(default_factory=lambda: list(filters.SWEBENCH_VERIFIED_REPOS))
+    """Repositories whose PRs are all removed (SWE-bench Verified decontamination)."""
+    batch_size: int = Field(64, gt=0)
+    """Documents tokenized per batched tokenizer call."""
+    progress: bool = True
+    """Show a progress bar (only on a terminal)."""
+    llm: dict[str, Any] = Field(default_factory=dict)
+    """Settings passed to agentmt.corpus.enhance.EnhanceConfig (py format without --no-llm only)."""
+
+
+def make_schema():
+    import pyarrow as pa
+
+    return pa.schema([
+        ("text", pa.string()), ("id", pa.string()), ("repo", pa.string()), ("pr_number", pa.int64()),
+        ("format", pa.string()), ("num_tokens", pa.int64()), ("base_sha", pa.string()), ("head_sha", pa.string()),
+    ])
+
+
+def render_document(pr: PullRequest, fmt: str, cfg: CtxConfig, counts: Counter) -> str:
+    """Render one PR; py documents are round-trip checked. RecordDropped says why not."""
+    if fmt == "gen":
+        from agentmt.corpus.render_gen import render_gen
+
+        return render_gen(pr, max_files=cfg.max_relevant_files)
+    from agentmt.corpus.render_py import check_py_roundtrip, render_py
+
+    text = render_py(pr, max_files=cfg.max_relevant_files, max_expand=cfg.max_context_expand)
+    counts["roundtrip_checked"] += 1
+    check_py_roundtrip(text, pr)
+    counts["roundtrip_passed"] += 1
+    return text
+
+
+def read_pr_shard(path: Path):
+    """PullRequests of one shard; a shard that does not hold them raises a one-line InputError."""
+    try:
+        for rec in io.read_records(path, PullRequest):
+            if not isinstance(rec.id, str) or not isinstance(rec.commits, list):
+                raise TypeError("missing id or commits")
+            yield rec
+    except (TypeError, KeyError, ValueError, OSError) as e:
+        if isinstance(e, InputError):
+            raise
+        raise InputError(f"{path} is not a PullRequest shard ({type(e).__name__}: {str(e)[:120]}); "
+                         "pass the output folder of `agentmt mine git`") from e
+
+
+def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set[str], tokenizer, enhance) -> dict:
+    """Process one input shard into `out_path`; return the info stored in its completion marker."""
+    from tqdm import tqdm
+
+    from agentmt.corpus.tokenize import count_tokens
+
+    shard = io.Manifest(stage="ctx_render_shard")  # collects counts/drops, enhancement's included
+    keys: list[str] = []
+    errors: list[str] = []
+
+    def kept():
+        for pr in read_pr_shard(path):
+            shard.counts["input"] += 1
+            key = filters.dedup_key(pr)
+            reason = filters.pr_reason(pr, seen, repos=cfg.decontam_repos, max_issue_comments=cfg.max_issue_comments)
+            seen.add(key)
+            keys.append(key)
+            if reason:
+                shard.drop(reason)
+                continue
+            yield pr
+
+    stream = enhance(kept(), shard) if enhance else kept()
+    rows: list[dict] = []
+    tokens: list[int] = []
+    pending: list[tuple[PullRequest, str]] = []
+
+    def flush():
+        for (pr, text), n in zip(pending, count_tokens(tokenizer, [t for _, t in pending])):
+            tokens.append(n)
+            if filters.length_reason(n, cfg.max_tokens):
+                shard.drop("too_long")
+                continue
+            rows.append({"text": text, "id": f"{pr.id}/{fmt}", "repo": pr.repo, "pr_number": pr.number,
+                         "format": fmt, "num_tokens": n, "base_sha": pr.base_sha, "head_sha": pr.head_sha})
+        pending.clear()
+
+    for pr in tqdm(stream, desc=path.name, unit="pr", disable=None if cfg.progress else True, leave=False):
+        try:
+            pending.append((pr, render_document(pr, fmt, cfg, shard.counts)))
+        except RecordDropped as e:
+            shard.drop(e.reason)
+        except Exception as e:  # per-record boundary: one odd PR must not stop a corpus run
+            shard.drop("render_error")
+            if len(errors) < MAX_ERROR_EXAMPLES:
+                errors.append(f"{pr.id}: {type(e).__name__}: {e}")
+        if len(pending) >= cfg.batch_size:
+            flush()
+    flush()
+    io.write_parquet(out_path, rows, schema=make_schema())
+    shard.counts["kept"] = len(rows)
+    return {"counts": dict(shard.counts), "drops": dict(shard.drops), "keys": keys, "tokens": tokens,
+            "kept_tokens": sum(r["num_tokens"] for r in rows), "errors": errors}
+
+
+def _make_enhancer(cfg: CtxConfig, stack: contextlib.ExitStack):
+    """A function (prs, manifest) → enhanced prs that opens the endpoint once, on first use."""
+    from agentmt.corpus.enhance import EnhanceConfig, enhance_prs, open_endpoint
+
+    try:
+        ecfg = EnhanceConfig.model_validate(cfg.llm)
+    except ValueError as e:
+        raise ConfigError(f"config section 'llm' is invalid: {str(e).splitlines()[-1]}") from e
+    if not ecfg.enabled:
+        return None
+    state: dict[str, Any] = {}
+
+    def enhance(prs, manifest):
+        if "cfg" not in state:
+            url = stack.enter_context(open_endpoint(ecfg))
+            state["cfg"] = ecfg.model_copy(update={"base_url": url})
+        return enhance_prs(prs, state["cfg"], manifest)
+
+    return enhance
+
+
+def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs: str, no_llm: bool = False) -> io.Manifest:
+    """Render every PR shard of `prs_dir` into D_ctx documents of format `fmt` under `out_dir`."""
+    from agentmt.corpus.tokenize import load_tokenizer
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"format {fmt!r} is unknown: use one of {', '.join(FORMATS)}")
+    cfg = make_config(CtxConfig, "ctx", *config_specs)
+    inputs = io.shard_files(prs_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    use_llm = fmt == "py" and not no_llm  # gen documents show original messages: nothing to enhance
+    manifest = io.Manifest(stage="ctx_render", config={**cfg.model_dump(), "format": fmt, "llm_enabled": use_llm},
+                           inputs=[str(p) for p in inputs])
+    if (Path(prs_dir) / io.MANIFEST).exists():
+        src = io.read_manifest(prs_dir)
+        manifest.extra["input_manifest"] = {k: src.get(k) for k in ("stage", "agentmt_version", "counts", "drops")}
+    tokenizer = load_tokenizer(cfg.tokenizer)
+    seen: set[str] = set()
+    all_tokens: list[int] = []
+    kept_tokens = 0
+    errors: list[str] = []
+    with contextlib.ExitStack() as stack:
+        enhance = _make_enhancer(cfg, stack) if use_llm else None
+        for i, path in enumerate(inputs):
+            name = io.shard_name(i)
+            if io.is_done(out_dir, name) and (out_dir / name).exists():
+                info = io.done_info(out_dir, name)
+                seen.update(info["keys"])
+            else:
+                info = render_shard(path, out_dir / name, fmt, cfg, seen, tokenizer, enhance)
+                io.mark_done(out_dir, name, info)
+            manifest.counts.update(info["counts"])
+            manifest.drops.update(info["drops"])
+            manifest.shards.append(name)
+            all_tokens += info["tokens"]
+            kept_tokens += info["kept_tokens"]
+            errors += info["errors"]
+    manifest.extra.update({
+        "format": fmt, "tokenizer": cfg.tokenizer, "tokens": {fmt: kept_tokens},
+        "retention": filters.retention(all_tokens), "error_examples": errors[:MAX_ERROR_EXAMPLES],
+    })
+    manifest.write(out_dir)
+    return manifest
