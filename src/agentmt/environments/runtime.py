@@ -120,8 +120,9 @@ class DockerEnvironment:
     def execute(self, command: str, *, timeout_s: int | None = None, workdir: str | None = None) -> tuple[str, int]:
         """Run `command` with bash; returns (stdout+stderr, exit code); exit 124 means it timed out."""
         timeout = timeout_s or self.config.timeout_s
-        # `timeout -k` kills the whole command inside the container; the OOM killer shows as 137
-        wrapped = ["timeout", "-k", "5", str(timeout), "bash", "-lc", command]
+        # `timeout -k` kills the whole command inside the container; the OOM killer shows as 137.
+        # Not a login shell: /etc/profile would reset PATH and hide the image's venv.
+        wrapped = ["timeout", "-k", "5", str(timeout), "bash", "-c", command]
         try:
             res = self.container.exec_run(wrapped, workdir=workdir or self.config.workdir,
                                           environment=self.config.env, demux=False)

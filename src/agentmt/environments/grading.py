@@ -1,0 +1,126 @@
+"""Pure grading: (task, test log) → SWE-bench-format report, and outcome labels.
+
+Nothing here touches Docker. The log is what `make_test_script` prints: the test runner's output
+between the START/END markers, then the runner's exit code. Outcomes are never conflated:
+resolved / unresolved (the patch's fault) vs install_error / test_timeout / infra_error.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+from agentmt.environments.parsers import PASSED, SKIPPED, XFAIL, get_parser
+from agentmt.types import TaskInstance
+
+START_TEST_OUTPUT = ">>>>> Start Test Output"
+END_TEST_OUTPUT = ">>>>> End Test Output"
+EXIT_CODE_MARKER = ">>>>> Test Exit Code:"
+
+RESOLVED, UNRESOLVED = "resolved", "unresolved"
+INSTALL_ERROR, TEST_TIMEOUT, INFRA_ERROR = "install_error", "test_timeout", "infra_error"
+OUTCOMES = (RESOLVED, UNRESOLVED, INSTALL_ERROR, TEST_TIMEOUT, INFRA_ERROR)
+
+_PATCH_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
+
+
+def patch_files(patch: str) -> list[str]:
+    """Paths a git-style patch touches (new side), in order."""
+    return list(dict.fromkeys(m.group(2) for m in _PATCH_FILE.finditer(patch)))
+
+
+def test_files(task: TaskInstance) -> list[str]:
+    """The test modules the task's test patch touches (conftest/helpers excluded)."""
+    return [p for p in patch_files(task.test_patch)
+            if re.search(r"(^|/)test_[^/]*\.py$|_test\.py$|(^|/)tests\.py$", p)]
+
+
+def make_test_script(task: TaskInstance, timeout_s: int) -> str:
+    """Shell script that runs the task's tests between markers and prints the exit code."""
+    cmd = task.install.get("test_cmd") or "python -m pytest -rA -p no:cacheprovider"
+    files = " ".join(shlex.quote(f) for f in test_files(task))
+    return (
+        f"echo '{START_TEST_OUTPUT}'\n"
+        f"timeout -k 5 {int(timeout_s)} {cmd} {files}\n"
+        f"rc=$?\n"
+        f"echo '{END_TEST_OUTPUT}'\n"
+        f"echo '{EXIT_CODE_MARKER}' $rc\n"
+    )
+
+
+def split_log(log: str) -> tuple[str, int | None]:
+    """(test output between the markers, runner exit code) — ("", None) when the run never started."""
+    start = log.find(START_TEST_OUTPUT)
+    if start < 0:
+        return "", None
+    end = log.find(END_TEST_OUTPUT, start)
+    body = log[start + len(START_TEST_OUTPUT): end if end >= 0 else len(log)]
+    m = re.search(re.escape(EXIT_CODE_MARKER) + r"\s*(-?\d+)", log)
+    return body, int(m.group(1)) if m else None
+
+
+def parse_test_log(task: TaskInstance, log: str) -> dict[str, str]:
+    body, _ = split_log(log)
+    return get_parser(task.install.get("test_runner") or "pytest")(body)
+
+
+def _passed(status: str | None) -> bool:
+    return status in (PASSED, XFAIL)
+
+
+def make_tests_status(task: TaskInstance, status_map: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+    """SWE-bench's tests_status: success/failure lists for F2P and P2P (a skipped P2P test is kept)."""
+    f2p = {"success": [], "failure": []}
+    p2p = {"success": [], "failure": []}
+    for t in task.FAIL_TO_PASS:
+        f2p["success" if _passed(status_map.get(t)) else "failure"].append(t)
+    for t in task.PASS_TO_PASS:
+        ok = _passed(status_map.get(t)) or status_map.get(t) == SKIPPED
+        p2p["success" if ok else "failure"].append(t)
+    empty = {"success": [], "failure": []}
+    return {"FAIL_TO_PASS": f2p, "PASS_TO_PASS": p2p, "FAIL_TO_FAIL": dict(empty), "PASS_TO_FAIL": dict(empty)}
+
+
+def make_outcome(*, exit_code: int | None, log: str = "",
+                 tests_status: dict | None = None, install_failed: bool = False,
+                 infra_failed: bool = False) -> str:
+    """One outcome label for one test run; infrastructure and install failures win over results."""
+    if infra_failed:
+        return INFRA_ERROR
+    if install_failed:
+        return INSTALL_ERROR
+    if exit_code is None:
+        # the script never reached its end marker: the container died (OOM kill, daemon gone)
+        return INFRA_ERROR
+    if exit_code == 124:  # coreutils `timeout` fired
+        return TEST_TIMEOUT
+    if exit_code == 137 or "MemoryError" in log:
+        return INFRA_ERROR  # SIGKILL without a timeout: the container's OOM killer
+    if tests_status is None:
+        return UNRESOLVED
+    f2p, p2p = tests_status["FAIL_TO_PASS"], tests_status["PASS_TO_PASS"]
+    ok = not f2p["failure"] and not p2p["failure"] and (f2p["success"] or p2p["success"])
+    return RESOLVED if ok else UNRESOLVED
+
+
+def make_report(task: TaskInstance, log: str, *, model_patch: str | None = "",
+                patch_applied: bool = True) -> dict[str, Any]:
+    """SWE-bench report for one instance: {instance_id: {patch_*, resolved, tests_status, outcome}}."""
+    entry: dict[str, Any] = {
+        "patch_is_None": model_patch is None,
+        "patch_exists": bool(model_patch),
+        "patch_successfully_applied": bool(patch_applied),
+        "resolved": False,
+    }
+    if model_patch is None or not patch_applied:
+        entry["outcome"] = UNRESOLVED
+        return {task.instance_id: entry}
+    body, code = split_log(log)
+    status_map = get_parser(task.install.get("test_runner") or "pytest")(body)
+    tests_status = make_tests_status(task, status_map)
+    outcome = make_outcome(exit_code=code, log=body, tests_status=tests_status)
+    entry["resolved"] = outcome == RESOLVED
+    entry["tests_status"] = tests_status
+    entry["outcome"] = outcome
+    return {task.instance_id: entry}

@@ -1,0 +1,100 @@
+"""Test-log parsers: plain functions from log text to {test id: status}, looked up by name.
+
+Statuses use SWE-bench's vocabulary (PASSED, FAILED, SKIPPED, ERROR, XFAIL) so reports are
+interchangeable with the official harness. When a test appears twice, the last line wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+PASSED, FAILED, SKIPPED, ERROR, XFAIL = "PASSED", "FAILED", "SKIPPED", "ERROR", "XFAIL"
+STATUSES = (PASSED, FAILED, SKIPPED, ERROR, XFAIL)
+
+# pytest -rA short summary: "PASSED tests/test_a.py::test_x", "FAILED tests/test_a.py::test_y - msg"
+_PYTEST_SUMMARY = re.compile(r"^(PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\s+(\S.*)$")
+# pytest -v progress: "tests/test_a.py::test_x PASSED                 [ 50%]"
+_PYTEST_VERBOSE = re.compile(r"^(\S+::.+?)\s+(PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)(?:\s+\[\s*\d+%\])?\s*$")
+# pytest's "SKIPPED [2] tests/x.py:10: reason" summary counts skips, it names no test
+_SKIP_COUNT = re.compile(r"^\[\d+\]$")
+
+
+def parse_pytest(log: str) -> dict[str, str]:
+    """pytest logs (`-rA` summary lines and/or `-v` progress lines)."""
+    status: dict[str, str] = {}
+    for raw in log.splitlines():
+        line = raw.strip()
+        m = _PYTEST_SUMMARY.match(line)
+        if m:
+            st, name = m.group(1), _strip_message(m.group(2))
+            if st == SKIPPED and _SKIP_COUNT.match(name.split()[0]):
+                continue
+        else:
+            m = _PYTEST_VERBOSE.match(line)
+            if not m:
+                continue
+            name, st = m.group(1), m.group(2)
+        # XPASS counts as a pass, as in SWE-bench's pytest parser family
+        status[name] = PASSED if st == "XPASS" else st
+    return status
+
+
+def _strip_message(rest: str) -> str:
+    """The test id from "<id> - <message>"; a parametrized id may itself hold spaces or " - "."""
+    if "[" in rest:
+        end = rest.find("]", rest.find("["))
+        while end >= 0 and not (end + 1 == len(rest) or rest.startswith(" - ", end + 1)):
+            end = rest.find("]", end + 1)
+        if end >= 0:
+            return rest[: end + 1]
+    return rest.split(" - ", 1)[0].strip()
+
+
+# unittest -v: "test_x (pkg.mod.TestC.test_x) ... ok" (3.11+) or "test_x (pkg.mod.TestC) ... FAIL"
+_UNITTEST = re.compile(r"^(\w+) \(([\w.]+)\)\s\.\.\.\s(ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$")
+_UNITTEST_MAP = {"ok": PASSED, "FAIL": FAILED, "ERROR": ERROR, "expected failure": XFAIL,
+                 "unexpected success": FAILED}
+
+
+def parse_unittest(log: str) -> dict[str, str]:
+    """unittest `-v` logs; ids are "test_name (dotted.Class)" as Django/SWE-bench write them."""
+    status: dict[str, str] = {}
+    for raw in log.splitlines():
+        m = _UNITTEST.match(raw.strip())
+        if not m:
+            continue
+        name, cls, outcome = m.groups()
+        if cls.endswith("." + name):  # Python 3.11+ prints the full id inside the parentheses
+            cls = cls[: -len(name) - 1]
+        status[f"{name} ({cls})"] = SKIPPED if outcome.startswith("skipped") else _UNITTEST_MAP[outcome]
+    # failures reported only in the trailer ("FAIL: test_x (pkg.TestC)") override earlier lines
+    for m in re.finditer(r"^(FAIL|ERROR): (\w+) \(([\w.]+)\)", log, re.M):
+        kind, name, cls = m.groups()
+        if cls.endswith("." + name):
+            cls = cls[: -len(name) - 1]
+        status[f"{name} ({cls})"] = FAILED if kind == "FAIL" else ERROR
+    return status
+
+
+def parse_django(log: str) -> dict[str, str]:
+    """Django's runtests.py (unittest-style lines, plus its "... ok" on a following line)."""
+    # Django sometimes prints a test's docstring between the id and "... ok": join those lines
+    joined = re.sub(r"\)\n([^\n]*?) \.\.\. ", r") ... ", log)
+    return parse_unittest(joined)
+
+
+PARSERS: dict[str, Callable[[str], dict[str, str]]] = {
+    "pytest": parse_pytest,
+    "unittest": parse_unittest,
+    "django": parse_django,
+}
+
+
+def get_parser(name: str) -> Callable[[str], dict[str, str]]:
+    from agentmt.errors import ConfigError
+
+    try:
+        return PARSERS[name]
+    except KeyError:
+        raise ConfigError(f"unknown test-log parser {name!r}; choose one of {', '.join(PARSERS)}") from None

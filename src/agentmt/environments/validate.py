@@ -1,0 +1,101 @@
+"""F2P/P2P validation (the SWE-rebench method): run the tests N times before and after the gold patch.
+
+`make_test_lists` is pure: from the per-run status maps it derives FAIL_TO_PASS (not passing in
+every run before, passing in every run after), PASS_TO_PASS (passing in every run on both sides) and
+a flake rate per test; tests with a non-zero flake rate are left out of both lists. `validate_task`
+runs the containers and raises `RecordDropped` with a reason when a task is not usable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from agentmt.environments.grading import (
+    INFRA_ERROR, INSTALL_ERROR, RESOLVED, TEST_TIMEOUT, make_outcome, make_report, split_log,
+)
+from agentmt.environments.harness import apply_patch, run_tests
+from agentmt.environments.parsers import PASSED, XFAIL, get_parser
+from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig
+from agentmt.errors import RecordDropped
+from agentmt.types import TaskInstance
+
+MISSING = "MISSING"  # the test did not run (e.g. the module failed to import before the fix)
+
+
+def _ok(status: str) -> bool:
+    return status in (PASSED, XFAIL)
+
+
+def flake_rate(statuses: list[str]) -> float:
+    """Share of runs whose pass/fail differs from the majority (0.0 = stable)."""
+    if not statuses:
+        return 0.0
+    passes = sum(_ok(s) for s in statuses)
+    return min(passes, len(statuses) - passes) / len(statuses)
+
+
+def make_test_lists(before: list[dict[str, str]], after: list[dict[str, str]]) -> dict[str, Any]:
+    """FAIL_TO_PASS, PASS_TO_PASS and per-test flake rates from N status maps on each side."""
+    tests = sorted({t for m in before + after for t in m})
+    f2p, p2p, rates = [], [], {}
+    for t in tests:
+        b = [m.get(t, MISSING) for m in before]
+        a = [m.get(t, MISSING) for m in after]
+        rate = max(flake_rate(b), flake_rate(a))
+        if rate > 0:
+            rates[t] = rate
+            continue
+        if all(_ok(s) for s in a):
+            (p2p if all(_ok(s) for s in b) else f2p).append(t)
+    return {"FAIL_TO_PASS": f2p, "PASS_TO_PASS": p2p, "flake_rates": rates, "num_tests": len(tests)}
+
+
+def _run_phase(env: DockerEnvironment, task: TaskInstance, runs: int, timeout_s: int, phase: str):
+    parser = get_parser(task.install.get("test_runner") or "pytest")
+    maps, logs = [], []
+    for _ in range(runs):
+        log = run_tests(env, task, timeout_s)
+        body, code = split_log(log)
+        outcome = make_outcome(exit_code=code, log=body, tests_status=None)
+        if outcome in (TEST_TIMEOUT, INFRA_ERROR):
+            raise RecordDropped(outcome, f"{phase} run of {task.instance_id}: exit {code}")
+        maps.append(parser(body))
+        logs.append(log)
+    return maps, logs
+
+
+def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: int = 600,
+                  runtime: RuntimeConfig | None = None) -> TaskInstance:
+    """Fill FAIL_TO_PASS / PASS_TO_PASS and `validation` (flake rates, outcome); raises RecordDropped."""
+    if task.validation.get("outcome") == INSTALL_ERROR:
+        raise RecordDropped(INSTALL_ERROR, task.validation.get("error", ""))
+    start = time.monotonic()
+    try:
+        with DockerEnvironment(image, runtime) as env:
+            ok, log = apply_patch(env, task.test_patch, "test")
+            if not ok:
+                raise RecordDropped("test_patch_does_not_apply", log[-200:])
+            before, _ = _run_phase(env, task, runs, timeout_s, "before")
+            ok, log = apply_patch(env, task.patch, "gold")
+            if not ok:
+                raise RecordDropped("gold_patch_does_not_apply", log[-200:])
+            after, after_logs = _run_phase(env, task, runs, timeout_s, "after")
+    except InfrastructureError as e:
+        raise RecordDropped(INFRA_ERROR, str(e)) from e
+    lists = make_test_lists(before, after)
+    task.FAIL_TO_PASS, task.PASS_TO_PASS = lists["FAIL_TO_PASS"], lists["PASS_TO_PASS"]
+    v = task.validation
+    v.update(runs=runs, flake_rates=lists["flake_rates"], num_flaky=len(lists["flake_rates"]),
+             num_tests=lists["num_tests"], seconds=round(time.monotonic() - start, 2),
+             before_status=dict(Counter(before[-1].values())), after_status=dict(Counter(after[-1].values())))
+    if not task.FAIL_TO_PASS:
+        v.update(status="dropped", outcome="no_fail_to_pass")
+        raise RecordDropped("no_fail_to_pass", task.instance_id)
+    # the gold patch must grade as resolved under the lists just derived (a self-check of grading)
+    report = make_report(task, after_logs[-1], model_patch=task.patch)[task.instance_id]
+    if report["outcome"] != RESOLVED:
+        raise RecordDropped("gold_not_resolved", str(report.get("tests_status")))
+    v.update(status="validated", outcome=RESOLVED)
+    return task

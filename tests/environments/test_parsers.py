@@ -1,0 +1,122 @@
+"""Log parsers on real runner output, checked against the official swebench parser; pure grading."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from agentmt.environments.grading import (
+    END_TEST_OUTPUT, EXIT_CODE_MARKER, INFRA_ERROR, RESOLVED, START_TEST_OUTPUT, TEST_TIMEOUT, UNRESOLVED,
+    make_outcome, make_report,
+)
+from agentmt.environments.parsers import get_parser, parse_django, parse_pytest, parse_unittest
+from agentmt.errors import ConfigError
+from agentmt.types import TaskInstance
+
+SUITE = '''
+import pytest, unittest
+
+def test_pass(): assert True
+def test_fail(): assert 1 == 2, "boom - with dash"
+@pytest.mark.skip(reason="not here")
+def test_skip(): pass
+@pytest.mark.xfail
+def test_xfail(): assert False
+@pytest.mark.parametrize("x", [1, 2, "a b", "a-b"])
+def test_param(x): assert x != 2
+@pytest.fixture
+def broken(): raise RuntimeError("fixture")
+def test_error(broken): pass
+class TestCls:
+    def test_method(self): pass
+class TestUnit(unittest.TestCase):
+    def test_ok(self): pass
+    def test_bad(self): self.fail("no")
+    @unittest.skip("later")
+    def test_later(self): pass
+'''
+
+
+@pytest.fixture(scope="module")
+def pytest_logs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("suite")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_suite.py").write_text(SUITE)
+    logs = {}
+    for name, flags in {"rA": ["-rA"], "v_rA": ["-v", "-rA"]}.items():
+        logs[name] = subprocess.run([sys.executable, "-m", "pytest", *flags, "-p", "no:cacheprovider", "tests"],
+                                    cwd=root, capture_output=True, text=True).stdout
+    return logs
+
+
+@pytest.mark.parametrize("kind", ["rA", "v_rA"])
+def test_pytest_parser_agrees_with_official_swebench(pytest_logs, kind):
+    from swebench.harness.log_parsers.python import parse_log_pytest
+
+    log = pytest_logs[kind]
+    ours = parse_pytest(log)
+    official = parse_log_pytest(log, None)
+    # one known difference: swebench splits ids on whitespace, so "test_param[a b]" becomes
+    # "test_param[a"; agentmt keeps the full id (which is what pytest accepts on its command line)
+    spaced = "tests/test_suite.py::test_param[a b]"
+    assert official.pop("tests/test_suite.py::test_param[a") == ours.pop(spaced) == "PASSED"
+    assert ours == official
+    ours[spaced] = "PASSED"
+    assert ours["tests/test_suite.py::test_pass"] == "PASSED"
+    assert ours["tests/test_suite.py::test_fail"] == "FAILED"
+    # -rA reports skips only as "SKIPPED [1] file:line: reason" (no id), in both parsers
+    assert "tests/test_suite.py::test_skip" not in ours
+    assert ours["tests/test_suite.py::test_xfail"] == "XFAIL"
+    assert ours["tests/test_suite.py::test_error"] == "ERROR"
+    assert ours["tests/test_suite.py::test_param[2]"] == "FAILED"
+    assert ours["tests/test_suite.py::TestUnit::test_bad"] == "FAILED"
+    assert len(ours) == 11
+
+
+def test_unittest_and_django_parsers_on_real_output(tmp_path):
+    (tmp_path / "test_u.py").write_text("import unittest\n" + "class TestUnit" + SUITE.split("class TestUnit")[1])
+    log = subprocess.run([sys.executable, "-m", "unittest", "-v", "test_u"], cwd=tmp_path,
+                         capture_output=True, text=True).stderr
+    status = parse_unittest(log)
+    assert status == {"test_ok (test_u.TestUnit)": "PASSED", "test_bad (test_u.TestUnit)": "FAILED",
+                      "test_later (test_u.TestUnit)": "SKIPPED"}
+    django_log = ("test_a (app.tests.T)\nDocstring of a. ... ok\ntest_b (app.tests.T) ... FAIL\n"
+                  "test_c (app.tests.T) ... skipped 'x'\n")
+    assert parse_django(django_log) == {"test_a (app.tests.T)": "PASSED", "test_b (app.tests.T)": "FAILED",
+                                        "test_c (app.tests.T)": "SKIPPED"}
+    assert get_parser("django") is parse_django
+    with pytest.raises(ConfigError, match="unknown test-log parser"):
+        get_parser("jest")
+
+
+def _task() -> TaskInstance:
+    return TaskInstance(instance_id="o__r-1", repo="o/r", base_commit="b", patch="", test_patch="",
+                        problem_statement="", FAIL_TO_PASS=["t.py::a"], PASS_TO_PASS=["t.py::b", "t.py::s"],
+                        install={"test_runner": "pytest"})
+
+
+def _log(lines: str, code: int = 0) -> str:
+    return f"setup noise\n{START_TEST_OUTPUT}\n{lines}\n{END_TEST_OUTPUT}\n{EXIT_CODE_MARKER} {code}\n"
+
+
+def test_grading_report_matches_swebench_shape_and_outcomes():
+    from swebench.harness.grading import get_eval_tests_report
+
+    task = _task()
+    good = _log("PASSED t.py::a\nPASSED t.py::b\nSKIPPED t.py::s")
+    report = make_report(task, good, model_patch="diff")["o__r-1"]
+    assert report["resolved"] and report["outcome"] == RESOLVED and report["patch_successfully_applied"]
+    official = get_eval_tests_report(parse_pytest(good), {"FAIL_TO_PASS": task.FAIL_TO_PASS,
+                                                          "PASS_TO_PASS": task.PASS_TO_PASS})
+    assert report["tests_status"] == official
+    bad = make_report(task, _log("FAILED t.py::a\nPASSED t.py::b", 1), model_patch="diff")["o__r-1"]
+    assert not bad["resolved"] and bad["tests_status"]["FAIL_TO_PASS"]["failure"] == ["t.py::a"]
+    assert bad["tests_status"]["PASS_TO_PASS"]["failure"] == ["t.py::s"]  # missing counts as failure
+    assert make_report(task, good, model_patch=None)["o__r-1"]["patch_is_None"]
+    assert make_outcome(exit_code=124, tests_status=None) == TEST_TIMEOUT
+    assert make_outcome(exit_code=137, tests_status=None) == INFRA_ERROR
+    assert make_outcome(exit_code=None) == INFRA_ERROR
+    assert make_outcome(exit_code=1, install_failed=True) == "install_error"
+    assert make_outcome(exit_code=1, tests_status=None) == UNRESOLVED
