@@ -66,7 +66,8 @@ def test_empty_file_edits_and_apply_errors():
         apply_edits({"f": ""}, [FileEdit("create", "f", replace="x")])
 
 
-LINES = ["import os\n", "x = 1\n", "\n", "def f():\n", "    return x\n", "pass\n", "# ```\n", "y = 2\n"]
+LINES = ["import os\n", "x = 1\n", "\n", "def f():\n", "    return x\n", "pass\n", "# ```\n", "y = 2\n",
+         "crlf = 1\r\n", "s = \"héllo\\tw\"\n"]
 
 
 def _random_text(rng: random.Random) -> str:
