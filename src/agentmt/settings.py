@@ -30,3 +30,8 @@ def github_token() -> str | None:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "") not in ("", "0", "false")
+
+
+def llm_model() -> str | None:
+    """Model name sent to the LLM endpoint when a config sets none (AGENTMT_LLM_MODEL)."""
+    return os.environ.get("AGENTMT_LLM_MODEL")
