@@ -18,7 +18,8 @@ from pathlib import Path
 
 from agentmt import settings
 from agentmt.errors import InputError
-from agentmt.sources.gitproc import CatFile, GitError, LoggedCommit, RawChange, git, iter_mainline, log_commits
+from agentmt.sources.gitproc import (CatFile, GitError, LoggedCommit, MainlineCommit, RawChange, git, iter_mainline,
+                                     log_commits, rev_list_parents)
 from agentmt.sources.prdetect import PRHeader, make_linked_issues, make_pr_header
 from agentmt.types import Commit, FileChange, FileSnapshot, PullRequest
 
@@ -122,32 +123,74 @@ class GitHistorySource:
 
     def iter(self, start: int = 0, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, PullRequest]]:
         """(mainline index, PR) pairs, oldest first; mainline commits before `start` are only walked.
-        When a pair is yielded, counts/drops cover exactly the mainline commits up to its index."""
-        cat = CatFile(self.path)
+        When a pair is yielded, counts/drops cover exactly the mainline commits up to its index.
+        Pipelined: a worker thread walks window k+1 and runs its git log while window k's PRs are
+        built here, so git's C work overlaps Python's (memory: two windows)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         seen: set[bytes] = set()
-        pending: list[_Stub] = []
-        num_prs = 0
+        walk_cat, cat = CatFile(self.path), CatFile(self.path)
         try:
-            for index, mc in enumerate(iter_mainline(self.path, self.head_sha)):
-                stub = self._walk(cat, seen, index, mc.sha, mc.parents, mc.message)
-                stub.date = mc.date
-                if progress:
-                    progress(index)
-                if index < start:
-                    continue
-                pending.append(stub)
-                num_prs += stub.header is not None
-                if num_prs >= self.batch_prs:
-                    yield from self._flush(cat, pending)
-                    pending, num_prs = [], 0
-            yield from self._flush(cat, pending)
+            with ThreadPoolExecutor(1, thread_name_prefix="agentmt-git") as pool:
+                ahead = None
+                for window in self._windows(start):
+                    nxt = pool.submit(self._prepare, walk_cat, seen, window, start, progress)
+                    if ahead is not None:
+                        yield from self._flush(cat, *ahead.result())
+                    ahead = nxt
+                if ahead is not None:
+                    yield from self._flush(cat, *ahead.result())
         finally:
+            walk_cat.close()
             cat.close()
 
-    def _walk(self, cat: CatFile, seen: set[bytes], index: int, sha: str, parents: list[str], message: str) -> _Stub:
+    def _windows(self, start: int) -> Iterator[list[tuple[int, MainlineCommit]]]:
+        """Runs of mainline commits holding about `batch_prs` PR candidates each."""
+        window: list[tuple[int, MainlineCommit]] = []
+        num = 0
+        for index, mc in enumerate(iter_mainline(self.path, self.head_sha)):
+            window.append((index, mc))
+            num += len(mc.parents) >= 2 or (index >= start and len(mc.parents) == 1)
+            if num >= self.batch_prs or len(window) >= 8 * self.batch_prs:
+                yield window
+                window, num = [], 0
+        if window:
+            yield window
+
+    def _prepare(self, cat: CatFile, seen: set[bytes], window: list[tuple[int, MainlineCommit]], start: int,
+                 progress: Callable[[int], None] | None) -> tuple[list[_Stub], dict[str, LoggedCommit]]:
+        """Walk a window (one rev-list for all its branches) and log its PRs' commits (one git log)."""
+        first = window[0][1]
+        include = [p for _, mc in window for p in mc.parents[1:]]
+        try:
+            known = rev_list_parents(self.path, include, first.parents[:1])
+        except GitError:
+            known = {}  # some object is unreadable: walk commit by commit to pin it on one PR
+        stubs = []
+        for index, mc in window:
+            stub = self._walk(cat, seen, known, index, mc)
+            if progress:
+                progress(index)
+            if index >= start:
+                stubs.append(stub)
+        cands = [s for s in stubs if s.header is not None and not self._check(s)]
+        logged: dict[str, LoggedCommit] = {}
+        try:
+            logged = log_commits(self.path, [c for s in cands for c in s.chain])
+        except GitError:
+            for s in cands:  # isolate the PR whose objects git cannot read
+                try:
+                    logged.update(log_commits(self.path, s.chain))
+                except GitError as e:
+                    s.error = f"git_error: {e}"
+        return stubs, logged
+
+    def _walk(self, cat: CatFile, seen: set[bytes], known: dict[str, list[str]], index: int,
+              mc: MainlineCommit) -> _Stub:
         """Classify one mainline commit and add everything it makes reachable to `seen`."""
-        header = make_pr_header(sha, parents, message)
-        stub = _Stub(index, sha, parents, header)
+        sha, parents = mc.sha, mc.parents
+        header = make_pr_header(sha, parents, mc.message)
+        stub = _Stub(index, sha, parents, header, date=mc.date)
         if len(parents) >= 2:
             new: dict[str, list[str]] = {}
             stack = list(parents[1:])
@@ -156,7 +199,7 @@ class GitHistorySource:
                     s = stack.pop()
                     if s in new or bytes.fromhex(s) in seen:
                         continue
-                    new[s] = cat.parents(s)
+                    new[s] = known[s] if s in known else cat.parents(s)
                     stack.extend(new[s])
             except GitError as e:
                 stub.error = f"git_error: {e}"
@@ -174,35 +217,35 @@ class GitHistorySource:
         seen.add(bytes.fromhex(sha))
         return stub
 
-    def _flush(self, cat: CatFile, stubs: list[_Stub]) -> Iterator[tuple[int, PullRequest]]:
-        prs = [s for s in stubs if s.header is not None and not s.error and s.chain and s.snapshot]
-        logged: dict[str, LoggedCommit] = {}
-        try:
-            logged = log_commits(self.path, [c for s in prs for c in s.chain])
-        except GitError:
-            for s in prs:  # isolate the PR whose objects git cannot read
-                try:
-                    logged.update(log_commits(self.path, s.chain))
-                except GitError as e:
-                    s.error = f"git_error: {e}"
+    def _flush(self, cat: CatFile, stubs: list[_Stub], logged: dict[str, LoggedCommit]
+               ) -> Iterator[tuple[int, PullRequest]]:
+        """Build and screen a window's PRs, read all their files in one object round trip, then
+        count and yield them in mainline order."""
+        cands = [s for s in stubs if s.header is not None and not self._check(s)]
+        outcome: dict[int, PullRequest | str] = {}
+        screened: list[tuple[_Stub, PullRequest]] = []
+        for s in cands:
+            if s.error:
+                continue
+            pr = self._make_pr(s, logged)
+            reason = self.screen(pr) if self.screen else None
+            if reason:
+                outcome[s.index] = reason
+            else:
+                screened.append((s, pr))
+        outcome.update(self._add_files(cat, [(pr, [logged[c] for c in s.chain], s.index) for s, pr in screened]))
         for s in stubs:
             self.counts["mainline_commits"] += 1
             if s.header is None:
                 continue
             self.counts["prs_seen"] += 1
             self.counts[f"prs_{s.header.kind}"] += 1
-            reason = self._check(s)
-            pr = None
-            if not reason:
-                pr = self._make_pr(s, logged)
-                self.counts["commits_seen"] += len(pr.commits)
-                reason = self.screen(pr) if self.screen else None
-            if not reason:
-                reason = self._add_files(cat, pr, [logged[c] for c in s.chain])
-            if reason:
-                self.drops[reason] += 1
-                continue
-            yield s.index, pr
+            result = self._check(s) or outcome.get(s.index)
+            self.counts["commits_seen"] += len(s.chain)
+            if isinstance(result, PullRequest):
+                yield s.index, result
+            else:
+                self.drops[result] += 1
 
     @staticmethod
     def _check(s: _Stub) -> str | None:
@@ -228,20 +271,40 @@ class GitHistorySource:
             num_linked_issues=len(linked), merged_at=s.date,
         )
 
-    def _add_files(self, cat: CatFile, pr: PullRequest, raws: list[LoggedCommit]) -> str | None:
-        """Fill relevant_files/head_files from the first and last touch of each path."""
-        before, after = _touched_blobs(raws)
-        oids = sorted({b for b, m in (*before.values(), *after.values()) if b and m != GITLINK})
+    def _add_files(self, cat: CatFile, items: list[tuple[PullRequest, list[LoggedCommit], int]]
+                   ) -> dict[int, PullRequest | str]:
+        """Fill relevant_files/head_files from the first and last touch of each path; index -> PR or
+        drop reason. On a git failure, retries PR by PR so only the unreadable one is dropped."""
+        touched = {i: _touched_blobs(raws) for _, raws, i in items}
+        oids = {i: sorted({b for b, m in (*bf.values(), *af.values()) if b and m != GITLINK})
+                for i, (bf, af) in touched.items()}
         try:
-            info = dict(zip(oids, cat.info(oids)))
-            if any(i and i[1] > self.max_file_bytes for i in info.values()):
-                return "file_too_large"
-            data = dict(zip(oids, cat.contents(oids)))
+            return self._fill(cat, items, touched, oids)
         except GitError:
-            return "git_error"
-        pr.relevant_files = [_snapshot(p, before[p], data) for p in pr.changed_paths]
-        pr.head_files = [_snapshot(p, after[p], data) for p in pr.changed_paths]
-        return None
+            if len(items) == 1:
+                return {items[0][2]: "git_error"}
+        out: dict[int, PullRequest | str] = {}
+        for item in items:
+            out.update(self._add_files(cat, [item]))
+        return out
+
+    def _fill(self, cat, items, touched, oids) -> dict[int, PullRequest | str]:
+        all_oids = sorted({o for os_ in oids.values() for o in os_})
+        info = dict(zip(all_oids, cat.info(all_oids)))
+        out: dict[int, PullRequest | str] = {}
+        for _, _, i in items:
+            if any(info[o] and info[o][1] > self.max_file_bytes for o in oids[i]):
+                out[i] = "file_too_large"
+        wanted = sorted({o for _, _, i in items if i not in out for o in oids[i]})
+        data = dict(zip(wanted, cat.contents(wanted)))
+        for pr, _, i in items:
+            if i in out:
+                continue
+            before, after = touched[i]
+            pr.relevant_files = [_snapshot(p, before[p], data) for p in pr.changed_paths]
+            pr.head_files = [_snapshot(p, after[p], data) for p in pr.changed_paths]
+            out[i] = pr
+        return out
 
 
 def iter_pull_requests(repo: str | Path, *, repo_name: str, ref: str = "HEAD", **kwargs) -> Iterator[PullRequest]:

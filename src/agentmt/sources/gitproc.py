@@ -90,6 +90,19 @@ def iter_mainline(repo: str | Path, ref: str) -> Iterator[MainlineCommit]:
             proc.wait()
 
 
+def rev_list_parents(repo: str | Path, include: list[str], exclude: list[str]) -> dict[str, list[str]]:
+    """sha -> parents of every commit reachable from `include` and not from `exclude` (one process)."""
+    if not include:
+        return {}
+    revs = "".join(f"{r}\n" for r in include) + "".join(f"^{r}\n" for r in exclude)
+    out = git(repo, "rev-list", "--parents", "--stdin", input=revs.encode())
+    result = {}
+    for line in out.decode().splitlines():
+        sha, *parents = line.split()
+        result[sha] = parents
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # Objects: one persistent `git cat-file --batch-command --buffer`
 

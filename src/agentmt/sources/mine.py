@@ -101,7 +101,7 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
 
     with _progress(cfg.progress, src) as advance:
         for _, pr in src.iter(start=info.get("position", 0), progress=advance):
-            rows.append(io.encode_record(pr, columns=COLUMNS))
+            rows.append(encode_pr(pr))
             src.counts["prs_kept"] += 1
             if len(rows) >= cfg.shard_size:
                 write_shard()
@@ -118,6 +118,25 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
                       "metadata_dir": str(metadata_dir) if metadata_dir else None}
     manifest.write(out)
     return manifest
+
+
+def encode_pr(pr: PullRequest) -> dict:
+    """Exactly `io.encode_record(pr, columns=COLUMNS)`, without dataclasses.asdict's deep copies
+    (which cost more than all of git's work in the benchmark)."""
+    data = _plain(pr)
+    row = {c: data[c] for c in COLUMNS}
+    row["record_json"] = json.dumps(data, ensure_ascii=False)
+    return row
+
+
+def _plain(value):
+    if hasattr(value, "__dataclass_fields__"):
+        return {f: _plain(getattr(value, f)) for f in value.__dataclass_fields__}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _screen(pr: PullRequest, md: GitHubMetadata | None, fcfg: FilterConfig, counts: Counter) -> str | None:
