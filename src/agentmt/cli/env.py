@@ -2,6 +2,46 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
 app = typer.Typer(help="Executable environments: Docker images and F2P/P2P validation.", no_args_is_help=True)
+
+ConfigOpt = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value (see env.yaml).")
+
+
+def _drops(m) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(m.drops.items())) or "none"
+
+
+@app.command("build")
+def build_cmd(
+    tasks: Path = typer.Argument(..., help="Tasks: a folder of task shards, a .jsonl or a .parquet file."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (built tasks with image digests, logs/)."),
+    repo: Optional[Path] = typer.Option(None, "--repo", help="Local clone of the tasks' repository."),
+    config: list[str] = ConfigOpt,
+) -> None:
+    """Build base → dependency → instance images for each task (install failures are logged, not fatal)."""
+    from agentmt.environments.stages import build_envs
+
+    m = build_envs(tasks, out, *config, repo=repo)
+    typer.echo(f"built {m.counts.get('tasks_out', 0)} of {m.counts.get('tasks_in', 0)} task images "
+               f"(dropped: {_drops(m)}) -> {out}")
+
+
+@app.command("validate")
+def validate_cmd(
+    tasks: Path = typer.Argument(..., help="Built tasks (output of `agentmt env build`)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: TASKS/validated)."),
+    config: list[str] = ConfigOpt,
+) -> None:
+    """Run tests before/after the gold patch N times; keep tasks with FAIL_TO_PASS tests."""
+    from agentmt.environments.stages import validate_envs
+
+    out = out or Path(tasks) / "validated"
+    m = validate_envs(tasks, out, *config)
+    flaky = sum(len(v) for v in m.extra.get("flake_rates", {}).values())
+    typer.echo(f"validated {m.counts.get('tasks_out', 0)} of {m.counts.get('tasks_in', 0)} tasks, "
+               f"{flaky} flaky tests left out (dropped: {_drops(m)}) -> {out}")
