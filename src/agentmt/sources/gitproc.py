@@ -270,7 +270,7 @@ def _parse_logged(chunk: bytes) -> LoggedCommit:
     sections = patch.split(b"\ndiff --git ")
     if sections and sections[0].startswith(b"diff --git "):
         sections[0] = sections[0][len(b"diff --git "):]
-    sections = [s for s in sections if s]
+    sections = [s + b"\n" if i < len(sections) - 1 else s for i, s in enumerate(sections) if s]
     if len(sections) == len(c.changes):
         for ch, sec in zip(c.changes, sections):
             ch.patch = b"diff --git " + sec

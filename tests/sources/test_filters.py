@@ -1,0 +1,51 @@
+"""PR-level filters are pure functions of a PullRequest record."""
+
+from __future__ import annotations
+
+from agentmt.sources.filters import FilterConfig, changed_files, first_drop_reason, is_doc
+from agentmt.types import Commit, FileChange, PullRequest
+
+
+def make_pr(*paths: str, author: str = "dev", bot: bool = False, state: str = "merged",
+            renamed: tuple[str, str] | None = None) -> PullRequest:
+    changes = [FileChange("modified", p, p) for p in paths]
+    if renamed:
+        changes.append(FileChange("renamed", renamed[0], renamed[1]))
+    return PullRequest(id="o/r#1", repo="o/r", number=1, title="t", body="", author=author, base_sha="b",
+                       snapshot_sha="s", head_sha="h", merge_sha="m", merge_kind="merge",
+                       commits=[Commit("c", "msg", author, "2024", changes=changes)], author_is_bot=bot, state=state)
+
+
+PY = FilterConfig()
+GEN = FilterConfig(profile="gen")
+
+
+def test_py_profile_keeps_python_with_docs():
+    assert first_drop_reason(make_pr("a.py", "b.pyi", "docs/x.rst", "README", "CHANGELOG.md"), PY) is None
+
+
+def test_each_filter_has_its_reason():
+    assert first_drop_reason(make_pr("a.py", state="closed"), PY) == "not_merged"
+    assert first_drop_reason(make_pr("a.py", bot=True), PY) == "bot_author"
+    assert first_drop_reason(make_pr("a.py", author="dependabot[bot]"), PY) == "bot_author"
+    assert first_drop_reason(make_pr("README.md"), PY) == "too_few_python_files"
+    assert first_drop_reason(make_pr(*[f"m{i}.py" for i in range(6)]), PY) == "too_many_python_files"
+    assert first_drop_reason(make_pr("a.py", "app.js"), PY) == "non_python_files"
+    assert first_drop_reason(make_pr("a.py", *[f"d{i}.md" for i in range(20)]), PY) == "too_many_files"
+
+
+def test_gen_profile_only_checks_merged_and_bots():
+    assert first_drop_reason(make_pr("app.js", *[f"m{i}.py" for i in range(30)]), GEN) is None
+    assert first_drop_reason(make_pr("app.js", bot=True), GEN) == "bot_author"
+    assert first_drop_reason(make_pr("app.js", state="closed"), GEN) == "not_merged"
+
+
+def test_thresholds_come_from_config():
+    cfg = FilterConfig(max_python_files=1)
+    assert first_drop_reason(make_pr("a.py", "b.py"), cfg) == "too_many_python_files"
+
+
+def test_rename_counts_once_and_docs_are_recognised():
+    pr = make_pr("a.py", renamed=("old.py", "new.py"))
+    assert changed_files(pr) == ["a.py", "new.py"]
+    assert is_doc("docs/LICENSE", PY) and is_doc("Guide.adoc", PY) and not is_doc("setup.cfg", PY)
