@@ -60,6 +60,9 @@ def test_py_stage_filters_counts_and_resumes(prs_dir, tmp_path):
     assert (out / io.shard_name(0)).stat().st_mtime_ns == mtimes[io.shard_name(0)]
     assert (m2.counts, m2.drops) == (m.counts, m.drops)
     assert list(io.read_rows(out)) == rows
+    # Other settings: finished shards are not reused.
+    m3 = render_ctx(prs_dir, out, "py", "max_tokens=100000", no_llm=True)
+    assert m3.counts["kept"] == 3 and "too_long" not in m3.drops
 
 
 def test_gen_stage_loads_with_datasets(prs_dir, tmp_path):

@@ -9,9 +9,11 @@ round-trip check (parse the text, replay its edits, compare with the head) or is
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -174,8 +176,9 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     use_llm = fmt == "py" and not no_llm  # gen documents show original messages: nothing to enhance
-    manifest = io.Manifest(stage="ctx_render", config={**cfg.model_dump(), "format": fmt, "llm_enabled": use_llm},
-                           inputs=[str(p) for p in inputs])
+    recorded = {**cfg.model_dump(), "format": fmt, "llm_enabled": use_llm}
+    recorded["llm"] = {k: v for k, v in cfg.llm.items() if k != "api_key"}  # never write secrets out
+    manifest = io.Manifest(stage="ctx_render", config=recorded, inputs=[str(p) for p in inputs])
     if (Path(prs_dir) / io.MANIFEST).exists():
         src = io.read_manifest(prs_dir)
         manifest.extra["input_manifest"] = {k: src.get(k) for k in ("stage", "agentmt_version", "counts", "drops")}
@@ -184,16 +187,19 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
     all_tokens: list[int] = []
     kept_tokens = 0
     errors: list[str] = []
+    # A finished shard is reused only if it was made with the same settings.
+    fingerprint = hashlib.sha256(json.dumps(manifest.config, sort_keys=True, default=str).encode()).hexdigest()[:16]
     with contextlib.ExitStack() as stack:
         enhance = _make_enhancer(cfg, stack) if use_llm else None
         for i, path in enumerate(inputs):
             name = io.shard_name(i)
-            if io.is_done(out_dir, name) and (out_dir / name).exists():
-                info = io.done_info(out_dir, name)
+            done = io.is_done(out_dir, name) and (out_dir / name).exists()
+            info = io.done_info(out_dir, name) if done else {}
+            if info.get("config_fingerprint") == fingerprint:
                 seen.update(info["keys"])
             else:
                 info = render_shard(path, out_dir / name, fmt, cfg, seen, tokenizer, enhance)
-                io.mark_done(out_dir, name, info)
+                io.mark_done(out_dir, name, {**info, "config_fingerprint": fingerprint})
             manifest.counts.update(info["counts"])
             manifest.drops.update(info["drops"])
             manifest.shards.append(name)
