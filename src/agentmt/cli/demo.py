@@ -6,16 +6,22 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="The embedded demo: a generated repository with real PR history and tests.", no_args_is_help=True)
+app = typer.Typer(
+    help="The embedded demo: a generated repository with real PR history and tests.", no_args_is_help=True
+)
 
 
 @app.command()
-def init(out_dir: Path = typer.Argument(..., help="Folder to create (reused if it already holds this demo).")) -> None:
+def init(
+    out_dir: Path = typer.Argument(..., help="Folder to create (reused if it already holds this demo)."),
+) -> None:
     """Build the demo git repository and its GitHub metadata under OUT_DIR."""
     from agentmt.sources.demo import build_demo
 
     info = build_demo(out_dir)
     typer.echo(f"repository: {info.repo_path}")
     typer.echo(f"metadata:   {info.metadata_dir}")
-    typer.echo(f"pull requests: {len(info.merged_prs)} merged, {len(info.unmerged_prs)} closed unmerged "
-               f"({len(info.bugfix_prs)} bug fixes)")
+    typer.echo(
+        f"pull requests: {len(info.merged_prs)} merged, {len(info.unmerged_prs)} closed unmerged "
+        f"({len(info.bugfix_prs)} bug fixes)"
+    )

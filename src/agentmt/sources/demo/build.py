@@ -50,7 +50,9 @@ def build_demo(out_dir: str | Path) -> DemoInfo:
             raise InputError(f"{out_dir} holds a demo built by agentmt {info.version}; delete it to rebuild")
         return info
     if (out_dir / "repo").exists() or (out_dir / "metadata").exists():
-        raise InputError(f"{out_dir} already has repo/ or metadata/ but no {INFO_FILE}: pick an empty directory")
+        raise InputError(
+            f"{out_dir} already has repo/ or metadata/ but no {INFO_FILE}: pick an empty directory"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix=".demo-build-"))
     try:

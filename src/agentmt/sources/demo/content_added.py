@@ -45,7 +45,7 @@ def from_roman(text):
     return total
 '''
 
-TEST_ROMAN = '''\
+TEST_ROMAN = """\
 import pytest
 
 from textkit.roman import from_roman, to_roman
@@ -66,7 +66,7 @@ def test_from_roman():
 def test_out_of_range():
     with pytest.raises(ValueError):
         to_roman(0)
-'''
+"""
 
 INIFILE = '''\
 """A small INI reader: sections, key = value pairs and comments."""
@@ -89,7 +89,7 @@ def parse_ini(text):
     return data
 '''
 
-TEST_INIFILE = '''\
+TEST_INIFILE = """\
 from textkit.inifile import parse_ini
 
 
@@ -100,7 +100,7 @@ def test_sections_and_keys():
 
 def test_comments_are_skipped():
     assert parse_ini("# note\\nkey = value\\n") == {"": {"key": "value"}}
-'''
+"""
 
 WRAP = '''\
 """Greedy word wrapping."""
@@ -123,7 +123,7 @@ def wrap(text, width=70):
     return lines
 '''
 
-TEST_WRAP = '''\
+TEST_WRAP = """\
 import pytest
 
 from textkit.wrap import wrap
@@ -140,7 +140,7 @@ def test_wrap_empty_text():
 def test_wrap_rejects_zero_width():
     with pytest.raises(ValueError):
         wrap("text", 0)
-'''
+"""
 
 CSVLITE = '''\
 """Parse and format single CSV lines without the csv module's dialect machinery."""
@@ -171,7 +171,7 @@ def parse_line(line, sep=","):
     return fields
 '''
 
-TEST_CSVLITE = '''\
+TEST_CSVLITE = """\
 from textkit.csvlite import parse_line
 
 
@@ -185,7 +185,7 @@ def test_parse_quoted_separator():
 
 def test_parse_other_separator():
     assert parse_line("x;y", sep=";") == ["x", "y"]
-'''
+"""
 
 TIMEFMT = '''\
 """Human-friendly durations."""
@@ -217,7 +217,7 @@ def parse_duration(text):
     return sum(int(n) * _SUFFIX[u] for n, u in tokens)
 '''
 
-TEST_TIMEFMT = '''\
+TEST_TIMEFMT = """\
 import pytest
 
 from textkit.timefmt import humanize_seconds, parse_duration
@@ -237,7 +237,7 @@ def test_parse_duration():
 def test_parse_duration_rejects_garbage():
     with pytest.raises(ValueError):
         parse_duration("soon")
-'''
+"""
 
 # The same four lines open both renderers, so a search block of those lines alone is ambiguous.
 TABLE = '''\
@@ -270,7 +270,7 @@ def render_plain(rows):
     return "\\n".join(lines) + "\\n"
 '''
 
-TEST_TABLE = '''\
+TEST_TABLE = """\
 from textkit.table import render_markdown, render_plain
 
 ROWS = [["name", "qty"], ["apple", 3], ["fig", 12]]
@@ -291,7 +291,7 @@ def test_render_plain():
 
 def test_empty_markdown():
     assert render_markdown([]) == ""
-'''
+"""
 
 ENCODING = '''\
 """Read text files whose encoding is unknown (UTF-8 first, then Latin-1)."""
@@ -310,7 +310,7 @@ def read_text_guess(path, encodings=("utf-8", "latin-1")):
     raise ValueError(f"{path}: none of {', '.join(encodings)} decodes this file")
 '''
 
-TEST_ENCODING = '''\
+TEST_ENCODING = """\
 from pathlib import Path
 
 from textkit.encoding import read_text_guess
@@ -328,7 +328,7 @@ def test_latin1_file():
     text, encoding = read_text_guess(DATA / "latin1.txt")
     assert encoding == "latin-1"
     assert text.splitlines()[0] == "Caf\\u00e9 cr\\u00e8me, na\\u00efve fa\\u00e7ade, Z\\u00fcrich"
-'''
+"""
 
 # Latin-1 bytes that are not valid UTF-8 (é, è, ï, ç, ü as single bytes).
 LATIN1_TXT = "Café crème, naïve façade, Zürich\n".encode("latin-1")
@@ -373,7 +373,7 @@ if __name__ == "__main__":
     sys.exit(main())
 '''
 
-TEST_CLI = '''\
+TEST_CLI = """\
 from textkit.__main__ import main
 
 
@@ -385,7 +385,7 @@ def test_roman_command(capsys):
 def test_slugify_command(capsys):
     main(["slugify", "Hello", "World"])
     assert capsys.readouterr().out == "hello-world\\n"
-'''
+"""
 
 WORKFLOW = """\
 name: tests

@@ -118,7 +118,7 @@ def title_case(text, minor=("a", "an", "and", "of", "the", "to")):
     return " ".join(out)
 '''
 
-TEST_STRINGS = '''\
+TEST_STRINGS = """\
 from textkit.strings import slugify, title_case, truncate
 
 
@@ -136,7 +136,7 @@ def test_truncate_leaves_short_text_alone():
 
 def test_title_case_keeps_minor_words_lower():
     assert title_case("the lord of the rings") == "The Lord of the Rings"
-'''
+"""
 
 NUMBERS = '''\
 """Number helpers: clamping, averages and lenient parsing."""
@@ -174,7 +174,7 @@ def parse_int(text, default=None):
         return default
 '''
 
-TEST_NUMBERS = '''\
+TEST_NUMBERS = """\
 import pytest
 
 from textkit.numbers import clamp, mean, median, parse_int
@@ -199,7 +199,7 @@ def test_parse_int():
     assert parse_int(" 1_000 ") == 1000
     assert parse_int("1,234") == 1234
     assert parse_int("x", default=-1) == -1
-'''
+"""
 
 COMPAT = '''\
 """Deprecated aliases kept for textkit 0.0.x users; to be removed in 0.2."""
@@ -215,7 +215,7 @@ def make_slug(text):
     return slugify(text)
 '''
 
-TEST_COMPAT = '''\
+TEST_COMPAT = """\
 import pytest
 
 from textkit.compat import make_slug
@@ -224,7 +224,7 @@ from textkit.compat import make_slug
 def test_make_slug_warns():
     with pytest.warns(DeprecationWarning):
         assert make_slug("A B") == "a-b"
-'''
+"""
 
 FILES: dict[str, str | bytes] = {
     ".gitignore": GITIGNORE,

@@ -1,4 +1,4 @@
-"""The demo history, part 1: issues #1-#9 and PRs #2-#15 (features, fixes, a rename, a deletion).
+"""The demo history, part 1: issues #1-#9 and PRs #2-#13 (features, fixes, a branch merging main).
 
 Bug-fix PRs change exactly one source file and one test file; their `fail_to_pass` tests fail on
 the merge's first parent plus the PR's test changes and pass at the merge.
@@ -16,10 +16,8 @@ from agentmt.sources.demo.spec import (
     MergeMainStep,
     NestedPRStep,
     PRSpec,
-    Rename,
     ReviewStep,
     TalkStep,
-    Delete,
     Write,
 )
 
@@ -30,7 +28,10 @@ _ROMAN_CHATTER = (
     ("lena-k", "Confirmed: the table has CM and CD but no XC or XL, so 90 and 40 fall back to repeats."),
     ("mkusters", "+1"),
     ("priya-s", "Does from_roman accept the wrong form? It seems to read 'LXXXX' as 90 happily."),
-    ("lena-k", "It does; from_roman is additive, so it accepts non-canonical numerals. That is a separate question."),
+    (
+        "lena-k",
+        "It does; from_roman is additive, so it accepts non-canonical numerals. That is a separate question.",
+    ),
     ("rpatel", "Any chance of a patch release once this is fixed?"),
     ("tomasz-w", "I wrote the module, so this one is on me. I'll send a fix."),
     ("jo-okafor", "Workaround in the meantime: post-process with str.replace('LXXXX', 'XC')."),
@@ -51,7 +52,8 @@ _ROMAN_CHATTER = (
 PR_13 = PRSpec(
     number=13,
     title="Add duration helpers",
-    body="Adds `textkit.timefmt` with `humanize_seconds` (7200 -> '2 hours') and `parse_duration` ('1h30m' -> 5400).",
+    body="Adds `textkit.timefmt` with `humanize_seconds` (7200 -> '2 hours') and "
+    "`parse_duration` ('1h30m' -> 5400).",
     author="priya-s",
     branch="feature/timefmt",
     steps=(
@@ -69,12 +71,15 @@ EARLY: tuple[HistoryItem, ...] = (
         "truncate() returns strings longer than the requested width",
         "I use `truncate` to fit labels into a fixed-width column, but the result is longer than "
         "`width` whenever the text gets cut:\n\n```python\n>>> from textkit.strings import truncate\n"
-        '>>> truncate("hello wonderful world", 10)\n\'hello wond...\'\n>>> len(_)\n13\n```\n\n'
+        ">>> truncate(\"hello wonderful world\", 10)\n'hello wond...'\n>>> len(_)\n13\n```\n\n"
         "I expected at most 10 characters, suffix included. textkit 0.1.0, Python 3.11.",
         "mkusters",
         comments=(
-            ("lena-k", "Thanks for the report, confirmed: the suffix is appended after cutting at `width`, "
-                       "but the docstring promises at most `width` characters."),
+            (
+                "lena-k",
+                "Thanks for the report, confirmed: the suffix is appended after cutting at `width`, "
+                "but the docstring promises at most `width` characters.",
+            ),
             ("mkusters", "Happy to send a PR if that helps."),
         ),
         closed_by_pr=2,
@@ -83,27 +88,37 @@ EARLY: tuple[HistoryItem, ...] = (
         number=2,
         title="Make truncate() respect the width including the suffix",
         body="Fixes #1\n\n`truncate` cut the text at `width` and then appended the suffix, so results were "
-             "up to `len(suffix)` characters too long. Cut at `width - len(suffix)` instead, and return a "
-             "cut suffix when the width is shorter than the suffix itself.",
+        "up to `len(suffix)` characters too long. Cut at `width - len(suffix)` instead, and return a "
+        "cut suffix when the width is shorter than the suffix itself.",
         author="mkusters",
         branch="fix-truncate-width",
         fixes=1,
         fail_to_pass=("tests/test_strings.py::test_truncate_respects_width",),
         steps=(
-            CommitStep("Add a failing test for truncate's width", (
-                Edit("tests/test_strings.py",
-                     'def test_title_case_keeps_minor_words_lower():',
-                     'def test_truncate_respects_width():\n'
-                     '    assert truncate("hello wonderful world", 10) == "hello w..."\n'
-                     '    assert truncate("abcdef", 2) == ".."\n\n\n'
-                     'def test_title_case_keeps_minor_words_lower():'),
-            )),
-            CommitStep("Count the suffix in truncate's width", (
-                Edit("textkit/strings.py",
-                     "        return text\n    return text[:width].rstrip() + suffix\n",
-                     "        return text\n    if width <= len(suffix):\n        return suffix[:width]\n"
-                     "    return text[: width - len(suffix)].rstrip() + suffix\n"),
-            )),
+            CommitStep(
+                "Add a failing test for truncate's width",
+                (
+                    Edit(
+                        "tests/test_strings.py",
+                        "def test_title_case_keeps_minor_words_lower():",
+                        "def test_truncate_respects_width():\n"
+                        '    assert truncate("hello wonderful world", 10) == "hello w..."\n'
+                        '    assert truncate("abcdef", 2) == ".."\n\n\n'
+                        "def test_title_case_keeps_minor_words_lower():",
+                    ),
+                ),
+            ),
+            CommitStep(
+                "Count the suffix in truncate's width",
+                (
+                    Edit(
+                        "textkit/strings.py",
+                        "        return text\n    return text[:width].rstrip() + suffix\n",
+                        "        return text\n    if width <= len(suffix):\n        return suffix[:width]\n"
+                        "    return text[: width - len(suffix)].rstrip() + suffix\n",
+                    ),
+                ),
+            ),
             ReviewStep("lena-k", "APPROVED", "Looks good, thanks for the test!"),
         ),
     ),
@@ -114,16 +129,35 @@ EARLY: tuple[HistoryItem, ...] = (
         author="tomasz-w",
         branch="feature/roman",
         steps=(
-            CommitStep("Add to_roman and from_roman",
-                       (Write("textkit/roman.py", A.ROMAN), Write("tests/test_roman.py", A.TEST_ROMAN))),
-            ReviewStep("lena-k", "COMMENTED", "A question before I approve.", comments=(
-                LineComment("textkit/roman.py", "for ch in reversed(text.strip().upper()):",
-                            "Does this accept lowercase input as well?", key="roman-case"),
-            )),
-            ReviewStep("tomasz-w", "COMMENTED", comments=(
-                LineComment("textkit/roman.py", "", "Yes, it upper-cases first; `test_from_roman` "
-                            "uses a lowercase numeral.", reply_to="roman-case"),
-            )),
+            CommitStep(
+                "Add to_roman and from_roman",
+                (Write("textkit/roman.py", A.ROMAN), Write("tests/test_roman.py", A.TEST_ROMAN)),
+            ),
+            ReviewStep(
+                "lena-k",
+                "COMMENTED",
+                "A question before I approve.",
+                comments=(
+                    LineComment(
+                        "textkit/roman.py",
+                        "for ch in reversed(text.strip().upper()):",
+                        "Does this accept lowercase input as well?",
+                        key="roman-case",
+                    ),
+                ),
+            ),
+            ReviewStep(
+                "tomasz-w",
+                "COMMENTED",
+                comments=(
+                    LineComment(
+                        "textkit/roman.py",
+                        "",
+                        "Yes, it upper-cases first; `test_from_roman` uses a lowercase numeral.",
+                        reply_to="roman-case",
+                    ),
+                ),
+            ),
             ReviewStep("lena-k", "APPROVED", "Thanks!"),
         ),
     ),
@@ -131,20 +165,38 @@ EARLY: tuple[HistoryItem, ...] = (
         number=4,
         title="Add a small INI parser",
         body="`parse_ini(text)` reads sections and `key = value` pairs into nested dicts, without "
-             "configparser's interpolation surprises.",
+        "configparser's interpolation surprises.",
         author="jo-okafor",
         branch="feature/ini",
         merge="squash",
         steps=(
-            CommitStep("Add parse_ini",
-                       (Write("textkit/inifile.py", A.INIFILE), Write("tests/test_inifile.py", A.TEST_INIFILE))),
-            ReviewStep("lena-k", "CHANGES_REQUESTED", "Please also skip `;` comments, many INI files use them.",
-                       comments=(LineComment("textkit/inifile.py", 'line.startswith("#")',
-                                             "`;` starts a comment too in most INI dialects."),)),
-            CommitStep("Skip ; comments too", (
-                Edit("textkit/inifile.py", 'line.startswith("#")', 'line.startswith(("#", ";"))'),
-                Edit("tests/test_inifile.py", '"# note\\nkey = value\\n"', '"# note\\n; other\\nkey = value\\n"'),
-            )),
+            CommitStep(
+                "Add parse_ini",
+                (Write("textkit/inifile.py", A.INIFILE), Write("tests/test_inifile.py", A.TEST_INIFILE)),
+            ),
+            ReviewStep(
+                "lena-k",
+                "CHANGES_REQUESTED",
+                "Please also skip `;` comments, many INI files use them.",
+                comments=(
+                    LineComment(
+                        "textkit/inifile.py",
+                        'line.startswith("#")',
+                        "`;` starts a comment too in most INI dialects.",
+                    ),
+                ),
+            ),
+            CommitStep(
+                "Skip ; comments too",
+                (
+                    Edit("textkit/inifile.py", 'line.startswith("#")', 'line.startswith(("#", ";"))'),
+                    Edit(
+                        "tests/test_inifile.py",
+                        '"# note\\nkey = value\\n"',
+                        '"# note\\n; other\\nkey = value\\n"',
+                    ),
+                ),
+            ),
             ReviewStep("lena-k", "APPROVED", ""),
         ),
     ),
@@ -167,13 +219,23 @@ EARLY: tuple[HistoryItem, ...] = (
         fixes=5,
         fail_to_pass=("tests/test_numbers.py::test_median_even",),
         steps=(
-            CommitStep("Average the two middle values in median()", (
-                Edit("textkit/numbers.py", "    return ordered[len(ordered) // 2]\n",
-                     "    mid = len(ordered) // 2\n    if len(ordered) % 2:\n        return ordered[mid]\n"
-                     "    return (ordered[mid - 1] + ordered[mid]) / 2\n"),
-                Edit("tests/test_numbers.py", "def test_parse_int():",
-                     "def test_median_even():\n    assert median([4, 1, 3, 2]) == 2.5\n\n\ndef test_parse_int():"),
-            )),
+            CommitStep(
+                "Average the two middle values in median()",
+                (
+                    Edit(
+                        "textkit/numbers.py",
+                        "    return ordered[len(ordered) // 2]\n",
+                        "    mid = len(ordered) // 2\n    if len(ordered) % 2:\n        return ordered[mid]\n"
+                        "    return (ordered[mid - 1] + ordered[mid]) / 2\n",
+                    ),
+                    Edit(
+                        "tests/test_numbers.py",
+                        "def test_parse_int():",
+                        "def test_median_even():\n    assert median([4, 1, 3, 2]) == 2.5\n\n\n"
+                        "def test_parse_int():",
+                    ),
+                ),
+            ),
             TalkStep("anna-b", "Thanks, that was quick!"),
             ReviewStep("lena-k", "APPROVED", ""),
         ),
@@ -182,32 +244,57 @@ EARLY: tuple[HistoryItem, ...] = (
         number=7,
         title="Add a greedy word-wrapping module",
         body="Adds `textkit.wrap.wrap(text, width)`, which breaks text between words. Unlike "
-             "`textwrap` it never hyphenates; words longer than the width are hard-broken.",
+        "`textwrap` it never hyphenates; words longer than the width are hard-broken.",
         author="priya-s",
         branch="feature/wrap",
         steps=(
             CommitStep("Add wrap() for greedy word wrapping", (Write("textkit/wrap.py", A.WRAP),)),
             CommitStep("Add tests for wrap()", (Write("tests/test_wrap.py", A.TEST_WRAP),)),
-            ReviewStep("tomasz-w", "COMMENTED", comments=(
-                LineComment("textkit/wrap.py", "for word in text.split():",
-                            "What happens with a single word longer than `width`? It looks like it ends up "
-                            "on its own line, overflowing.", key="long-words"),
-            )),
-            ReviewStep("priya-s", "COMMENTED", comments=(
-                LineComment("textkit/wrap.py", "", "Right, it overflows. I'll hard-break such words.",
-                            reply_to="long-words"),
-            )),
-            CommitStep("Hard-break words longer than the width", (
-                Edit("textkit/wrap.py", "    for word in text.split():\n",
-                     "    for word in text.split():\n        while len(word) > width:\n"
-                     "            if current:\n                lines.append(current)\n"
-                     '                current = ""\n            lines.append(word[:width])\n'
-                     "            word = word[width:]\n"),
-                Edit("tests/test_wrap.py", "def test_wrap_empty_text():",
-                     'def test_wrap_hard_breaks_long_words():\n'
-                     '    assert wrap("abcdefghij", 4) == ["abcd", "efgh", "ij"]\n\n\n'
-                     'def test_wrap_empty_text():'),
-            )),
+            ReviewStep(
+                "tomasz-w",
+                "COMMENTED",
+                comments=(
+                    LineComment(
+                        "textkit/wrap.py",
+                        "for word in text.split():",
+                        "What happens with a single word longer than `width`? It looks like it ends up "
+                        "on its own line, overflowing.",
+                        key="long-words",
+                    ),
+                ),
+            ),
+            ReviewStep(
+                "priya-s",
+                "COMMENTED",
+                comments=(
+                    LineComment(
+                        "textkit/wrap.py",
+                        "",
+                        "Right, it overflows. I'll hard-break such words.",
+                        reply_to="long-words",
+                    ),
+                ),
+            ),
+            CommitStep(
+                "Hard-break words longer than the width",
+                (
+                    Edit(
+                        "textkit/wrap.py",
+                        "    for word in text.split():\n",
+                        "    for word in text.split():\n        while len(word) > width:\n"
+                        "            if current:\n                lines.append(current)\n"
+                        '                current = ""\n            lines.append(word[:width])\n'
+                        "            word = word[width:]\n",
+                    ),
+                    Edit(
+                        "tests/test_wrap.py",
+                        "def test_wrap_empty_text():",
+                        "def test_wrap_hard_breaks_long_words():\n"
+                        '    assert wrap("abcdefghij", 4) == ["abcd", "efgh", "ij"]\n\n\n'
+                        "def test_wrap_empty_text():",
+                    ),
+                ),
+            ),
             ReviewStep("lena-k", "APPROVED", "Thanks both!"),
         ),
     ),
@@ -215,7 +302,7 @@ EARLY: tuple[HistoryItem, ...] = (
         number=8,
         title="Bump pytest from 7.4.0 to 7.4.4",
         body="Bumps [pytest](https://github.com/pytest-dev/pytest) from 7.4.0 to 7.4.4.\n\n"
-             "Dependabot will resolve any conflicts with this PR as long as you don't alter it yourself.",
+        "Dependabot will resolve any conflicts with this PR as long as you don't alter it yourself.",
         author="dependabot[bot]",
         branch="dependabot/pip/pytest-7.4.4",
         steps=(
@@ -250,11 +337,17 @@ EARLY: tuple[HistoryItem, ...] = (
         merge="squash",
         steps=(
             CommitStep("Add a usage guide", (Write("docs/usage.rst", A.USAGE_RST),)),
-            CommitStep("Link the usage guide from the README", (
-                Edit("README.md", "slugify(\"Hello, World!\")  # 'hello-world'\n```\n",
-                     "slugify(\"Hello, World!\")  # 'hello-world'\n```\n\n"
-                     "See [docs/usage.rst](docs/usage.rst) for a tour of all helpers.\n"),
-            )),
+            CommitStep(
+                "Link the usage guide from the README",
+                (
+                    Edit(
+                        "README.md",
+                        "slugify(\"Hello, World!\")  # 'hello-world'\n```\n",
+                        "slugify(\"Hello, World!\")  # 'hello-world'\n```\n\n"
+                        "See [docs/usage.rst](docs/usage.rst) for a tour of all helpers.\n",
+                    ),
+                ),
+            ),
             ReviewStep("lena-k", "APPROVED", "Docs, thank you!"),
         ),
     ),
@@ -262,18 +355,28 @@ EARLY: tuple[HistoryItem, ...] = (
         number=11,
         title="Use XC and XL in to_roman",
         body="Fixes #9\n\nThe conversion table had the subtractive pairs CM, CD, IX and IV but not XC and "
-             "XL, so 90 and 40 were written as LXXXX and XXXX.",
+        "XL, so 90 and 40 were written as LXXXX and XXXX.",
         author="tomasz-w",
         branch="fix/roman-xc-xl",
         fixes=9,
         fail_to_pass=("tests/test_roman.py::test_to_roman_uses_xc_and_xl",),
         steps=(
-            CommitStep("Add XC and XL to the Roman numeral table", (
-                Edit("textkit/roman.py", '(50, "L"), (10, "X")', '(90, "XC"), (50, "L"), (40, "XL"), (10, "X")'),
-                Edit("tests/test_roman.py", "def test_from_roman():",
-                     'def test_to_roman_uses_xc_and_xl():\n    assert to_roman(1990) == "MCMXC"\n'
-                     '    assert to_roman(44) == "XLIV"\n\n\ndef test_from_roman():'),
-            )),
+            CommitStep(
+                "Add XC and XL to the Roman numeral table",
+                (
+                    Edit(
+                        "textkit/roman.py",
+                        '(50, "L"), (10, "X")',
+                        '(90, "XC"), (50, "L"), (40, "XL"), (10, "X")',
+                    ),
+                    Edit(
+                        "tests/test_roman.py",
+                        "def test_from_roman():",
+                        'def test_to_roman_uses_xc_and_xl():\n    assert to_roman(1990) == "MCMXC"\n'
+                        '    assert to_roman(44) == "XLIV"\n\n\ndef test_from_roman():',
+                    ),
+                ),
+            ),
             ReviewStep("lena-k", "APPROVED", "Thanks, finally!"),
         ),
     ),
@@ -281,71 +384,72 @@ EARLY: tuple[HistoryItem, ...] = (
         number=12,
         title="Add csvlite: parse and format single CSV lines",
         body="For log lines and CLI output we only ever need one line at a time; `csv.reader` over a "
-             "StringIO is overkill. Adds `parse_line` and `format_line`.",
+        "StringIO is overkill. Adds `parse_line` and `format_line`.",
         author="jo-okafor",
         branch="feature/csvlite",
         steps=(
-            CommitStep("Add parse_line with quoted fields",
-                       (Write("textkit/csvlite.py", A.CSVLITE), Write("tests/test_csvlite.py", A.TEST_CSVLITE))),
-            ReviewStep("lena-k", "CHANGES_REQUESTED", "Before this goes in I'd like a formatter too.",
-                       comments=(LineComment("textkit/csvlite.py", 'def parse_line(line, sep=","):',
-                                             "Could we add the inverse, `format_line`, so values round-trip?",
-                                             key="inverse"),)),
+            CommitStep(
+                "Add parse_line with quoted fields",
+                (Write("textkit/csvlite.py", A.CSVLITE), Write("tests/test_csvlite.py", A.TEST_CSVLITE)),
+            ),
+            ReviewStep(
+                "lena-k",
+                "CHANGES_REQUESTED",
+                "Before this goes in I'd like a formatter too.",
+                comments=(
+                    LineComment(
+                        "textkit/csvlite.py",
+                        'def parse_line(line, sep=","):',
+                        "Could we add the inverse, `format_line`, so values round-trip?",
+                        key="inverse",
+                    ),
+                ),
+            ),
             NestedPRStep(PR_13),
             MergeMainStep(),
             TalkStep("jo-okafor", "Merged main into the branch to pick up the latest changes."),
-            CommitStep("Add format_line, the inverse of parse_line", (
-                Edit("textkit/csvlite.py", '    fields.append("".join(field))\n    return fields\n',
-                     '    fields.append("".join(field))\n    return fields\n\n\n'
-                     'def format_line(fields, sep=","):\n'
-                     '    """Join fields into one line, quoting those with `sep`, quotes or outer spaces."""\n'
-                     "    out = []\n    for value in fields:\n        text = str(value)\n"
-                     "        if sep in text or '\"' in text or text != text.strip():\n"
-                     "            text = '\"' + text.replace('\"', '\"\"') + '\"'\n"
-                     "        out.append(text)\n    return sep.join(out)\n"),
-                Edit("tests/test_csvlite.py", "from textkit.csvlite import parse_line\n",
-                     "from textkit.csvlite import format_line, parse_line\n"),
-                Edit("tests/test_csvlite.py", "def test_parse_other_separator():",
-                     "def test_format_quotes_when_needed():\n"
-                     "    assert format_line([\"a\", \"b,c\", \" d\"]) == 'a,\"b,c\",\" d\"'\n\n\n"
-                     "def test_parse_other_separator():"),
-            )),
-            ReviewStep("jo-okafor", "COMMENTED", comments=(
-                LineComment("textkit/csvlite.py", "", "Added `format_line` in the latest commit.",
-                            reply_to="inverse"),
-            )),
+            CommitStep(
+                "Add format_line, the inverse of parse_line",
+                (
+                    Edit(
+                        "textkit/csvlite.py",
+                        '    fields.append("".join(field))\n    return fields\n',
+                        '    fields.append("".join(field))\n    return fields\n\n\n'
+                        'def format_line(fields, sep=","):\n'
+                        '    """Join fields into one line, quoting those with `sep`, quotes or outer '
+                        'spaces."""\n'
+                        "    out = []\n    for value in fields:\n        text = str(value)\n"
+                        "        if sep in text or '\"' in text or text != text.strip():\n"
+                        "            text = '\"' + text.replace('\"', '\"\"') + '\"'\n"
+                        "        out.append(text)\n    return sep.join(out)\n",
+                    ),
+                    Edit(
+                        "tests/test_csvlite.py",
+                        "from textkit.csvlite import parse_line\n",
+                        "from textkit.csvlite import format_line, parse_line\n",
+                    ),
+                    Edit(
+                        "tests/test_csvlite.py",
+                        "def test_parse_other_separator():",
+                        "def test_format_quotes_when_needed():\n"
+                        '    assert format_line(["a", "b,c", " d"]) == \'a,"b,c"," d"\'\n\n\n'
+                        "def test_parse_other_separator():",
+                    ),
+                ),
+            ),
+            ReviewStep(
+                "jo-okafor",
+                "COMMENTED",
+                comments=(
+                    LineComment(
+                        "textkit/csvlite.py",
+                        "",
+                        "Added `format_line` in the latest commit.",
+                        reply_to="inverse",
+                    ),
+                ),
+            ),
             ReviewStep("lena-k", "APPROVED", "LGTM"),
-        ),
-    ),
-    PRSpec(
-        number=14,
-        title="Rename timefmt to durations",
-        body="`timefmt` suggested date formatting; the module is about durations. Pure rename plus the "
-             "import in the tests.",
-        author="lena-k",
-        branch="refactor/durations",
-        merged_by="tomasz-w",
-        steps=(
-            CommitStep("Rename textkit.timefmt to textkit.durations", (
-                Rename("textkit/timefmt.py", "textkit/durations.py",
-                       (('"""Human-friendly durations."""', '"""Parse and describe durations (formerly timefmt)."""'),)),
-                Rename("tests/test_timefmt.py", "tests/test_durations.py",
-                       (("from textkit.timefmt import", "from textkit.durations import"),)),
-            )),
-            ReviewStep("tomasz-w", "APPROVED", "Better name."),
-        ),
-    ),
-    PRSpec(
-        number=15,
-        title="Remove the deprecated compat module",
-        body="`textkit.compat.make_slug` has warned since 0.0.9; remove it before 0.2.",
-        author="lena-k",
-        branch="cleanup/compat",
-        merged_by="tomasz-w",
-        steps=(
-            CommitStep("Remove textkit.compat and its test",
-                       (Delete("textkit/compat.py"), Delete("tests/test_compat.py"))),
-            ReviewStep("tomasz-w", "APPROVED", ""),
         ),
     ),
 )

@@ -8,7 +8,7 @@ the files are identical on every build).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ REPO_DESCRIPTION = "Small, dependency-free helpers for everyday text and number 
 
 
 def iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def make_user(login: str) -> dict[str, Any]:
@@ -89,35 +89,51 @@ class MetadataRecorder:
     def comment(self, number: int, login: str, body: str, when: int) -> None:
         """A comment on issue or PR `number` (PR conversation comments are issue comments)."""
         cid = self._id("comment")
-        self.issue_comments.append({
-            "id": cid,
-            "issue_url": f"{self.api}/issues/{number}",
-            "html_url": f"{self.html}/issues/{number}#issuecomment-{cid}",
-            "user": make_user(login),
-            "body": body,
-            "created_at": iso(when),
-            "updated_at": iso(when),
-        })
+        self.issue_comments.append(
+            {
+                "id": cid,
+                "issue_url": f"{self.api}/issues/{number}",
+                "html_url": f"{self.html}/issues/{number}#issuecomment-{cid}",
+                "user": make_user(login),
+                "body": body,
+                "created_at": iso(when),
+                "updated_at": iso(when),
+            }
+        )
         if number in self.issues:
             self.issues[number]["comments"] += 1
             self.issues[number]["updated_at"] = iso(when)
 
     def review(self, number: int, login: str, state: str, body: str, commit_id: str, when: int) -> int:
         rid = self._id("review")
-        self.reviews.append({
-            "id": rid,
-            "pull_request_url": f"{self.api}/pulls/{number}",
-            "html_url": f"{self.html}/pull/{number}#pullrequestreview-{rid}",
-            "user": make_user(login),
-            "state": state,
-            "body": body,
-            "commit_id": commit_id,
-            "submitted_at": iso(when),
-        })
+        self.reviews.append(
+            {
+                "id": rid,
+                "pull_request_url": f"{self.api}/pulls/{number}",
+                "html_url": f"{self.html}/pull/{number}#pullrequestreview-{rid}",
+                "user": make_user(login),
+                "state": state,
+                "body": body,
+                "commit_id": commit_id,
+                "submitted_at": iso(when),
+            }
+        )
         return rid
 
-    def review_comment(self, number: int, review_id: int, login: str, body: str, *, path: str, line: int,
-                       diff_hunk: str, commit_id: str, when: int, in_reply_to: int | None) -> int:
+    def review_comment(
+        self,
+        number: int,
+        review_id: int,
+        login: str,
+        body: str,
+        *,
+        path: str,
+        line: int,
+        diff_hunk: str,
+        commit_id: str,
+        when: int,
+        in_reply_to: int | None,
+    ) -> int:
         cid = self._id("review_comment")
         record = {
             "id": cid,
@@ -141,8 +157,16 @@ class MetadataRecorder:
         self.review_comments.append(record)
         return cid
 
-    def pull(self, spec: PRSpec, *, created_at: int, closed_at: int, base_sha: str, head_sha: str,
-             merge_sha: str | None) -> None:
+    def pull(
+        self,
+        spec: PRSpec,
+        *,
+        created_at: int,
+        closed_at: int,
+        base_sha: str,
+        head_sha: str,
+        merge_sha: str | None,
+    ) -> None:
         merged = merge_sha is not None
         head_owner = self.repo_name.split("/")[0] if PEOPLE[spec.author].kind == "Bot" else spec.author
         self.pulls[spec.number] = {

@@ -68,7 +68,7 @@ def apply_op(root: Path, op: Op) -> None:
             at = -1
             for _ in range(op.nth):
                 at = text.index(op.old, at + 1)
-            text = text[:at] + op.new + text[at + len(op.old):]
+            text = text[:at] + op.new + text[at + len(op.old) :]
         path.write_bytes(text.encode("utf-8"))
     elif isinstance(op, Delete):
         (root / op.path).unlink()
@@ -151,8 +151,17 @@ class HistoryReplay:
             elif isinstance(step, TalkStep):
                 self.rec.comment(spec.number, step.user, step.body, self.clock.tick())
             elif isinstance(step, MergeMainStep):
-                git.run("merge", "-q", "--no-ff", "--no-edit", "-m", f"Merge branch 'main' into {spec.branch}",
-                        "main", author=author, when=self.clock.tick())
+                git.run(
+                    "merge",
+                    "-q",
+                    "--no-ff",
+                    "--no-edit",
+                    "-m",
+                    f"Merge branch 'main' into {spec.branch}",
+                    "main",
+                    author=author,
+                    when=self.clock.tick(),
+                )
                 self.features["merged_main_midway"].add(spec.number)
             elif isinstance(step, NestedPRStep):
                 self.pull(step.pr)
@@ -163,19 +172,43 @@ class HistoryReplay:
         if spec.merge == "merge":
             owner = self.rec.repo_name.split("/")[0] if author.kind == "Bot" else spec.author
             message = f"Merge pull request #{spec.number} from {owner}/{spec.branch}\n\n{spec.title}"
-            git.run("merge", "-q", "--no-ff", "--no-edit", "-m", message, spec.branch,
-                    author=merger, committer=GITHUB, when=when)
+            git.run(
+                "merge",
+                "-q",
+                "--no-ff",
+                "--no-edit",
+                "-m",
+                message,
+                spec.branch,
+                author=merger,
+                committer=GITHUB,
+                when=when,
+            )
             self.features["merge_commit"].add(spec.number)
         else:
             bullets = "\n\n".join(f"* {m}" for m in messages)
             git.run("merge", "-q", "--squash", spec.branch, author=author, when=when)
-            git.run("commit", "-q", "--cleanup=whitespace", "-m", f"{spec.title} (#{spec.number})\n\n{bullets}",
-                    author=author, committer=GITHUB, when=when)
+            git.run(
+                "commit",
+                "-q",
+                "--cleanup=whitespace",
+                "-m",
+                f"{spec.title} (#{spec.number})\n\n{bullets}",
+                author=author,
+                committer=GITHUB,
+                when=when,
+            )
             self.features["squash"].add(spec.number)
         git.run("update-ref", f"refs/pull/{spec.number}/head", head, author=merger, when=when)
         git.run("branch", "-q", "-D", spec.branch, author=merger, when=when)
-        self.rec.pull(spec, created_at=created_at, closed_at=when, base_sha=base, head_sha=head,
-                      merge_sha=git.rev("HEAD"))
+        self.rec.pull(
+            spec,
+            created_at=created_at,
+            closed_at=when,
+            base_sha=base,
+            head_sha=head,
+            merge_sha=git.rev("HEAD"),
+        )
         self._judge_paths(spec, paths, num_commits=len(messages))
         if spec.number in self._closes:
             self.rec.close_issue(self._closes[spec.number], self.clock.tick())
@@ -193,8 +226,14 @@ class HistoryReplay:
                     self.features["changes_requested"].add(spec.number)
             elif isinstance(step, TalkStep):
                 self.rec.comment(spec.number, step.user, step.body, self.clock.tick())
-        self.rec.pull(spec, created_at=created_at, closed_at=self.clock.tick(), base_sha=self.git.rev("main"),
-                      head_sha=head, merge_sha=None)
+        self.rec.pull(
+            spec,
+            created_at=created_at,
+            closed_at=self.clock.tick(),
+            base_sha=self.git.rev("main"),
+            head_sha=head,
+            merge_sha=None,
+        )
         self.features["unmerged"].add(spec.number)
 
     def _review(self, number: int, step: ReviewStep) -> None:
@@ -206,8 +245,18 @@ class HistoryReplay:
         for c in step.comments:
             path, line, hunk = self._locate(c) if not c.reply_to else self._comment_ids[c.reply_to][1:]
             reply_id = self._comment_ids[c.reply_to][0] if c.reply_to else None
-            cid = self.rec.review_comment(number, rid, step.user, c.body, path=path, line=line, diff_hunk=hunk,
-                                          commit_id=head, when=when, in_reply_to=reply_id)
+            cid = self.rec.review_comment(
+                number,
+                rid,
+                step.user,
+                c.body,
+                path=path,
+                line=line,
+                diff_hunk=hunk,
+                commit_id=head,
+                when=when,
+                in_reply_to=reply_id,
+            )
             if c.key:
                 self._comment_ids[c.key] = (cid, path, line, hunk)
             if c.reply_to:

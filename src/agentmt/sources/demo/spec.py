@@ -163,4 +163,3 @@ class IssueSpec:
 
 
 HistoryItem = Union[IssueSpec, PRSpec]
-
