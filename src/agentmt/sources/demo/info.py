@@ -9,8 +9,12 @@ from typing import Any
 
 @dataclass(slots=True)
 class DemoInfo:
-    """Paths are absolute; `features` maps a feature name (e.g. "squash", "renamed_file",
-    "merged_main_midway", "non_utf8") to the PR numbers that exercise it."""
+    """Paths are absolute; `features` maps a feature name to the PR numbers that exercise it.
+
+    Names: merge_commit, squash, multi_commit (3+ commits), merged_main_midway, added_file, deleted_file,
+    renamed_file, docs_only, bot, many_py_files (>5), mixed_py_non_py, non_utf8, binary, repeated_lines,
+    bugfix, linked_issue, issue_many_comments (>20), changes_requested, review_reply_thread, unmerged.
+    """
 
     repo_path: Path  # OUT/repo, a normal git repository with branch main checked out
     metadata_dir: Path  # OUT/metadata, GitHub-REST-shaped JSON lists
