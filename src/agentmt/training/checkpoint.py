@@ -1,0 +1,87 @@
+"""HF-format checkpoints with metadata, and resume points.
+
+Every checkpoint folder (resumable `checkpoint-N` and the final one) holds what `transformers
+serve` and vLLM load directly (config, safetensors, tokenizer, chat template) plus
+`agentmt_training.json`: resolved config, data manifests, batch plan, package versions. A final
+checkpoint gets its completion marker last, so its presence means the stage finished.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from agentmt import io
+
+METADATA = "agentmt_training.json"
+FINAL = "final"
+FINAL_MARKER = "agentmt-done.json"
+
+
+def make_metadata(stage: str, config: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Metadata stored beside the weights: how this checkpoint was made."""
+    import torch
+    import transformers
+
+    from agentmt import __version__
+
+    return {
+        "stage": stage,
+        "agentmt_version": __version__,
+        "transformers_version": transformers.__version__,
+        "torch_version": torch.__version__,
+        "config": config,
+        **extra,
+    }
+
+
+def latest_checkpoint(stage_dir: Path) -> str | None:
+    """The newest complete `checkpoint-N` folder of a stage, to resume from (None: start fresh)."""
+    if not stage_dir.exists():
+        return None
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(stage_dir))
+
+
+def final_dir(stage_dir: Path) -> Path:
+    return stage_dir / FINAL
+
+
+def is_final(stage_dir: Path) -> bool:
+    return (final_dir(stage_dir) / FINAL_MARKER).exists()
+
+
+class MetadataCallback(TrainerCallback):
+    """Writes the metadata file into every resumable checkpoint the Trainer saves."""
+
+    def __init__(self, metadata: dict[str, Any]):
+        self.metadata = metadata
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if ckpt.exists():
+                io.write_json(ckpt / METADATA, {**self.metadata, "global_step": state.global_step})
+
+
+def build_final_checkpoint(trainer, stage_dir: Path, metadata: dict[str, Any]) -> Path:
+    """Save the trained model as an HF checkpoint with tokenizer, chat template and metadata."""
+    out = final_dir(stage_dir)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    trainer.save_model(str(tmp))  # weights + config + processing_class (tokenizer, chat template)
+    if trainer.is_world_process_zero():
+        io.write_json(tmp / METADATA, {**metadata, "global_step": trainer.state.global_step})
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
+        io.write_json(out / FINAL_MARKER, {"global_step": trainer.state.global_step})
+    return out
+
+
+def read_metadata(ckpt: Path) -> dict[str, Any]:
+    return json.loads((Path(ckpt) / METADATA).read_text())
