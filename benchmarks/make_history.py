@@ -16,12 +16,20 @@ import time
 from pathlib import Path
 
 
+class _Emitter:
+    def __init__(self, sink):
+        self.sink = sink
+
+    def append(self, data: bytes) -> None:
+        self.sink.write(data)
+
+
 class HistoryWriter:
     """Builds a fast-import stream while tracking file contents per branch tip."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, sink):
         self.rng = rng
-        self.out: list[bytes] = []
+        self.out = _Emitter(sink)  # streamed into fast-import: memory stays flat for 10^5 commits
         self.mark = 0
         self.when = 1_600_000_000
         self.main: dict[str, list[str]] = {}
@@ -78,7 +86,10 @@ def make_history(out: Path, num_prs: int = 1500, seed: int = 0) -> dict[str, int
     rng = random.Random(seed)
     paths = ([f"pkg/mod{i:03d}.py" for i in range(300)] + [f"docs/page{i:02d}.md" for i in range(30)]
              + [f"web/app{i:02d}.js" for i in range(30)])
-    w = HistoryWriter(rng)
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(out)], check=True)
+    proc = subprocess.Popen(["git", "-C", str(out), "fast-import", "--quiet"], stdin=subprocess.PIPE)
+    w = HistoryWriter(rng, proc.stdin)
     init = {p: _new_file(rng, p) for p in paths}
     w.main_mark = w.commit("refs/heads/main", "Initial commit\n", "Founder", init, 0)
     w.main.update(init)
@@ -124,9 +135,9 @@ def make_history(out: Path, num_prs: int = 1500, seed: int = 0) -> dict[str, int
         w.main.update(touched)
         w.out.append(f"reset refs/heads/pr{n}\nfrom {'0' * 40}\n\n".encode())  # null sha: drop the ref
         kinds["merge"] += 1
-    out.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(out)], check=True)
-    subprocess.run(["git", "-C", str(out), "fast-import", "--quiet"], input=b"".join(w.out), check=True)
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
     subprocess.run(["git", "-C", str(out), "checkout", "-q", "-f", "main"], check=True)
     return {"commits": w.num_commits, "prs": kinds["merge"] + kinds["squash"], **kinds}
 

@@ -175,3 +175,27 @@ def test_pr_header_and_links_are_pure():
     assert (h.kind, h.number, h.title) == ("merge", 3, "u/br")
     assert make_linked_issues(["Fixes #1, fixed #2; Resolves: #3", "closes other/repo#4 closes #5"],
                               "me/repo", own_number=5) == [1, 2, 3]
+
+
+def test_corrupt_mainline_commit_is_one_input_error(tmp_path: Path):
+    r = GitRepo(tmp_path / "r")
+    r.commit("init", {"a.py": "1\n"})
+    r.commit("One (#1)", {"a.py": "2\n"})
+    r.commit("Two (#2)", {"a.py": "3\n"})
+    _corrupt_loose_object(r.path, r.sha("HEAD~1"))
+    with pytest.raises(InputError, match="corrupt loose object.*git fsck"):
+        list(iter_pull_requests(r.path, repo_name="a/b"))
+
+
+def test_non_utf8_path_and_message(tmp_path: Path):
+    r = GitRepo(tmp_path / "r")
+    r.commit("init", {"a.py": "1\n"})
+    (r.path / "caf\xe9.py".encode("latin-1").decode("utf-8", "surrogateescape")).write_bytes(b"x = 1\n")
+    r.git("add", "-A")
+    r.git("-c", "i18n.commitEncoding=latin-1", "commit", "-q", "-m", "Add caf\xe9 (#4)")
+    (pr,) = iter_pull_requests(r.path, repo_name="a/b")
+    assert pr.number == 4 and pr.changed_paths == ["caf\ufffd.py"]
+    assert files(pr.head_files) == {"caf\ufffd.py": "x = 1\n"}
+    from agentmt.sources.mine import encode_pr
+
+    assert "caf" in encode_pr(pr)["record_json"]

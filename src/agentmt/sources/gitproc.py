@@ -258,10 +258,10 @@ def _parse_logged(chunk: bytes) -> LoggedCommit:
         letter = status[0]
         if letter in "RC":
             old, new, rest = rest.split(b"\0", 2)
-            old_path, new_path = old.decode("utf-8", "surrogateescape"), new.decode("utf-8", "surrogateescape")
+            old_path, new_path = old.decode("utf-8", "replace"), new.decode("utf-8", "replace")
         else:
             path, rest = rest.split(b"\0", 1)
-            p = path.decode("utf-8", "surrogateescape")
+            p = path.decode("utf-8", "replace")
             old_path = None if letter == "A" else p
             new_path = None if letter == "D" else p
         c.changes.append(RawChange(letter, old_path, new_path, old_blob, new_blob, old_mode, new_mode))
