@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fake_endpoint import FakeEndpoint, chat_answer
 
@@ -79,7 +81,8 @@ def test_clean_output_strips_echo_and_caps():
 @pytest.mark.slow
 def test_enhance_with_embedded_model_then_rerun_hits_cache(tmp_path, embedded_checkpoint):
     # Short answers and a short diff keep three CPU generations to a few seconds each.
-    specs = [f"cache_dir={tmp_path / 'cache'}", "max_summary_tokens=16", "max_message_tokens=8", "concurrency=2"]
+    specs = [f"cache_dir={tmp_path / 'cache'}", "max_summary_tokens=16", "max_message_tokens=8", "concurrency=2",
+             "server_threads=1"]
     cfg = make_config(EnhanceConfig, *specs)
     assert cfg.base_url is None and cfg.model == "embedded"
     first = Manifest(stage="test")
@@ -139,3 +142,25 @@ def test_disabled_passes_through(tmp_path):
     manifest = Manifest(stage="test")
     pr = list(enhance_prs([make_pr(1)], cfg, manifest))[0]
     assert pr.summary is None and not manifest.counts
+
+
+def test_concurrent_run_keeps_input_order_and_stops_when_abandoned(tmp_path):
+    with FakeEndpoint([(200, chat_answer("Refined commit message: Tidy things"))]) as fake:
+        cfg = make_config(EnhanceConfig, f"base_url={fake.base_url}", f"cache_dir={tmp_path}", "concurrency=3")
+        manifest = Manifest(stage="test")
+        out = list(enhance_prs((make_pr(n) for n in range(1, 7)), cfg, manifest))
+        assert [p.number for p in out] == [1, 2, 3, 4, 5, 6]
+        assert all(c.refined_message == "Tidy things" for p in out for c in p.commits)
+        # Identical refinement prompts across PRs are answered once (or a few times when racing).
+        assert manifest.counts["llm_calls"] + manifest.counts["llm_cached"] == 18
+        assert manifest.counts["commits_refined"] == 12
+        assert "model" not in fake.posts[0]  # "embedded" at a given base_url: the pinned server's model
+
+        # A consumer that stops early must not make the stage wait for (or call on behalf of) the rest.
+        gen = enhance_prs((make_pr(n) for n in range(100, 200)), cfg, Manifest(stage="test"))
+        assert next(gen).number == 100
+        gen.close()
+        calls = len(fake.posts)
+        assert calls < len(out) + 20  # a few PRs in flight, not the other 99 summaries
+        time.sleep(0.3)
+        assert len(fake.posts) == calls

@@ -36,7 +36,7 @@ def _server_pids(port: int) -> list[int]:
 def test_serve_model_answers_then_stops_on_interrupt(embedded_checkpoint):
     port = find_free_port()
     with pytest.raises(KeyboardInterrupt):
-        with serve_model(embedded_checkpoint, port=port, startup_timeout=240) as url:
+        with serve_model(embedded_checkpoint, port=port, startup_timeout=240, threads=1) as url:
             assert url == f"http://127.0.0.1:{port}/v1"
             assert _server_pids(port)
             with ChatClient(url, timeout=120) as client:
@@ -59,6 +59,7 @@ def test_cli_serve_stops_on_sigterm(embedded_checkpoint):
     port = find_free_port()
     env = dict(os.environ, AGENTMT_HOME=str(embedded_checkpoint.parents[1]))
     cli = [sys.executable, "-m", "agentmt.cli.main", "model", "serve", str(embedded_checkpoint), "--port", str(port)]
+    cli += ["--threads", "1"]
     proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         lines = []

@@ -21,6 +21,7 @@ def convert() -> None:
 def serve(
     checkpoint: Annotated[str, typer.Argument(help="HF checkpoint folder, or 'embedded'.")] = "embedded",
     port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1; a free one when omitted.")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for generation (default: torch's).")] = None,
 ) -> None:
     """Serve a checkpoint at an OpenAI-compatible /v1 endpoint until Ctrl-C."""
     from agentmt.models.server import run_model_server
@@ -29,4 +30,4 @@ def serve(
         typer.echo(f"serving {model}")
         typer.echo(f"base_url: {url}  (requests may omit `model`; Ctrl-C stops)")
 
-    raise typer.Exit(run_model_server(checkpoint, port=port, on_ready=ready))
+    raise typer.Exit(run_model_server(checkpoint, port=port, threads=threads, on_ready=ready))

@@ -65,6 +65,8 @@ class EnhanceConfig(BaseModel):
     """Retries per request on 429/5xx/connection errors, with exponential backoff."""
     startup_timeout_s: float = Field(300.0, gt=0)
     """How long to wait for the local server to load the model."""
+    server_threads: int | None = Field(None, ge=1)
+    """CPU threads of the local server; None → torch's default. 1 is far faster on busy shared cores."""
     cache_dir: Path | None = None
     """Answer cache folder; None → $AGENTMT_HOME/llm-cache."""
     prompts: Path | None = None
@@ -85,7 +87,8 @@ def open_endpoint(cfg: EnhanceConfig) -> Iterator[str]:
     from agentmt.models.checkpoint import resolve_model
     from agentmt.models.server import serve_model
 
-    with serve_model(resolve_model(cfg.model), startup_timeout=cfg.startup_timeout_s) as url:
+    checkpoint = resolve_model(cfg.model)
+    with serve_model(checkpoint, startup_timeout=cfg.startup_timeout_s, threads=cfg.server_threads) as url:
         yield url
 
 
@@ -98,9 +101,12 @@ class _LazyClient:
         self._stack = contextlib.ExitStack()
         self._client: ChatClient | None = None
         self._error: BaseException | None = None
+        self._closed = False
 
     def get(self) -> ChatClient:
         with self._lock:
+            if self._closed:  # a straggler thread after an interrupt must not restart the server
+                raise EndpointError("enhancement was stopped; no further calls are made")
             if self._error is not None:
                 raise self._error  # one failed start is enough; don't retry it per PR
             if self._client is None:
@@ -123,6 +129,9 @@ class _LazyClient:
             return self._client
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._client = None
         self._stack.close()
 
 
@@ -139,8 +148,9 @@ class PrEnhancer:
         self._slots = threading.BoundedSemaphore(cfg.concurrency)
         self._calls = ThreadPoolExecutor(cfg.concurrency, thread_name_prefix="enhance-call")
 
-    def close(self) -> None:
-        self._calls.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        """Stop: after a normal end, wait for calls; after an interrupt, abandon queued work at once."""
+        self._calls.shutdown(wait=wait, cancel_futures=True)
         self.client.close()
 
     def count(self, key: str, n: int = 1) -> None:
@@ -199,23 +209,27 @@ def enhance_prs(prs: Iterable[PullRequest], cfg: EnhanceConfig, manifest: Manife
         yield from prs
         return
     enhancer = PrEnhancer(cfg, manifest)
+    finished = False
     try:
         yield from ordered_map(enhancer.enhance, prs, workers=cfg.concurrency, window=2 * cfg.concurrency)
+        finished = True
     finally:
-        enhancer.close()
+        enhancer.close(wait=finished)
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, window: int) -> Iterator[R]:
     """fn over items in a thread pool, results in input order, at most `window` items in flight."""
     pending: deque = deque()
-    with ThreadPoolExecutor(workers, thread_name_prefix="enhance-pr") as pool:
-        try:
-            for item in items:
-                pending.append(pool.submit(fn, item))
-                if len(pending) >= window:
-                    yield pending.popleft().result()
-            while pending:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="enhance-pr")
+    finished = False
+    try:
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= window:
                 yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+        while pending:
+            yield pending.popleft().result()
+        finished = True
+    finally:
+        # On an error, Ctrl-C or an abandoned generator, don't wait for queued items.
+        pool.shutdown(wait=finished, cancel_futures=True)

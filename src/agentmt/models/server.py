@@ -54,7 +54,9 @@ def _serve_command(model: str, host: str, port: int) -> list[str]:
 class ModelServer:
     """One `transformers serve` child process; `start()` blocks until healthy, `stop()` is idempotent."""
 
-    def __init__(self, checkpoint: str | Path, *, host: str = "127.0.0.1", port: int | None = None):
+    def __init__(
+        self, checkpoint: str | Path, *, host: str = "127.0.0.1", port: int | None = None, threads: int | None = None
+    ):
         path = Path(checkpoint).expanduser()
         if not path.is_dir():
             raise InputError(f"checkpoint folder {checkpoint} does not exist: run `agentmt model convert` or fix the path")
@@ -62,6 +64,7 @@ class ModelServer:
         self.host = host
         self.port = port or find_free_port(host)
         self.base_url = f"http://{host}:{self.port}/v1"
+        self.threads = threads
         self.proc: subprocess.Popen | None = None
         self._log = tempfile.NamedTemporaryFile(prefix="agentmt-serve-", suffix=".log", delete=False)
         self.log_path = Path(self._log.name)
@@ -70,12 +73,18 @@ class ModelServer:
     def start(self, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> str:
         if port_is_open(self.host, self.port):
             raise EndpointError(f"port {self.port} on {self.host} is already in use: pick another --port")
+        env = None
+        if self.threads:
+            # On shared cores torch's default thread pool oversubscribes and slows ~5x; one fixed
+            # count per server (e.g. 1) keeps latency steady.
+            env = dict(os.environ, OMP_NUM_THREADS=str(self.threads), MKL_NUM_THREADS=str(self.threads))
         # A new session makes the server a process-group leader, so stop() reaches its children too.
         self.proc = subprocess.Popen(
             _serve_command(self.model, self.host, self.port),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=env,
             start_new_session=True,
         )
         atexit.register(self.stop)  # backstop when the interpreter exits without unwinding
@@ -145,11 +154,15 @@ def serve_model(
     *,
     port: int | None = None,
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+    threads: int | None = None,
 ) -> Iterator[str]:
-    """Serve `checkpoint` (default: the embedded model) and yield its base URL ("http://127.0.0.1:N/v1")."""
+    """Serve `checkpoint` (default: the embedded model) and yield its base URL ("http://127.0.0.1:N/v1").
+
+    `threads` fixes the server's CPU thread count (None: torch's default).
+    """
     from agentmt.models.checkpoint import resolve_model
 
-    server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port)
+    server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port, threads=threads)
     try:
         yield server.start(startup_timeout)
     finally:
@@ -160,12 +173,13 @@ def run_model_server(
     checkpoint: str | Path | None = None,
     *,
     port: int | None = None,
+    threads: int | None = None,
     on_ready: Callable[[str, str], None] = lambda url, model: None,
 ) -> int:
     """Serve until Ctrl-C or until the server dies; calls `on_ready(base_url, model)`; returns its exit code."""
     from agentmt.models.checkpoint import resolve_model
 
-    server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port)
+    server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port, threads=threads)
     # `kill PID` (SIGTERM) must stop the server too, not orphan it: unwind as for Ctrl-C.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
