@@ -51,7 +51,7 @@ def test_testbed_has_no_future_history(built_tasks, calc_repo):
 
 def test_failed_install_is_an_environment_failure_with_log(calc_repo, tmp_path, docker_daemon):
     from agentmt.environments.stages import build_envs
-    from agentmt.environments.tasks import make_task, write_tasks_jsonl
+    from agentmt.environments.tasks import make_task, read_tasks, write_tasks_jsonl
     from agentmt.io import read_manifest
 
     repo, prs = calc_repo
@@ -64,4 +64,24 @@ def test_failed_install_is_an_environment_failure_with_log(calc_repo, tmp_path, 
     manifest = read_manifest(tmp_path / "out")
     assert manifest["drops"] == {"install_error": 1} and manifest["counts"]["tasks_out"] == 0
     log = (tmp_path / "out" / "logs" / "task-demo__calc-broken.log").read_text()
+    failed = next(read_tasks(tmp_path / "out" / "failed" / "install_errors.jsonl"))
+    assert failed.validation["outcome"] == "install_error" and "broken build" in failed.validation["log"]
     assert "broken build" in log
+
+
+def test_lru_pruning_keeps_the_most_recently_used(built_tasks, tmp_path, monkeypatch):
+    from agentmt.environments import images
+
+    assert images.make_prune_list({"a": 1.0, "b": 3.0, "c": 2.0}, keep=1) == ["a", "c"]
+    monkeypatch.setenv("AGENTMT_HOME", str(tmp_path))  # a private last-used record for this test
+    source = built_tasks[0][0].validation["image"]["tag"]
+    tags = [f"{images.TASK_REPOSITORY}:lru-test-{i}" for i in range(3)]
+    for tag in tags:
+        subprocess.run(["docker", "tag", source, tag], check=True)
+        images.touch_image(tag)
+    images.touch_image(tags[0])  # used again: now the most recent
+    removed = images.prune_images(max_task_images=1, max_env_images=10)
+    assert removed == [tags[1], tags[2]]
+    assert images.image_exists(tags[0]) and not images.image_exists(tags[1])
+    assert images.image_exists(source)
+    subprocess.run(["docker", "rmi", tags[0]], check=True, capture_output=True)

@@ -59,7 +59,7 @@ def build_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str,
     cfg = load_env_config(*specs)
     out_dir = Path(out_dir)
     manifest = Manifest(stage="env.build", config=cfg.model_dump(), inputs=[str(tasks_path)])
-    built, seconds = [], {}
+    built, failed, seconds = [], [], {}
     for task in read_tasks(tasks_path):
         manifest.counts["tasks_in"] += 1
         path = _repo_path(task, cfg, repo)
@@ -73,6 +73,7 @@ def build_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str,
             # an install failure is the environment's, recorded with its log; the task is not built
             task.validation.update(outcome="install_error", error=str(e), log=e.log[-4000:])
             manifest.drop("install_error")
+            failed.append(task)
             continue
         task.validation["image"] = {"tag": img.tag, "id": img.image_id, "env_tag": img.env_tag,
                                     "env_id": img.env_id, "base": base}
@@ -80,6 +81,7 @@ def build_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str,
         built.append(task)
     manifest.extra["build_seconds"] = seconds
     manifest.extra["pruned"] = prune_images(cfg.max_task_images, cfg.max_env_images)
+    write_tasks_jsonl(failed, out_dir / "failed" / "install_errors.jsonl")  # kept apart from the shards
     return _write(built, out_dir, manifest)
 
 
