@@ -97,7 +97,7 @@ def make_training_args(cfg: TrainCommon, out_dir: Path, plan: dict[str, int]) ->
         adam_beta2=cfg.adam_beta2,
         max_grad_norm=cfg.max_grad_norm,
         bf16=bf16,
-        gradient_checkpointing=cfg.gradient_checkpointing,
+        activation_checkpointing=cfg.gradient_checkpointing,
         logging_steps=cfg.logging_steps,
         save_strategy="steps",
         save_steps=cfg.save_steps,

@@ -1,0 +1,33 @@
+"""Mixtures: where filters, upsampling, seeded recorded order, optional sources counted."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from agentmt.io import Manifest
+from agentmt.training.config import SourceConfig
+from agentmt.training.data import build_mixture, make_mixture_order
+
+
+def test_mixture_upsamples_filters_and_is_seeded(data_dirs):
+    sources = [
+        SourceConfig(path="ctx-py"),
+        SourceConfig(path="env", kind="env", repeat=3.0, where={"resolved": True}),
+        SourceConfig(path="env", kind="env", repeat=1.0, where={"resolved": False}),
+        SourceConfig(path="missing", kind="env", optional=True),
+    ]
+    m = Manifest(stage="t")
+    docs = build_mixture(sources, 7, m, root=data_dirs["root"])
+    ids = [d.id for d in docs]
+    # 6 ctx rows, 2 passing trajectories x3, 2 failing x1 = 14; ids unique.
+    assert len(ids) == 14 and len(set(ids)) == 14
+    per_base = Counter(i.split("~")[0] for i in ids)
+    assert per_base["agentmt-demo__calc-7/0"] == 3 and per_base["agentmt-demo__calc-7/1"] == 1
+    assert m.drops["source_missing:missing"] == 1 and m.drops["where_filter:env"] == 4
+    assert [d.id for d in build_mixture(sources, 7, Manifest(stage="t"), root=data_dirs["root"])] == ids
+    assert [d.id for d in build_mixture(sources, 8, Manifest(stage="t"), root=data_dirs["root"])] != ids
+
+
+def test_fractional_repeat_keeps_the_expected_share():
+    order = make_mixture_order([1000], [1.5], seed=0)
+    assert 1400 < len(order) < 1600
