@@ -40,6 +40,16 @@ def history(tmp_path_factory) -> Path:
     return r.path
 
 
+def write_pulls(md: Path) -> Path:
+    """Metadata for PRs 1..12 (2 closed unmerged) plus one record missing its number."""
+    md.mkdir(exist_ok=True)
+    pulls = [{"number": n, "title": f"Meta title {n}", "body": "Fixes #100", "user": {"login": f"u{n}", "type": "User"},
+              "created_at": "2024-01-01T00:00:00Z", "merged_at": None if n == 2 else "2024-01-02T00:00:00Z",
+              "merged_by": {"login": "lead"}} for n in range(1, 13)]
+    (md / "pulls.json").write_text(json.dumps(pulls + [{"title": "no number"}]))
+    return md
+
+
 def records(out: Path) -> list[PullRequest]:
     return list(io.read_records(out, PullRequest))
 
@@ -76,8 +86,9 @@ def test_gen_profile_and_bad_input_cli(history: Path, tmp_path: Path):
 
 
 def test_resume_after_crash_matches_clean_run(history: Path, tmp_path: Path, monkeypatch):
+    md = write_pulls(tmp_path / "md")  # metadata counts must resume exactly too
     clean = tmp_path / "clean"
-    mine_git(history, clean, "shard_size=3", "progress=false", "batch_prs=2")
+    mine_git(history, clean, "shard_size=3", "progress=false", "batch_prs=2", metadata_dir=md)
     expected = [p.to_dict() for p in records(clean)]
     expected_manifest = io.read_manifest(clean)
 
@@ -93,31 +104,27 @@ def test_resume_after_crash_matches_clean_run(history: Path, tmp_path: Path, mon
 
     monkeypatch.setattr(io, "write_parquet", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
-        mine_git(history, crashed, "shard_size=3", "progress=false", "batch_prs=2")
+        mine_git(history, crashed, "shard_size=3", "progress=false", "batch_prs=2", metadata_dir=md)
     monkeypatch.setattr(io, "write_parquet", real_write)
     assert not (crashed / io.MANIFEST).exists() and io.is_done(crashed, "part-00001.parquet")
-    m = mine_git(history, crashed, "shard_size=3", "progress=false", "batch_prs=5")  # batch size is free
+    assert expected_manifest["counts"]["metadata_joined"] == 12 and len(expected) == 10
+    m = mine_git(history, crashed, "shard_size=3", "progress=false", "batch_prs=5", metadata_dir=md)  # any batch
     assert [p.to_dict() for p in records(crashed)] == expected
     assert m.to_dict()["counts"] == expected_manifest["counts"] and dict(m.drops) == expected_manifest["drops"]
 
     # Losing the last shard and its marker: the rerun rebuilds exactly it.
     (crashed / "part-00003.parquet").unlink()
     (crashed / io.DONE_DIR / "part-00003.parquet").unlink()
-    m = mine_git(history, crashed, "shard_size=3", "progress=false")
+    m = mine_git(history, crashed, "shard_size=3", "progress=false", metadata_dir=md)
     assert [p.to_dict() for p in records(crashed)] == expected
     assert m.to_dict()["counts"] == expected_manifest["counts"]
 
     with pytest.raises(InputError, match="another head, repo or config"):
-        mine_git(history, crashed, "shard_size=4", "progress=false")
+        mine_git(history, crashed, "shard_size=4", "progress=false", metadata_dir=md)
 
 
 def test_metadata_join_through_stage(history: Path, tmp_path: Path):
-    md = tmp_path / "md"
-    md.mkdir()
-    pulls = [{"number": n, "title": f"Meta title {n}", "body": "Fixes #100", "user": {"login": f"u{n}", "type": "User"},
-              "created_at": "2024-01-01T00:00:00Z", "merged_at": None if n == 2 else "2024-01-02T00:00:00Z",
-              "merged_by": {"login": "lead"}} for n in range(1, 13)]
-    (md / "pulls.json").write_text(json.dumps(pulls + [{"title": "no number"}]))
+    md = write_pulls(tmp_path / "md")
     (md / "repo.json").write_text(json.dumps({"full_name": "acme/meta", "description": "Meta repo"}))
     (md / "issues.json").write_text(json.dumps([{"number": 100, "title": "Bug", "body": "b", "user": {"login": "z"}}]))
     m = mine_git(history, tmp_path / "out", "progress=false", metadata_dir=md)

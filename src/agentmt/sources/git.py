@@ -106,11 +106,12 @@ class _Stub:
 
 
 class GitHistorySource:
-    """Streams PullRequests from `ref`; `screen(pr)` (may enrich pr, returns a drop reason or None)
-    runs before file contents are read, so filtered PRs cost no blob reads."""
+    """Streams PullRequests from `ref`. `screen(pr, counts)` may enrich pr and add to `counts`
+    (merged into self.counts in mainline order) and returns a drop reason or None; it runs before
+    file contents are read, so filtered PRs cost no blob reads."""
 
     def __init__(self, repo: str | Path, *, repo_name: str, ref: str = "HEAD", max_file_bytes: int = 1_000_000,
-                 batch_prs: int = 64, screen: Callable[[PullRequest], str | None] | None = None):
+                 batch_prs: int = 64, screen: Callable[[PullRequest, Counter], str | None] | None = None):
         self.path = open_repository(repo)
         self.ref = ref
         self.head_sha = resolve_ref(self.path, ref)
@@ -224,11 +225,13 @@ class GitHistorySource:
         cands = [s for s in stubs if s.header is not None and not self._check(s)]
         outcome: dict[int, PullRequest | str] = {}
         screened: list[tuple[_Stub, PullRequest]] = []
+        screen_counts: dict[int, Counter] = {}
         for s in cands:
             if s.error:
                 continue
             pr = self._make_pr(s, logged)
-            reason = self.screen(pr) if self.screen else None
+            screen_counts[s.index] = Counter()
+            reason = self.screen(pr, screen_counts[s.index]) if self.screen else None
             if reason:
                 outcome[s.index] = reason
             else:
@@ -242,6 +245,7 @@ class GitHistorySource:
             self.counts[f"prs_{s.header.kind}"] += 1
             result = self._check(s) or outcome.get(s.index)
             self.counts["commits_seen"] += len(s.chain)
+            self.counts.update(screen_counts.get(s.index, {}))
             if isinstance(result, PullRequest):
                 yield s.index, result
             else:

@@ -1,10 +1,12 @@
 """Batch plumbing over the git CLI: a streaming first-parent reader, one long-lived
 `git cat-file --batch-command` for commits and blobs, and batched `git log --no-walk --stdin -p`.
 
-Why the git CLI: it is the fastest diff engine at hand (C, rename detection, binary detection) and
-streams; pygit2 is not installed and dulwich computes diffs in Python (10x+ slower). Measured with
-benchmarks/bench_mine.py: process start-up is the only overhead, so diffs are asked for in batches
-of many PRs and objects go through one persistent cat-file process (a pipe round trip per object).
+Why the git CLI: it is the diff engine every repository is already checked with (C, rename and
+binary detection, streaming), needs no extra package (neither pygit2 nor dulwich is installed, and
+dulwich diffs in pure Python). Measured with benchmarks/bench_mine.py: process start-up and pipe
+round trips dominate naive use (one cat-file round trip per commit cost more than all diffs), so
+diffs come from one `git log --no-walk --stdin` per batch of PRs, branch topology from one
+`git rev-list --parents` per batch, and blobs from one persistent cat-file, two round trips a batch.
 Nothing here holds more than one batch of commits in memory.
 """
 

@@ -81,7 +81,7 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
     repo_name = cfg.repo_name or (md.full_name if md else "") or repo_name_for(repo)
 
     src = GitHistorySource(repo, repo_name=repo_name, ref=cfg.ref, max_file_bytes=cfg.max_file_bytes,
-                           batch_prs=cfg.batch_prs, screen=lambda pr: _screen(pr, md, cfg.filters, src.counts))
+                           batch_prs=cfg.batch_prs, screen=lambda pr, counts: _screen(pr, md, cfg.filters, counts))
     out = Path(out_dir)
     fp = _fingerprint(cfg, repo_name, src.head_sha, str(metadata_dir) if metadata_dir else None)
     shard, info = _resume(out, fp)
