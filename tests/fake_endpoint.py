@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 class FakeEndpoint:
@@ -44,7 +45,7 @@ class FakeEndpoint:
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> FakeEndpoint:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

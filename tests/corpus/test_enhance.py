@@ -15,14 +15,22 @@ from agentmt.io import Manifest
 from agentmt.models.server import find_free_port
 from agentmt.types import Commit, FileChange, Issue, PullRequest
 
-LONG_DIFF = "@@ -1,3 +1,3 @@\n def parse(s):\n-    return s.split(',')\n+    return [x.strip() for x in s.split(',')]\n" + (
-    " # padding line\n" * 40
+LONG_DIFF = (
+    "@@ -1,3 +1,3 @@\n def parse(s):\n"
+    "-    return s.split(',')\n"
+    "+    return [x.strip() for x in s.split(',')]\n" + " # padding line\n" * 40
 )
 
 
 @pytest.fixture(autouse=True)
 def _no_endpoint_env(monkeypatch):
-    for var in ("AGENTMT_LLM_BASE_URL", "OPENAI_BASE_URL", "AGENTMT_LLM_MODEL", "AGENTMT_LLM_API_KEY", "OPENAI_API_KEY"):
+    for var in (
+        "AGENTMT_LLM_BASE_URL",
+        "OPENAI_BASE_URL",
+        "AGENTMT_LLM_MODEL",
+        "AGENTMT_LLM_API_KEY",
+        "OPENAI_API_KEY",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -40,13 +48,27 @@ def make_pr(number: int, diff: str = LONG_DIFF) -> PullRequest:
             message="add test",
             author="dev",
             date="2024-01-02T00:00:00Z",
-            changes=[FileChange("added", None, "tests/test_parse.py", "@@ -0,0 +1,2 @@\n+def test_ws():\n+    pass\n")],
+            changes=[
+                FileChange(
+                    "added", None, "tests/test_parse.py", "@@ -0,0 +1,2 @@\n+def test_ws():\n+    pass\n"
+                )
+            ],
         ),
     ]
     return PullRequest(
-        id=f"demo/csvlite#{number}", repo="demo/csvlite", number=number, title=f"Strip whitespace in parse (part {number})",
-        body="Fields keep surrounding spaces.", author="dev", base_sha="b", snapshot_sha="s", head_sha="h",
-        merge_sha="m", merge_kind="merge", commits=commits, repo_description="A tiny CSV parser",
+        id=f"demo/csvlite#{number}",
+        repo="demo/csvlite",
+        number=number,
+        title=f"Strip whitespace in parse (part {number})",
+        body="Fields keep surrounding spaces.",
+        author="dev",
+        base_sha="b",
+        snapshot_sha="s",
+        head_sha="h",
+        merge_sha="m",
+        merge_kind="merge",
+        commits=commits,
+        repo_description="A tiny CSV parser",
         issue=Issue(number=3, title="parse keeps spaces", body="`parse('a, b')` gives ' b'"),
     )
 
@@ -55,9 +77,14 @@ def test_prompts_follow_the_paper_template():
     t = prompts.load_templates()
     pr = make_pr(1)
     summary = prompts.make_summary_prompt(pr, templates=t)
-    assert summary.startswith("Summarize this pull request in 1-4 clear sentences:\nRepository: demo/csvlite\n")
+    assert summary.startswith(
+        "Summarize this pull request in 1-4 clear sentences:\nRepository: demo/csvlite\n"
+    )
     assert "Related Issue: parse keeps spaces\n" in summary
-    assert "Changed Files:\n- csvlite/parse.py\n- tests/test_parse.py\nCommits:\n## Message: fix parse\n" in summary
+    assert (
+        "Changed Files:\n- csvlite/parse.py\n- tests/test_parse.py\nCommits:\n## Message: fix parse\n"
+        in summary
+    )
     assert LONG_DIFF.rstrip("\n") in summary  # the summary prompt keeps whole patches by default
     assert summary.endswith("3. Any important implementation details?\nSummary:")
     no_issue = make_pr(1)
@@ -81,8 +108,13 @@ def test_clean_output_strips_echo_and_caps():
 @pytest.mark.slow
 def test_enhance_with_embedded_model_then_rerun_hits_cache(tmp_path, embedded_checkpoint):
     # Short answers and a short diff keep three CPU generations to a few seconds each.
-    specs = [f"cache_dir={tmp_path / 'cache'}", "max_summary_tokens=16", "max_message_tokens=8", "concurrency=2",
-             "server_threads=1"]
+    specs = [
+        f"cache_dir={tmp_path / 'cache'}",
+        "max_summary_tokens=16",
+        "max_message_tokens=8",
+        "concurrency=2",
+        "server_threads=1",
+    ]
     cfg = make_config(EnhanceConfig, *specs)
     assert cfg.base_url is None and cfg.model == "embedded"
     first = Manifest(stage="test")
@@ -98,7 +130,7 @@ def test_enhance_with_embedded_model_then_rerun_hits_cache(tmp_path, embedded_ch
 
     # Same config: every answer comes from the cache, so no call is made and no server starts.
     second = Manifest(stage="test")
-    again = list(enhance_prs([make_pr(1, short)], cfg, second))[0]
+    again = next(iter(enhance_prs([make_pr(1, short)], cfg, second)))
     assert second.counts["llm_calls"] == 0 and second.counts["llm_cached"] == 3
     assert again.summary == pr.summary
     assert [c.refined_message for c in again.commits] == [c.refined_message for c in pr.commits]
@@ -108,8 +140,14 @@ def test_failed_calls_keep_originals_and_are_counted(tmp_path):
     # PR 1: summary answers, both refinements fail; PR 2: its summary fails, so refinement is skipped.
     script = [(200, chat_answer("Summary: Fixes the parser.")), (500, {"error": "overloaded"})]
     with FakeEndpoint(script) as fake:
-        specs = [f"base_url={fake.base_url}", "model=fake", f"cache_dir={tmp_path}", "retries=0",
-                 "concurrency=1", "patch_chars=50"]
+        specs = [
+            f"base_url={fake.base_url}",
+            "model=fake",
+            f"cache_dir={tmp_path}",
+            "retries=0",
+            "concurrency=1",
+            "patch_chars=50",
+        ]
         cfg = make_config(EnhanceConfig, *specs)
         manifest = Manifest(stage="test")
         out = list(enhance_prs([make_pr(1), make_pr(2)], cfg, manifest))
@@ -124,7 +162,10 @@ def test_failed_calls_keep_originals_and_are_counted(tmp_path):
     assert not manifest.drops
     refine_prompt = fake.posts[1]["messages"][0]["content"]
     assert fake.posts[1]["model"] == "fake" and fake.posts[1]["max_tokens"] == 256
-    assert "PR Context Summary: Fixes the parser.\n" in refine_prompt and prompts.TRUNCATION_NOTE in refine_prompt
+    assert (
+        "PR Context Summary: Fixes the parser.\n" in refine_prompt
+        and prompts.TRUNCATION_NOTE in refine_prompt
+    )
 
 
 def test_unreachable_base_url_fails_the_stage_in_one_line(tmp_path, monkeypatch):
@@ -140,13 +181,15 @@ def test_unreachable_base_url_fails_the_stage_in_one_line(tmp_path, monkeypatch)
 def test_disabled_passes_through(tmp_path):
     cfg = EnhanceConfig(enabled=False, cache_dir=tmp_path)
     manifest = Manifest(stage="test")
-    pr = list(enhance_prs([make_pr(1)], cfg, manifest))[0]
+    pr = next(iter(enhance_prs([make_pr(1)], cfg, manifest)))
     assert pr.summary is None and not manifest.counts
 
 
 def test_concurrent_run_keeps_input_order_and_stops_when_abandoned(tmp_path):
     with FakeEndpoint([(200, chat_answer("Refined commit message: Tidy things"))]) as fake:
-        cfg = make_config(EnhanceConfig, f"base_url={fake.base_url}", f"cache_dir={tmp_path}", "concurrency=3")
+        cfg = make_config(
+            EnhanceConfig, f"base_url={fake.base_url}", f"cache_dir={tmp_path}", "concurrency=3"
+        )
         manifest = Manifest(stage="test")
         out = list(enhance_prs((make_pr(n) for n in range(1, 7)), cfg, manifest))
         assert [p.number for p in out] == [1, 2, 3, 4, 5, 6]
@@ -160,6 +203,7 @@ def test_concurrent_run_keeps_input_order_and_stops_when_abandoned(tmp_path):
         gen = enhance_prs((make_pr(n) for n in range(100, 200)), cfg, Manifest(stage="test"))
         assert next(gen).number == 100
         gen.close()
+        time.sleep(0.3)  # requests already on the wire may still land
         calls = len(fake.posts)
         assert calls < len(out) + 20  # a few PRs in flight, not the other 99 summaries
         time.sleep(0.3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,21 +36,24 @@ def _server_pids(port: int) -> list[int]:
 @pytest.mark.slow
 def test_serve_model_answers_then_stops_on_interrupt(embedded_checkpoint):
     port = find_free_port()
-    with pytest.raises(KeyboardInterrupt):
-        with serve_model(embedded_checkpoint, port=port, startup_timeout=240, threads=1) as url:
-            assert url == f"http://127.0.0.1:{port}/v1"
-            assert _server_pids(port)
-            with ChatClient(url, timeout=120) as client:
-                assert client.list_models() == [served_name(embedded_checkpoint)]
-                text = client.complete([{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0)
-                assert isinstance(text, str) and text.strip()
-                # The server is pinned: naming its model works, naming another is a one-line error.
-                named = ChatClient(url, served_name(embedded_checkpoint), timeout=120)
-                assert named.complete([{"role": "user", "content": "Hi"}], max_tokens=4).strip()
-                with pytest.raises(EndpointError, match="HTTP 400") as err:
-                    ChatClient(url, "other-model", retries=0).complete([{"role": "user", "content": "x"}])
-                assert "\n" not in str(err.value)
-            raise KeyboardInterrupt  # Ctrl-C inside the block must still stop the server
+    # Ctrl-C inside the block must still stop the server.
+    with (
+        pytest.raises(KeyboardInterrupt),
+        serve_model(embedded_checkpoint, port=port, startup_timeout=240, threads=1) as url,
+    ):
+        assert url == f"http://127.0.0.1:{port}/v1"
+        assert _server_pids(port)
+        with ChatClient(url, timeout=120) as client:
+            assert client.list_models() == [served_name(embedded_checkpoint)]
+            text = client.complete([{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0)
+            assert isinstance(text, str) and text.strip()
+            # The server is pinned: naming its model works, naming another is a one-line error.
+            named = ChatClient(url, served_name(embedded_checkpoint), timeout=120)
+            assert named.complete([{"role": "user", "content": "Hi"}], max_tokens=4).strip()
+            with pytest.raises(EndpointError, match="HTTP 400") as err:
+                ChatClient(url, "other-model", retries=0).complete([{"role": "user", "content": "x"}])
+            assert "\n" not in str(err.value)
+        raise KeyboardInterrupt
     assert not port_is_open("127.0.0.1", port)
     assert _server_pids(port) == []
 
@@ -58,7 +62,16 @@ def test_serve_model_answers_then_stops_on_interrupt(embedded_checkpoint):
 def test_cli_serve_stops_on_sigterm(embedded_checkpoint):
     port = find_free_port()
     env = dict(os.environ, AGENTMT_HOME=str(embedded_checkpoint.parents[1]))
-    cli = [sys.executable, "-m", "agentmt.cli.main", "model", "serve", str(embedded_checkpoint), "--port", str(port)]
+    cli = [
+        sys.executable,
+        "-m",
+        "agentmt.cli.main",
+        "model",
+        "serve",
+        str(embedded_checkpoint),
+        "--port",
+        str(port),
+    ]
     cli += ["--threads", "1"]
     proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
@@ -111,3 +124,18 @@ def test_client_gives_up_after_retries_and_does_not_retry_4xx():
         with pytest.raises(EndpointError, match="api_key"):
             ChatClient(fake.base_url, retries=3, backoff=0.01).complete([{"role": "user", "content": "x"}])
         assert len(fake.posts) == 1
+
+
+def test_busy_port_and_missing_checkpoint_are_one_line_errors(embedded_checkpoint, tmp_path):
+    from agentmt.errors import InputError
+    from agentmt.models.server import ModelServer
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(EndpointError, match=f"port {port} .* already in use"):
+            ModelServer(embedded_checkpoint, port=port).start(timeout=5)
+        assert len(_server_pids(port)) == 0
+    with pytest.raises(InputError, match="agentmt model convert"):
+        ModelServer(tmp_path / "nope")

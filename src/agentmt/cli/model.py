@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Local models: convert the embedded model, serve it OpenAI-compatibly.", no_args_is_help=True)
+app = typer.Typer(
+    help="Local models: convert the embedded model, serve it OpenAI-compatibly.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -21,7 +23,9 @@ def convert() -> None:
 def serve(
     checkpoint: Annotated[str, typer.Argument(help="HF checkpoint folder, or 'embedded'.")] = "embedded",
     port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1; a free one when omitted.")] = None,
-    threads: Annotated[int | None, typer.Option(help="CPU threads for generation (default: torch's).")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="CPU threads for generation (default: torch's).")
+    ] = None,
 ) -> None:
     """Serve a checkpoint at an OpenAI-compatible /v1 endpoint until Ctrl-C."""
     from agentmt.models.server import run_model_server

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,9 +38,9 @@ class EnhanceConfig(BaseModel):
     base_url: str | None = Field(default_factory=settings.openai_base_url)
     """OpenAI-compatible endpoint ending in /v1; None starts the local server for `model`."""
     model: str = Field(default_factory=lambda: settings.llm_model() or "embedded")
-    """Model name sent in requests; "embedded" (or a checkpoint folder when base_url is None) is served locally."""
+    """Model name for requests; "embedded" (or, without base_url, a checkpoint folder) is served locally."""
     api_key: str | None = Field(default_factory=settings.openai_api_key, exclude=True, repr=False)
-    """Bearer token for the endpoint (default from AGENTMT_LLM_API_KEY / OPENAI_API_KEY); never written out."""
+    """Bearer token (default: AGENTMT_LLM_API_KEY or OPENAI_API_KEY); never written out."""
     max_summary_tokens: int = Field(512, gt=0)
     """Token budget of a PR summary (paper: 512)."""
     max_message_tokens: int = Field(256, gt=0)
@@ -78,7 +78,7 @@ class EnhanceConfig(BaseModel):
 
 @contextlib.contextmanager
 def open_endpoint(cfg: EnhanceConfig) -> Iterator[str]:
-    """Yield a base URL that answers: cfg.base_url after a check, or a local server started (and stopped) here."""
+    """Yield a base URL that answers: cfg.base_url once checked, or a local server run for the block."""
     if cfg.base_url:
         with ChatClient(cfg.base_url, api_key=cfg.api_key, timeout=min(cfg.timeout_s, 10.0), retries=0) as c:
             c.check()
@@ -145,6 +145,7 @@ class PrEnhancer:
         self.cache = ResponseCache(cfg.resolved_cache_dir())
         self.client = _LazyClient(cfg)
         self._count_lock = threading.Lock()
+        self._counts: Counter = Counter()  # merged into the manifest by the consuming thread only
         self._slots = threading.BoundedSemaphore(cfg.concurrency)
         self._calls = ThreadPoolExecutor(cfg.concurrency, thread_name_prefix="enhance-call")
 
@@ -155,7 +156,13 @@ class PrEnhancer:
 
     def count(self, key: str, n: int = 1) -> None:
         with self._count_lock:
-            self.manifest.counts[key] += n
+            self._counts[key] += n
+
+    def flush_counts(self) -> None:
+        """Move worker counts into the manifest (called from the thread that owns the manifest)."""
+        with self._count_lock:
+            counts, self._counts = self._counts, Counter()
+        self.manifest.counts.update(counts)
 
     def ask(self, prompt: str, max_tokens: int) -> str | None:
         """The raw answer (cached or fresh), or None when the call failed after retries."""
@@ -178,7 +185,9 @@ class PrEnhancer:
 
     def enhance(self, pr: PullRequest) -> PullRequest:
         cfg = self.cfg
-        prompt = prompts.make_summary_prompt(pr, patch_chars=cfg.summary_patch_chars, templates=self.templates)
+        prompt = prompts.make_summary_prompt(
+            pr, patch_chars=cfg.summary_patch_chars, templates=self.templates
+        )
         raw = self.ask(prompt, cfg.max_summary_tokens)
         pr.summary = prompts.clean_output(raw, cfg.max_summary_chars) if raw is not None else None
         if pr.summary is None:
@@ -193,7 +202,9 @@ class PrEnhancer:
 
     def _refine(self, commit: Commit, summary: str) -> None:
         cfg = self.cfg
-        prompt = prompts.make_refine_prompt(commit, summary, patch_chars=cfg.patch_chars, templates=self.templates)
+        prompt = prompts.make_refine_prompt(
+            commit, summary, patch_chars=cfg.patch_chars, templates=self.templates
+        )
         raw = self.ask(prompt, cfg.max_message_tokens)
         refined = prompts.clean_output(raw, cfg.max_message_chars) if raw is not None else None
         if refined is None:
@@ -208,13 +219,17 @@ def enhance_prs(prs: Iterable[PullRequest], cfg: EnhanceConfig, manifest: Manife
     if not cfg.enabled:
         yield from prs
         return
+    manifest.extra.setdefault("enhance", cfg.model_dump(mode="json"))
     enhancer = PrEnhancer(cfg, manifest)
     finished = False
     try:
-        yield from ordered_map(enhancer.enhance, prs, workers=cfg.concurrency, window=2 * cfg.concurrency)
+        for pr in ordered_map(enhancer.enhance, prs, workers=cfg.concurrency, window=2 * cfg.concurrency):
+            enhancer.flush_counts()
+            yield pr
         finished = True
     finally:
         enhancer.close(wait=finished)
+        enhancer.flush_counts()
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int, window: int) -> Iterator[R]:

@@ -65,7 +65,8 @@ def make_summary_prompt(pr: PullRequest, *, patch_chars: int | None = None, temp
     if pr.issue is not None:
         issue = t["summary_issue"].format(issue_title=pr.issue.title, issue_body=pr.issue.body.strip())
     commits = "\n".join(
-        t["summary_commit"].format(message=c.message.strip(), diffs=_diffs(t, c, patch_chars)) for c in pr.commits
+        t["summary_commit"].format(message=c.message.strip(), diffs=_diffs(t, c, patch_chars))
+        for c in pr.commits
     )
     return t["summary"].format(
         repo_name=pr.repo,
@@ -78,7 +79,9 @@ def make_summary_prompt(pr: PullRequest, *, patch_chars: int | None = None, temp
     )
 
 
-def make_refine_prompt(commit: Commit, summary: str, *, patch_chars: int | None, templates: dict[str, str]) -> str:
+def make_refine_prompt(
+    commit: Commit, summary: str, *, patch_chars: int | None, templates: dict[str, str]
+) -> str:
     """The commit-message refinement prompt; it needs the PR summary, so summaries come first."""
     return templates["refine"].format(
         summary=summary.strip(),

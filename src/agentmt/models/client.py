@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -44,7 +44,7 @@ class ChatClient:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), headers=headers)
 
-    def __enter__(self) -> ChatClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -94,7 +94,9 @@ class ChatClient:
         except (httpx.TimeoutException, httpx.TransportError) as e:
             raise EndpointError(self._unreachable(url, e)) from None
         if resp.status_code in (401, 403):
-            raise EndpointError(f"{url} answered HTTP {resp.status_code}: check api_key (AGENTMT_LLM_API_KEY)")
+            raise EndpointError(
+                f"{url} answered HTTP {resp.status_code}: check api_key (AGENTMT_LLM_API_KEY)"
+            )
 
     @staticmethod
     def _unreachable(url: str, e: Exception) -> str:
@@ -124,7 +126,11 @@ class ChatClient:
             if resp.status_code in RETRY_STATUS and not last:
                 self._sleep(attempt, resp.headers.get("retry-after"))
                 continue
-            hint = "check api_key (AGENTMT_LLM_API_KEY)" if resp.status_code in (401, 403) else "check model and request"
+            hint = (
+                "check api_key (AGENTMT_LLM_API_KEY)"
+                if resp.status_code in (401, 403)
+                else "check model and request"
+            )
             if resp.status_code in RETRY_STATUS:
                 hint = f"gave up after {retries + 1} attempts"
             raise EndpointError(f"{url} answered HTTP {resp.status_code} ({hint}): {_one_line(resp.text)}")

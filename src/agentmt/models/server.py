@@ -51,42 +51,72 @@ def _serve_command(model: str, host: str, port: int) -> list[str]:
     return [sys.executable, "-c", launcher, "serve", model, "--host", host, "--port", str(port)]
 
 
+class _PortTaken(Exception):
+    """Another process bound the port between our check and the server's bind."""
+
+
 class ModelServer:
     """One `transformers serve` child process; `start()` blocks until healthy, `stop()` is idempotent."""
 
     def __init__(
-        self, checkpoint: str | Path, *, host: str = "127.0.0.1", port: int | None = None, threads: int | None = None
+        self,
+        checkpoint: str | Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        threads: int | None = None,
     ):
         path = Path(checkpoint).expanduser()
         if not path.is_dir():
-            raise InputError(f"checkpoint folder {checkpoint} does not exist: run `agentmt model convert` or fix the path")
+            raise InputError(
+                f"checkpoint folder {checkpoint} does not exist: run `agentmt model convert` or fix the path"
+            )
         self.model = served_name(path)
         self.host = host
-        self.port = port or find_free_port(host)
-        self.base_url = f"http://{host}:{self.port}/v1"
         self.threads = threads
+        self._auto_port = port is None
+        self._set_port(port or find_free_port(host))
         self.proc: subprocess.Popen | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix="agentmt-serve-", suffix=".log", delete=False)
-        self.log_path = Path(self._log.name)
+        self.log_path: Path | None = None
         self.keep_log = False  # set when a failure message points the user at the log
 
+    def _set_port(self, port: int) -> None:
+        self.port = port
+        self.base_url = f"http://{self.host}:{port}/v1"
+
     def start(self, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> str:
+        """Launch and wait until `GET /models` answers; returns the base URL."""
+        for attempt in range(3):
+            try:
+                return self._start_once(timeout)
+            except _PortTaken:
+                if not self._auto_port or attempt == 2:
+                    raise EndpointError(
+                        f"port {self.port} on {self.host} is already in use: pick another --port"
+                    ) from None
+                self._set_port(find_free_port(self.host))  # lost a race for an auto-picked port: pick again
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> str:
         if port_is_open(self.host, self.port):
-            raise EndpointError(f"port {self.port} on {self.host} is already in use: pick another --port")
+            raise _PortTaken
         env = None
         if self.threads:
             # On shared cores torch's default thread pool oversubscribes and slows ~5x; one fixed
             # count per server (e.g. 1) keeps latency steady.
             env = dict(os.environ, OMP_NUM_THREADS=str(self.threads), MKL_NUM_THREADS=str(self.threads))
+        fd, log = tempfile.mkstemp(prefix="agentmt-serve-", suffix=".log")
+        self.log_path = Path(log)
         # A new session makes the server a process-group leader, so stop() reaches its children too.
-        self.proc = subprocess.Popen(
-            _serve_command(self.model, self.host, self.port),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
+        with os.fdopen(fd, "wb") as log_file:
+            self.proc = subprocess.Popen(
+                _serve_command(self.model, self.host, self.port),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
         atexit.register(self.stop)  # backstop when the interpreter exits without unwinding
         try:
             self._wait_healthy(timeout)
@@ -101,8 +131,11 @@ class ModelServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
+                tail = self.log_tail()
+                if "address already in use" in tail.lower():
+                    raise _PortTaken
                 raise EndpointError(
-                    f"model server exited with code {self.proc.returncode} before answering: {self.log_tail()}"
+                    f"model server exited with code {self.proc.returncode} before answering: {tail}"
                 )
             try:
                 if httpx.get(f"{self.base_url}/models", timeout=2.0).status_code == 200:
@@ -120,8 +153,11 @@ class ModelServer:
         return self.proc is not None and self.proc.poll() is None
 
     def log_tail(self, n: int = 3) -> str:
+        """The last lines of the server's output, joined into one line for error messages."""
+        if self.log_path is None or not self.log_path.exists():
+            return "no output"
         lines = [ln.strip() for ln in self.log_path.read_text(errors="replace").splitlines() if ln.strip()]
-        return " | ".join(lines[-n:]) or f"no output (log: {self.log_path})"
+        return " | ".join(lines[-n:]) or "no output"
 
     def stop(self) -> None:
         proc = self.proc
@@ -136,8 +172,7 @@ class ModelServer:
                 proc.wait()
         # Children left in the group (none expected) must not outlive the server either.
         self._signal_group(proc, signal.SIGKILL)
-        self._log.close()
-        if not self.keep_log:
+        if self.log_path is not None and not self.keep_log:
             self.log_path.unlink(missing_ok=True)
         self.proc = None
         atexit.unregister(self.stop)
@@ -176,7 +211,10 @@ def run_model_server(
     threads: int | None = None,
     on_ready: Callable[[str, str], None] = lambda url, model: None,
 ) -> int:
-    """Serve until Ctrl-C or until the server dies; calls `on_ready(base_url, model)`; returns its exit code."""
+    """Serve until Ctrl-C or SIGTERM (returns 0) or until the server dies (raises EndpointError).
+
+    Calls `on_ready(base_url, model)` once the server answers.
+    """
     from agentmt.models.checkpoint import resolve_model
 
     server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port, threads=threads)
