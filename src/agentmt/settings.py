@@ -35,3 +35,11 @@ def in_ci() -> bool:
 def llm_model() -> str | None:
     """Model name sent to the LLM endpoint when a config sets none (AGENTMT_LLM_MODEL)."""
     return os.environ.get("AGENTMT_LLM_MODEL")
+
+
+def sequence_parallel_degree() -> int:
+    """Processes sharing one sample (context × sequence × tensor parallel sizes, as `accelerate launch` exports them)."""
+    n = 1
+    for key in ("PARALLELISM_CONFIG_CP_SIZE", "PARALLELISM_CONFIG_SP_SIZE", "PARALLELISM_CONFIG_TP_SIZE"):
+        n *= int(os.environ.get(key) or 1)
+    return n

@@ -33,9 +33,12 @@ ORDER_FILE = "order.json"
 
 
 def world_size() -> int:
+    """Data-parallel size: processes / those sharing one sample (context, sequence, tensor parallel)."""
     from accelerate import PartialState
 
-    return PartialState().num_processes
+    from agentmt import settings
+
+    return max(1, PartialState().num_processes // settings.sequence_parallel_degree())
 
 
 def check_order(stage_dir: Path, order: list[Any]) -> None:
