@@ -11,7 +11,6 @@ def test_demo_bugfix_prs_become_validated_tasks(tmp_path, docker_daemon):
     from agentmt.environments.demo import build_demo_tasks
     from agentmt.environments.runtime import DockerEnvironment
     from agentmt.environments.tasks import read_tasks
-
     from agentmt.sources.demo import build_demo
 
     bugfix = build_demo(tmp_path / "demo").bugfix_prs

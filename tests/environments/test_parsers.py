@@ -8,8 +8,15 @@ import sys
 import pytest
 
 from agentmt.environments.grading import (
-    END_TEST_OUTPUT, EXIT_CODE_MARKER, INFRA_ERROR, RESOLVED, START_TEST_OUTPUT, TEST_TIMEOUT, UNRESOLVED,
-    make_outcome, make_report,
+    END_TEST_OUTPUT,
+    EXIT_CODE_MARKER,
+    INFRA_ERROR,
+    RESOLVED,
+    START_TEST_OUTPUT,
+    TEST_TIMEOUT,
+    UNRESOLVED,
+    make_outcome,
+    make_report,
 )
 from agentmt.environments.parsers import get_parser, parse_django, parse_pytest, parse_unittest
 from agentmt.errors import ConfigError

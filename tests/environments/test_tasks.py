@@ -8,7 +8,12 @@ import subprocess
 from agentmt.environments.recipe import make_recipe, pick_python, read_recipe_files
 from agentmt.environments.stages import tasks_from_prs
 from agentmt.environments.tasks import (
-    is_test_path, make_task, read_tasks, task_drop_reason, write_tasks_jsonl, write_tasks_parquet,
+    is_test_path,
+    make_task,
+    read_tasks,
+    task_drop_reason,
+    write_tasks_jsonl,
+    write_tasks_parquet,
 )
 from agentmt.io import encode_record, read_manifest, write_parquet
 from agentmt.types import Issue

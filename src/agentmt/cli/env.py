@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,7 +19,7 @@ def _drops(m) -> str:
 def build_cmd(
     tasks: Path = typer.Argument(..., help="Tasks: a folder of task shards, a .jsonl or a .parquet file."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (built tasks with image digests, logs/)."),
-    repo: Optional[Path] = typer.Option(None, "--repo", help="Local clone of the tasks' repository."),
+    repo: Path | None = typer.Option(None, "--repo", help="Local clone of the tasks' repository."),
     config: list[str] = ConfigOpt,
 ) -> None:
     """Build base → dependency → instance images for each task (install failures are logged, not fatal)."""
@@ -34,7 +33,7 @@ def build_cmd(
 @app.command("validate")
 def validate_cmd(
     tasks: Path = typer.Argument(..., help="Built tasks (output of `agentmt env build`)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: TASKS/validated)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: TASKS/validated)."),
     config: list[str] = ConfigOpt,
 ) -> None:
     """Run tests before/after the gold patch N times; keep tasks with FAIL_TO_PASS tests."""

@@ -22,7 +22,7 @@ RESOLVED, UNRESOLVED = "resolved", "unresolved"
 INSTALL_ERROR, TEST_TIMEOUT, INFRA_ERROR = "install_error", "test_timeout", "infra_error"
 OUTCOMES = (RESOLVED, UNRESOLVED, INSTALL_ERROR, TEST_TIMEOUT, INFRA_ERROR)
 
-_PATCH_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
+_PATCH_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
 
 
 def patch_files(patch: str) -> list[str]:

@@ -69,7 +69,7 @@ def parse_unittest(log: str) -> dict[str, str]:
             cls = cls[: -len(name) - 1]
         status[f"{name} ({cls})"] = SKIPPED if outcome.startswith("skipped") else _UNITTEST_MAP[outcome]
     # failures reported only in the trailer ("FAIL: test_x (pkg.TestC)") override earlier lines
-    for m in re.finditer(r"^(FAIL|ERROR): (\w+) \(([\w.]+)\)", log, re.M):
+    for m in re.finditer(r"^(FAIL|ERROR): (\w+) \(([\w.]+)\)", log, re.MULTILINE):
         kind, name, cls = m.groups()
         if cls.endswith("." + name):
             cls = cls[: -len(name) - 1]

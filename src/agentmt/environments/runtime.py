@@ -81,7 +81,7 @@ def reap_leaked_containers(client=None) -> list[str]:
     return removed
 
 
-_LIVE: dict[str, "DockerEnvironment"] = {}
+_LIVE: dict[str, DockerEnvironment] = {}
 
 
 @atexit.register
@@ -111,7 +111,7 @@ class DockerEnvironment:
             raise InfrastructureError(f"could not start a container from {image}: {e}") from e
         _LIVE[self.name] = self
 
-    def __enter__(self) -> "DockerEnvironment":
+    def __enter__(self) -> DockerEnvironment:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -10,7 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentmt.environments.config import EnvConfig, load_env_config
-from agentmt.environments.tasks import make_task, read_tasks, task_drop_reason, write_tasks_jsonl, write_tasks_parquet
+from agentmt.environments.tasks import (
+    make_task,
+    read_tasks,
+    task_drop_reason,
+    write_tasks_jsonl,
+    write_tasks_parquet,
+)
 from agentmt.errors import InputError, RecordDropped
 from agentmt.io import Manifest, done_info, is_done, mark_done
 from agentmt.types import PullRequest, TaskInstance

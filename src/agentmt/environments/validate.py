@@ -13,7 +13,13 @@ from collections import Counter
 from typing import Any
 
 from agentmt.environments.grading import (
-    INFRA_ERROR, INSTALL_ERROR, RESOLVED, TEST_TIMEOUT, make_outcome, make_report, split_log,
+    INFRA_ERROR,
+    INSTALL_ERROR,
+    RESOLVED,
+    TEST_TIMEOUT,
+    make_outcome,
+    make_report,
+    split_log,
 )
 from agentmt.environments.harness import apply_patch, run_tests
 from agentmt.environments.parsers import PASSED, XFAIL, get_parser
