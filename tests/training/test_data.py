@@ -31,3 +31,12 @@ def test_mixture_upsamples_filters_and_is_seeded(data_dirs):
 def test_fractional_repeat_keeps_the_expected_share():
     order = make_mixture_order([1000], [1.5], seed=0)
     assert 1400 < len(order) < 1600
+
+
+def test_continue_schedule_spans_stages():
+    from agentmt.training.trainer import make_span_lr_factor
+
+    one = make_span_lr_factor(0, 20, 2)
+    stage2 = make_span_lr_factor(8, 20, 2)  # stage 1 had 8 steps of the 20
+    assert [stage2(i) for i in range(12)] == [one(8 + i) for i in range(12)]
+    assert one(0) == 0.5 and one(1) == 1.0 and one(2) == 1.0 and abs(one(20)) < 1e-12

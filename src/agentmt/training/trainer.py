@@ -113,6 +113,19 @@ def make_training_args(cfg: TrainCommon, out_dir: Path, plan: dict[str, int]) ->
     )
 
 
+def make_span_lr_factor(offset: int, total: int, warmup: int):
+    """LR multiplier of a stage whose step 0 is step `offset` of one `total`-step linear-warmup + cosine schedule."""
+
+    def factor(step: int) -> float:
+        s = step + offset
+        if s < warmup:
+            return (s + 1) / max(1, warmup)
+        progress = (s - warmup) / max(1, total - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
 class AgentmtTrainer(Trainer):
     """Trainer that logs each step's sample indices and can run a schedule spanning several stages."""
 
@@ -134,15 +147,7 @@ class AgentmtTrainer(Trainer):
         if self.schedule_span is None or self.lr_scheduler is not None:
             return super().create_scheduler(num_training_steps, optimizer)
         offset, total = self.schedule_span
-        warmup = self.args.get_warmup_steps(total)
-
-        def factor(step: int) -> float:
-            s = step + offset
-            if s < warmup:
-                return (s + 1) / max(1, warmup)
-            progress = (s - warmup) / max(1, total - warmup)
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
+        factor = make_span_lr_factor(offset, total, self.args.get_warmup_steps(total))
         self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer or self.optimizer, factor)
         self._created_lr_scheduler = True
         return self.lr_scheduler
