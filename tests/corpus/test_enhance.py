@@ -208,3 +208,21 @@ def test_concurrent_run_keeps_input_order_and_stops_when_abandoned(tmp_path):
         assert calls < len(out) + 20  # a few PRs in flight, not the other 99 summaries
         time.sleep(0.3)
         assert len(fake.posts) == calls
+
+
+def test_long_prompts_get_tighter_patch_cuts_or_are_skipped(tmp_path):
+    huge = "@@ -1,1 +1,1 @@\n" + "+x = 1\n" * 5000  # 35k characters: over the default prompt cap
+    with FakeEndpoint([(200, chat_answer("Fine."))]) as fake:
+        cfg = make_config(EnhanceConfig, f"base_url={fake.base_url}", f"cache_dir={tmp_path}")
+        manifest = Manifest(stage="test")
+        pr = next(iter(enhance_prs([make_pr(1, huge)], cfg, manifest)))
+        assert pr.summary == "Fine." and all(c.refined_message == "Fine." for c in pr.commits)
+        sizes = [len(p["messages"][0]["content"]) for p in fake.posts]
+        assert max(sizes) <= cfg.max_prompt_chars
+        assert prompts.TRUNCATION_NOTE in fake.posts[0]["messages"][0]["content"]  # cut to 2000 to fit
+
+        tiny = cfg.model_copy(update={"max_prompt_chars": 100, "cache_dir": tmp_path / "other"})
+        manifest = Manifest(stage="test")
+        pr = next(iter(enhance_prs([make_pr(2)], tiny, manifest)))
+        assert pr.summary is None and manifest.counts["llm_prompt_too_long"] == 1
+        assert manifest.counts["llm_calls"] == 0 and len(fake.posts) == len(sizes)

@@ -139,3 +139,13 @@ def test_busy_port_and_missing_checkpoint_are_one_line_errors(embedded_checkpoin
         assert len(_server_pids(port)) == 0
     with pytest.raises(InputError, match="agentmt model convert"):
         ModelServer(tmp_path / "nope")
+
+
+def test_cli_convert_prints_the_checkpoint(embedded_checkpoint):
+    from typer.testing import CliRunner
+
+    from agentmt.cli.main import app
+
+    result = CliRunner().invoke(app, ["model", "convert"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(embedded_checkpoint)

@@ -49,6 +49,9 @@ class EnhanceConfig(BaseModel):
     """Each file patch in the refinement prompt is cut to this many characters (paper: 2000)."""
     summary_patch_chars: int | None = Field(None, gt=0)
     """Cut for patches in the summary prompt; None keeps them whole, as the paper's template does."""
+    max_prompt_chars: int | None = Field(24000, gt=0)
+    """Longer prompts are re-rendered with tighter patch cuts (2000, 500, 100 characters), else skipped.
+    24,000 fits the embedded model's 8k-token context; raise it (or None) for long-context models."""
     max_summary_chars: int = Field(4000, gt=0)
     """Cleaned summaries are capped at this many characters."""
     max_message_chars: int = Field(2000, gt=0)
@@ -185,11 +188,15 @@ class PrEnhancer:
 
     def enhance(self, pr: PullRequest) -> PullRequest:
         cfg = self.cfg
-        prompt = prompts.make_summary_prompt(
-            pr, patch_chars=cfg.summary_patch_chars, templates=self.templates
+        prompt = prompts.fit_prompt(
+            lambda cut: prompts.make_summary_prompt(pr, patch_chars=cut, templates=self.templates),
+            self._cuts(cfg.summary_patch_chars),
+            cfg.max_prompt_chars,
         )
-        raw = self.ask(prompt, cfg.max_summary_tokens)
+        raw = self.ask(prompt, cfg.max_summary_tokens) if prompt else None
         pr.summary = prompts.clean_output(raw, cfg.max_summary_chars) if raw is not None else None
+        if prompt is None:
+            self.count("llm_prompt_too_long")
         if pr.summary is None:
             # The refinement prompt needs the summary; without one the original messages stay.
             self.count("llm_failed_summary")
@@ -200,12 +207,24 @@ class PrEnhancer:
             future.result()
         return pr
 
+    def _cuts(self, first: int | None) -> list[int | None]:
+        """Patch cuts to try in order: the configured one, then tighter ones for prompts too long."""
+        return [first] + [
+            c for c in (self.cfg.patch_chars, 500, 100) if c is not None and (first is None or c < first)
+        ]
+
     def _refine(self, commit: Commit, summary: str) -> None:
         cfg = self.cfg
-        prompt = prompts.make_refine_prompt(
-            commit, summary, patch_chars=cfg.patch_chars, templates=self.templates
+        prompt = prompts.fit_prompt(
+            lambda cut: prompts.make_refine_prompt(
+                commit, summary, patch_chars=cut, templates=self.templates
+            ),
+            self._cuts(cfg.patch_chars),
+            cfg.max_prompt_chars,
         )
-        raw = self.ask(prompt, cfg.max_message_tokens)
+        if prompt is None:
+            self.count("llm_prompt_too_long")
+        raw = self.ask(prompt, cfg.max_message_tokens) if prompt else None
         refined = prompts.clean_output(raw, cfg.max_message_chars) if raw is not None else None
         if refined is None:
             self.count("llm_failed_message")

@@ -7,6 +7,7 @@ cleaning are deterministic, so a prompt's hash identifies a cached answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -77,6 +78,17 @@ def make_summary_prompt(pr: PullRequest, *, patch_chars: int | None = None, temp
         changed_files="\n".join(t["summary_changed_file"].format(path=p) for p in pr.changed_paths),
         commits=commits,
     )
+
+
+def fit_prompt(
+    render: Callable[[int | None], str], cuts: list[int | None], max_chars: int | None
+) -> str | None:
+    """The first `render(cut)` no longer than `max_chars`, trying ever tighter patch cuts; None if none fits."""
+    for cut in cuts:
+        prompt = render(cut)
+        if max_chars is None or len(prompt) <= max_chars:
+            return prompt
+    return None
 
 
 def make_refine_prompt(
