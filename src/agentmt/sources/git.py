@@ -125,24 +125,23 @@ class GitHistorySource:
     def iter(self, start: int = 0, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, PullRequest]]:
         """(mainline index, PR) pairs, oldest first; mainline commits before `start` are only walked.
         When a pair is yielded, counts/drops cover exactly the mainline commits up to its index.
-        Pipelined: a worker thread walks window k+1 and runs its git log while window k's PRs are
-        built here, so git's C work overlaps Python's (memory: two windows)."""
+        Pipelined: a worker thread mines window k+1 (its git processes and object reads) while
+        window k's PRs are consumed here (memory: two windows)."""
         from concurrent.futures import ThreadPoolExecutor
 
         seen: set[bytes] = set()
-        walk_cat, cat = CatFile(self.path), CatFile(self.path)
+        cat = CatFile(self.path)  # used by the worker thread only
         try:
             with ThreadPoolExecutor(1, thread_name_prefix="agentmt-git") as pool:
                 ahead = None
                 for window in self._windows(start):
-                    nxt = pool.submit(self._prepare, walk_cat, seen, window, start, progress)
+                    nxt = pool.submit(self._prepare, cat, seen, window, start, progress)
                     if ahead is not None:
-                        yield from self._flush(cat, *ahead.result())
+                        yield from self._flush(*ahead.result())
                     ahead = nxt
                 if ahead is not None:
-                    yield from self._flush(cat, *ahead.result())
+                    yield from self._flush(*ahead.result())
         finally:
-            walk_cat.close()
             cat.close()
 
     def _windows(self, start: int) -> Iterator[list[tuple[int, MainlineCommit]]]:
@@ -184,7 +183,21 @@ class GitHistorySource:
                     logged.update(log_commits(self.path, s.chain))
                 except GitError as e:
                     s.error = f"git_error: {e}"
-        return stubs, logged
+        outcome: dict[int, PullRequest | str] = {}
+        screened: list[tuple[_Stub, PullRequest]] = []
+        screen_counts: dict[int, Counter] = {}
+        for s in cands:
+            if s.error:
+                continue
+            pr = self._make_pr(s, logged)
+            screen_counts[s.index] = Counter()
+            reason = self.screen(pr, screen_counts[s.index]) if self.screen else None
+            if reason:
+                outcome[s.index] = reason
+            else:
+                screened.append((s, pr))
+        outcome.update(self._add_files(cat, [(pr, [logged[c] for c in s.chain], s.index) for s, pr in screened]))
+        return stubs, outcome, screen_counts
 
     def _walk(self, cat: CatFile, seen: set[bytes], known: dict[str, list[str]], index: int,
               mc: MainlineCommit) -> _Stub:
@@ -218,25 +231,9 @@ class GitHistorySource:
         seen.add(bytes.fromhex(sha))
         return stub
 
-    def _flush(self, cat: CatFile, stubs: list[_Stub], logged: dict[str, LoggedCommit]
+    def _flush(self, stubs: list[_Stub], outcome: dict[int, PullRequest | str], screen_counts: dict[int, Counter]
                ) -> Iterator[tuple[int, PullRequest]]:
-        """Build and screen a window's PRs, read all their files in one object round trip, then
-        count and yield them in mainline order."""
-        cands = [s for s in stubs if s.header is not None and not self._check(s)]
-        outcome: dict[int, PullRequest | str] = {}
-        screened: list[tuple[_Stub, PullRequest]] = []
-        screen_counts: dict[int, Counter] = {}
-        for s in cands:
-            if s.error:
-                continue
-            pr = self._make_pr(s, logged)
-            screen_counts[s.index] = Counter()
-            reason = self.screen(pr, screen_counts[s.index]) if self.screen else None
-            if reason:
-                outcome[s.index] = reason
-            else:
-                screened.append((s, pr))
-        outcome.update(self._add_files(cat, [(pr, [logged[c] for c in s.chain], s.index) for s, pr in screened]))
+        """Count a mined window and yield its kept PRs, in mainline order."""
         for s in stubs:
             self.counts["mainline_commits"] += 1
             if s.header is None:
