@@ -101,6 +101,8 @@ def test_clean_output_strips_echo_and_caps():
     assert prompts.clean_output("**Refined commit message:**\n```\nFix parse\n```", 100) == "Fix parse"
     assert prompts.clean_output("```\nFix parse\n```", 100) == "Fix parse"
     assert prompts.clean_output("Refined commit message:  Fix parse", 100) == "Fix parse"
+    assert prompts.clean_output("The original commit message: Fix parse", 100) == "Fix parse"
+    assert prompts.clean_output("The summary of it all: yes", 100) == "The summary of it all: yes"
     assert prompts.clean_output(" \n ", 100) is None
     assert prompts.clean_output("word " * 50, 22) == "word word word word"
 

@@ -22,7 +22,7 @@ TRUNCATION_NOTE = "\n... (truncated)"
 
 # A model often echoes the prompt's last line ("Summary:") or wraps its answer in a label.
 _ECHO = re.compile(
-    r"^[\s#*_>]*(?:pr\s+)?(?:summary|(?:refined|optimized|optimised|improved)?\s*commit\s+message)"
+    r"^[\s#*_>]*(?:the\s+)?(?:pr\s+)?(?:summary|(?:refined|optimized|optimised|improved|original)?\s*commit\s+message)"
     r"\s*[:：][ \t*_]*",
     re.IGNORECASE,
 )
