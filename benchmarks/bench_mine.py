@@ -55,8 +55,9 @@ def main() -> None:
 
             repo = Path(tmp) / "history"
             print("history:", make_history(repo))
-        import agentmt.sources.mine  # noqa: F401  (import time is not mining time)
         import pyarrow.parquet  # noqa: F401
+
+        import agentmt.sources.mine  # noqa: F401  (import time is not mining time)
 
         git_s, git_cpu = min(time_git_log(repo) for _ in range(3))
         print(f"git log -m --first-parent -p: {git_s:.2f}s wall, {git_cpu:.2f}s CPU")

@@ -116,7 +116,7 @@ def test_nested_feature_branches_are_not_duplicated(tmp_path: Path):
     r.checkout("main")
     r.merge_pr(2, "x", "X")
     p1, p2 = iter_pull_requests(r.path, repo_name="x/y")
-    assert [c.sha for c in p1.commits][0] == y1 and len(p1.commits) == 2
+    assert p1.commits[0].sha == y1 and len(p1.commits) == 2
     assert [c.sha for c in p2.commits] == [x2] and x1 not in {c.sha for c in p2.commits}
 
 

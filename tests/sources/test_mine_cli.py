@@ -17,7 +17,8 @@ from agentmt.types import PullRequest
 
 
 def agentmt(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agentmt.cli.main", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "agentmt.cli.main", *args], capture_output=True, text=True,
+                          check=False)
 
 
 @pytest.fixture(scope="module")

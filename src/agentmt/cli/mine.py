@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,7 @@ app = typer.Typer(help="Mine merged pull requests from git history (and GitHub m
 def git_cmd(
     repo: str = typer.Argument(..., help="Path to a working or bare git repository, or a URL git can clone."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (Parquet shards + manifest.json)."),
-    metadata: Optional[Path] = typer.Option(None, "--metadata", help="Folder of GitHub-shaped JSON to join."),
+    metadata: Path | None = typer.Option(None, "--metadata", help="Folder of GitHub-shaped JSON to join."),
     config: list[str] = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value."),
 ) -> None:
     """Mine merged PRs from REPO's first-parent history into --out (resumes an unfinished run)."""

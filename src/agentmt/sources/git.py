@@ -18,8 +18,17 @@ from pathlib import Path
 
 from agentmt import settings
 from agentmt.errors import InputError
-from agentmt.sources.gitproc import (CatFile, GitError, LoggedCommit, MainlineCommit, RawChange, git, iter_mainline,
-                                     log_commits, rev_list_parents)
+from agentmt.sources.gitproc import (
+    CatFile,
+    GitError,
+    LoggedCommit,
+    MainlineCommit,
+    RawChange,
+    git,
+    iter_mainline,
+    log_commits,
+    rev_list_parents,
+)
 from agentmt.sources.prdetect import PRHeader, make_linked_issues, make_pr_header
 from agentmt.types import Commit, FileChange, FileSnapshot, PullRequest
 

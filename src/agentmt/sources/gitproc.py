@@ -40,7 +40,7 @@ def git_env() -> dict[str, str]:
 def git(repo: str | Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
     """Run one git command in `repo` and return its stdout; GitError with git's message on failure."""
     proc = subprocess.run(["git", *GIT_CONFIG, "-C", str(repo), *args], input=input,
-                          capture_output=True, env=git_env())
+                          capture_output=True, env=git_env(), check=False)
     if check and proc.returncode != 0:
         raise GitError(first_line(proc.stderr) or f"git {args[0]} exited with {proc.returncode}")
     return proc.stdout
