@@ -23,8 +23,8 @@ $A ctx stats "$OUT/ctx-gen"
 
 step "4/5 executable environments: tasks from PRs, Docker images, FAIL_TO_PASS/PASS_TO_PASS validation"
 $A tasks from-prs "$OUT/prs-py" --out "$OUT/tasks"
-$A env build "$OUT/tasks" --out "$OUT/env" --repo "$OUT/demo/repo"
-$A env validate "$OUT/env" --out "$OUT/env-valid"
+$A env build "$OUT/tasks" --out "$OUT/envs" --repo "$OUT/demo/repo"
+$A env validate "$OUT/envs" --out "$OUT/tasks-valid"
 
 step "outputs"
-for d in demo prs-py prs-gen ctx-py ctx-gen tasks env env-valid; do printf '  %-8s %s\n' "$d" "$(cd "$OUT/$d" && pwd)"; done
+for d in demo prs-py prs-gen ctx-py ctx-gen tasks envs tasks-valid; do printf '  %-8s %s\n' "$d" "$(cd "$OUT/$d" && pwd)"; done
