@@ -1,15 +1,15 @@
 """Training tokens/s of agentmt's Trainer-based MT step against a plain torch loop. Goal: >= 0.95x.
 
 Same model, packed data, sequence length, micro batch and optimizer (AdamW, clipping, cosine) in one
-process; runs alternate (plain, trainer, plain, trainer) to spread machine noise, and the first step of
-each run (allocations, warm-up) is excluded. Usage:
-  python benchmarks/bench_train_throughput.py [--model embedded] [--seq-len 256] [--steps 4] [--rounds 2]
+process; steps alternate (Trainer step k, then plain step k) so machine noise hits both alike. Usage:
+  python benchmarks/bench_train_throughput.py [--model embedded] [--seq-len 256] [--accum 2] [--steps 6]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import sys
 import tempfile
 import time
@@ -35,58 +35,62 @@ def make_items(tok, seq_len: int, n: int) -> list[dict]:
     return items[:n]
 
 
-def run_plain(model_path, items, cfg: MTConfig, steps: int) -> float:
-    from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup
+class PlainLoop:
+    """The reference: the same model, batches, AdamW, clipping and cosine schedule in a bare torch loop."""
 
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
-    model.config.use_cache = False
-    model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, betas=(cfg.adam_beta1, cfg.adam_beta2),
-                            weight_decay=cfg.weight_decay)
-    sched = get_cosine_schedule_with_warmup(opt, math.ceil(cfg.warmup_ratio * steps), steps)
-    mb = cfg.micro_batch_size
-    batches = [collate_packs([{**x, "sample_index": 0} for x in items[i : i + mb]]) for i in range(0, len(items), mb)]
-    accum = cfg.global_batch_size // mb
-    times = []
-    for s in range(steps):
+    def __init__(self, model_path, items, cfg: MTConfig, steps: int):
+        from transformers import AutoModelForCausalLM, get_cosine_schedule_with_warmup
+
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+        self.model.config.use_cache = False
+        self.model.train()
+        self.opt = torch.optim.AdamW(
+            self.model.parameters(), lr=cfg.learning_rate, betas=(cfg.adam_beta1, cfg.adam_beta2),
+            weight_decay=cfg.weight_decay,
+        )
+        self.sched = get_cosine_schedule_with_warmup(self.opt, math.ceil(cfg.warmup_ratio * steps), steps)
+        mb, self.accum, self.cfg = cfg.micro_batch_size, cfg.global_batch_size // cfg.micro_batch_size, cfg
+        self.batches = [collate_packs([{**x, "sample_index": 0} for x in items[i : i + mb]]) for i in range(0, len(items), mb)]
+        self.step_index = 0
+
+    def step(self) -> float:
         t = time.perf_counter()
-        group = batches[s * accum : (s + 1) * accum]
-        n_items = sum(int((b["labels"][:, 1:] != -100).sum()) for b in group)
+        group = self.batches[self.step_index * self.accum : (self.step_index + 1) * self.accum]
+        n_items = sum(int((b["labels"] != -100).sum()) for b in group)
         for b in group:
             b = {k: v for k, v in b.items() if k != "sample_index"}
-            (model(**b, num_items_in_batch=n_items).loss).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        times.append(time.perf_counter() - t)
-    return sum(times[1:]) / (steps - 1)
+            self.model(**b, num_items_in_batch=n_items).loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm)
+        self.opt.step()
+        self.sched.step()
+        self.opt.zero_grad(set_to_none=True)
+        self.step_index += 1
+        return time.perf_counter() - t
 
 
-def run_trainer(model_path, tok, items, cfg: MTConfig, steps: int) -> float:
+def run_interleaved(model_path, tok, items, cfg: MTConfig, steps: int) -> tuple[list[float], list[float]]:
+    """Trainer step k, then plain step k, alternating in one process so machine load hits both alike."""
     from transformers import AutoModelForCausalLM, TrainerCallback
 
-    class Timer(TrainerCallback):
-        def __init__(self):
-            self.times = []
+    plain = PlainLoop(model_path, items, cfg, steps)
+    times: dict[str, list[float]] = {"trainer": [], "plain": []}
 
+    class Interleave(TrainerCallback):
         def on_step_begin(self, args, state, control, **kw):
             self.t = time.perf_counter()
 
         def on_step_end(self, args, state, control, **kw):
-            self.times.append(time.perf_counter() - self.t)
+            times["trainer"].append(time.perf_counter() - self.t)
+            times["plain"].append(plain.step())
 
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
     model.config.use_cache = False
-    timer = Timer()
     with tempfile.TemporaryDirectory() as out:
-        plan = make_batch_plan(cfg, len(items), 1)
-        args = make_training_args(cfg, Path(out), plan)
+        args = make_training_args(cfg, Path(out), make_batch_plan(cfg, len(items), 1))
         trainer = AgentmtTrainer(model=model, args=args, train_dataset=ListDataset(items), data_collator=collate_packs,
-                                 processing_class=tok, callbacks=[timer])
+                                 processing_class=tok, callbacks=[Interleave()])
         trainer.train()
-    return sum(timer.times[1:]) / (len(timer.times) - 1)
+    return times["trainer"], times["plain"]
 
 
 def main() -> None:
@@ -95,8 +99,7 @@ def main() -> None:
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--micro-batch", type=int, default=1)
     ap.add_argument("--accum", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=4)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=6)
     a = ap.parse_args()
     from transformers import AutoTokenizer
 
@@ -109,15 +112,12 @@ def main() -> None:
     )
     items = make_items(tok, a.seq_len, a.steps * cfg.global_batch_size)
     tokens_per_step = cfg.global_batch_size * a.seq_len
-    plain, trainer = [], []
-    for _ in range(a.rounds):
-        plain.append(run_plain(path, items, cfg, a.steps))
-        trainer.append(run_trainer(path, tok, items, cfg, a.steps))
-    p, t = min(plain), min(trainer)  # the least-disturbed run of each
-    print(f"plain loop: {tokens_per_step / p:.1f} tokens/s ({p:.2f} s/step, runs {[round(x, 2) for x in plain]})")
-    print(f"agentmt Trainer: {tokens_per_step / t:.1f} tokens/s ({t:.2f} s/step, runs {[round(x, 2) for x in trainer]})")
+    trainer, plain = run_interleaved(path, tok, items, cfg, a.steps)
+    # The first step of each (allocation, warm-up) is excluded; medians resist the shared machine's bursts.
+    t, p = statistics.median(trainer[1:]), statistics.median(plain[1:])
+    print(f"plain loop: {tokens_per_step / p:.1f} tokens/s (median {p:.2f} s/step, steps {[round(x, 2) for x in plain]})")
+    print(f"agentmt Trainer: {tokens_per_step / t:.1f} tokens/s (median {t:.2f} s/step, steps {[round(x, 2) for x in trainer]})")
     print(f"throughput ratio (Trainer / plain): {p / t:.3f}  [seq_len={a.seq_len}, tokens/step={tokens_per_step}]")
-
 
 if __name__ == "__main__":
     main()
