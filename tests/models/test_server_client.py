@@ -58,34 +58,36 @@ def test_serve_model_answers_then_stops_on_interrupt(embedded_checkpoint):
     assert _server_pids(port) == []
 
 
-@pytest.mark.slow
-def test_cli_serve_stops_on_sigterm(embedded_checkpoint):
+def _start_cli_server(checkpoint):
     port = find_free_port()
-    env = dict(os.environ, AGENTMT_HOME=str(embedded_checkpoint.parents[1]))
-    cli = [
-        sys.executable,
-        "-m",
-        "agentmt.cli.main",
-        "model",
-        "serve",
-        str(embedded_checkpoint),
-        "--port",
-        str(port),
-    ]
-    cli += ["--threads", "1"]
+    env = dict(os.environ, AGENTMT_HOME=str(checkpoint.parents[1]))
+    cli = [sys.executable, "-m", "agentmt.cli.main", "model", "serve", str(checkpoint),
+           "--port", str(port), "--threads", "1"]
     proc = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "base_url:" in line or not line:
+            break
+    assert f"http://127.0.0.1:{port}/v1" in "".join(lines), lines
+    assert port_is_open("127.0.0.1", port)
+    return proc, port
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_cli_serve_leaves_no_server_when_stopped_or_killed(embedded_checkpoint, sig):
+    proc, port = _start_cli_server(embedded_checkpoint)
     try:
-        lines = []
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            lines.append(line)
-            if "base_url:" in line or not line:
-                break
-        assert f"http://127.0.0.1:{port}/v1" in "".join(lines), lines
-        assert port_is_open("127.0.0.1", port)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        proc.send_signal(sig)
+        code = proc.wait(timeout=30)
+        assert code == (0 if sig == signal.SIGTERM else -signal.SIGKILL)
+        # After SIGKILL nothing in the parent runs: the server's own watchdog must notice.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (port_is_open("127.0.0.1", port) or _server_pids(port)):
+            time.sleep(0.5)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -47,8 +47,8 @@ def served_name(checkpoint: str | Path) -> str:
 
 def _serve_command(model: str, host: str, port: int) -> list[str]:
     # `transformers serve` is a Typer app; its first positional argument pins ("force") the model.
-    launcher = "from transformers.cli.transformers import main; import sys; sys.exit(main())"
-    return [sys.executable, "-c", launcher, "serve", model, "--host", host, "--port", str(port)]
+    # serve_child runs it with a watchdog that exits when this process dies (even by SIGKILL).
+    return [sys.executable, "-m", "agentmt.models.serve_child", "serve", model, "--host", host, "--port", str(port)]
 
 
 class _PortTaken(Exception):
