@@ -122,21 +122,21 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
 
 def encode_pr(pr: PullRequest) -> dict:
     """Exactly `io.encode_record(pr, columns=COLUMNS)`, without dataclasses.asdict's deep copies
-    (which cost more than all of git's work in the benchmark)."""
-    data = _plain(pr)
-    row = {c: data[c] for c in COLUMNS}
-    row["record_json"] = json.dumps(data, ensure_ascii=False)
+    (which cost more than all of git's work in the benchmark): json's C encoder walks the lists and
+    strings itself and calls back only once per nested record."""
+    row = {c: getattr(pr, c) for c in COLUMNS}
+    row["record_json"] = _ENCODER.encode(pr)
     return row
 
 
-def _plain(value):
-    if hasattr(value, "__dataclass_fields__"):
-        return {f: _plain(getattr(value, f)) for f in value.__dataclass_fields__}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+def _record_fields(value) -> dict:
+    """A record's fields as a shallow dict (json's encoder recurses into nested records)."""
+    names = type(value).__dataclass_fields__
+    return {f: getattr(value, f) for f in names}
+
+
+# The same output as json.dumps(asdict(pr), ensure_ascii=False): default separators, keys in field order.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_record_fields)
 
 
 def _screen(pr: PullRequest, md: GitHubMetadata | None, fcfg: FilterConfig, counts: Counter) -> str | None:
