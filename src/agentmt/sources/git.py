@@ -20,13 +20,13 @@ from agentmt import settings
 from agentmt.errors import InputError
 from agentmt.sources.gitproc import (
     CatFile,
+    DiffTree,
     GitError,
     LoggedCommit,
     MainlineCommit,
     RawChange,
     git,
     iter_mainline,
-    log_commits,
     rev_list_parents,
 )
 from agentmt.sources.prdetect import PRHeader, make_linked_issues, make_pr_header
@@ -139,12 +139,13 @@ class GitHistorySource:
         from concurrent.futures import ThreadPoolExecutor
 
         seen: set[bytes] = set()
-        cat = CatFile(self.path)  # used by the worker thread only
+        cat = CatFile(self.path)  # both used by the worker thread only
+        diffs = DiffTree(self.path)
         try:
             with ThreadPoolExecutor(1, thread_name_prefix="agentmt-git") as pool:
                 ahead = None
                 for window in self._windows(start):
-                    nxt = pool.submit(self._prepare, cat, seen, window, start, progress)
+                    nxt = pool.submit(self._prepare, cat, diffs, seen, window, start, progress)
                     if ahead is not None:
                         yield from self._flush(*ahead.result())
                     ahead = nxt
@@ -152,6 +153,7 @@ class GitHistorySource:
                     yield from self._flush(*ahead.result())
         finally:
             cat.close()
+            diffs.close()
 
     def _windows(self, start: int) -> Iterator[list[tuple[int, MainlineCommit]]]:
         """Runs of mainline commits holding about `batch_prs` PR candidates each."""
@@ -166,9 +168,9 @@ class GitHistorySource:
         if window:
             yield window
 
-    def _prepare(self, cat: CatFile, seen: set[bytes], window: list[tuple[int, MainlineCommit]], start: int,
+    def _prepare(self, cat: CatFile, diffs: DiffTree, seen: set[bytes], window: list[tuple[int, MainlineCommit]], start: int,
                  progress: Callable[[int], None] | None) -> tuple[list[_Stub], dict[str, LoggedCommit]]:
-        """Walk a window (one rev-list for all its branches) and log its PRs' commits (one git log)."""
+        """Walk a window (one rev-list for all its branches) and diff its PRs' commits (one request)."""
         first = window[0][1]
         include = [p for _, mc in window for p in mc.parents[1:]]
         try:
@@ -185,11 +187,11 @@ class GitHistorySource:
         cands = [s for s in stubs if s.header is not None and not self._check(s)]
         logged: dict[str, LoggedCommit] = {}
         try:
-            logged = log_commits(self.path, [c for s in cands for c in s.chain])
+            logged = diffs.commits([c for s in cands for c in s.chain])
         except GitError:
             for s in cands:  # isolate the PR whose objects git cannot read
                 try:
-                    logged.update(log_commits(self.path, s.chain))
+                    logged.update(diffs.commits(s.chain))
                 except GitError as e:
                     s.error = f"git_error: {e}"
         outcome: dict[int, PullRequest | str] = {}

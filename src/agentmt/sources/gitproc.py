@@ -106,11 +106,13 @@ def rev_list_parents(repo: str | Path, include: list[str], exclude: list[str]) -
 
 
 # ---------------------------------------------------------------------------------------------
-# Objects: one persistent `git cat-file --batch-command --buffer`
+# Long-lived processes fed through stdin
 
 
-class CatFile:
-    """Reads commit parents, object sizes and blob contents through one long-lived process."""
+class _Batcher:
+    """One long-lived git process answering batches of requests; restarted after it dies."""
+
+    args: tuple[str, ...] = ()
 
     def __init__(self, repo: str | Path):
         self.repo = str(repo)
@@ -118,9 +120,9 @@ class CatFile:
 
     def _start(self) -> subprocess.Popen:
         if self.proc is None or self.proc.poll() is not None:
-            self.proc = subprocess.Popen(
-                ["git", *GIT_CONFIG, "-C", self.repo, "cat-file", "--batch-command", "--buffer"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
+            self.close()
+            self.proc = subprocess.Popen(["git", *GIT_CONFIG, "-C", self.repo, *self.args], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
         return self.proc
 
     def close(self) -> None:
@@ -133,13 +135,27 @@ class CatFile:
                     s.close()
             self.proc = None
 
-    def _ask(self, commands: list[str]) -> subprocess.Popen:
+    def _send(self, payload: bytes) -> subprocess.Popen:
+        """Write a request; a large one from a helper thread, so git can fill its stdout pipe while
+        still reading its stdin (a blocking write of both would deadlock)."""
         proc = self._start()
-        try:
-            proc.stdin.write(("\n".join(commands) + "\nflush\n").encode())
-            proc.stdin.flush()
-        except BrokenPipeError as e:
-            raise self._died() from e
+        if len(payload) <= _SMALL_WRITE:
+            try:
+                proc.stdin.write(payload)
+                proc.stdin.flush()
+            except BrokenPipeError as e:
+                raise self._died() from e
+            return proc
+        import threading
+
+        def write() -> None:
+            try:
+                proc.stdin.write(payload)
+                proc.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass  # the reader sees the process die
+
+        threading.Thread(target=write, daemon=True, name="agentmt-git-write").start()
         return proc
 
     def _died(self) -> GitError:
@@ -147,8 +163,25 @@ class CatFile:
         if self.proc is not None:
             self.proc.kill()
             err = self.proc.stderr.read() if self.proc.stderr else b""
+        name = self.args[0]
         self.close()
-        return GitError(first_line(err) or "git cat-file died (corrupt object?)")
+        return GitError(first_line(err) or f"git {name} died (corrupt object?)")
+
+
+_SMALL_WRITE = 4096  # a pipe holds at least one page, so a write this small never blocks on an idle reader
+
+
+# ---------------------------------------------------------------------------------------------
+# Objects: one persistent `git cat-file --batch-command --buffer`
+
+
+class CatFile(_Batcher):
+    """Reads commit parents, object sizes and blob contents through one long-lived process."""
+
+    args = ("cat-file", "--batch-command", "--buffer")
+
+    def _ask(self, commands: list[str]) -> subprocess.Popen:
+        return self._send(("\n".join(commands) + "\nflush\n").encode())
 
     def _header(self, proc: subprocess.Popen) -> list[str]:
         line = proc.stdout.readline()
@@ -200,7 +233,7 @@ class CatFile:
 
 
 # ---------------------------------------------------------------------------------------------
-# Diffs: `git log --no-walk=unsorted --stdin -p --raw -z`, one process per batch of commits
+# Diffs: one persistent `git diff-tree --stdin -p --raw -z`
 
 EMPTY_BLOB = "0" * 40
 
@@ -227,25 +260,50 @@ class LoggedCommit:
     changes: list[RawChange] = field(default_factory=list)
 
 
-def log_commits(repo: str | Path, shas: Iterable[str]) -> dict[str, LoggedCommit]:
-    """Metadata and per-file diffs (vs the first parent, renames detected) of the given commits."""
-    shas = list(shas)
-    if not shas:
-        return {}
-    token = secrets.token_hex(8)
-    marker = f"\0AGENTMT{token}\0".encode()
-    fmt = f"--format=%x00AGENTMT{token}%x00%H%x00%P%x00%an%x00%aI%x00%B%x00"
-    out = git(repo, "log", "--no-walk=unsorted", "--stdin", "--diff-merges=first-parent", "-p", "--raw",
-              "-z", "-M", "--no-abbrev", "--full-index", "--no-ext-diff", "--no-textconv", "--no-color",
-              "--no-show-signature", fmt, input=("\n".join(shas) + "\n").encode())
-    result: dict[str, LoggedCommit] = {}
-    for chunk in out.split(marker)[1:]:
-        c = _parse_logged(chunk)
-        result[c.sha] = c
-    missing = [s for s in shas if s not in result]
-    if missing:
-        raise GitError(f"git log gave no output for commit {missing[0]}")
-    return result
+class DiffTree(_Batcher):
+    """Metadata and per-file diffs (vs the first parent, renames detected) of commits, through one
+    long-lived `git diff-tree --stdin`: byte for byte what `git log --no-walk -p` prints for them,
+    but one process for the whole run, so git's caches of inflated objects stay warm (measured:
+    about a third less git CPU than one `git log` per batch). Each batch ends with a line that is
+    not an object id, which diff-tree echoes and flushes: the end-of-batch mark."""
+
+    def __init__(self, repo: str | Path):
+        super().__init__(repo)
+        token = secrets.token_hex(8)
+        self.marker = f"\0AGENTMT{token}\0".encode()
+        self.end = f"AGENTMT-END-{token}\n".encode()
+        self.args = ("diff-tree", "--stdin", "--always", "--root", "--diff-merges=first-parent", "-p", "--raw",
+                     "-z", "-M", "--no-abbrev", "--full-index", "--no-ext-diff", "--no-textconv", "--no-color",
+                     f"--format=%x00AGENTMT{token}%x00%H%x00%P%x00%an%x00%aI%x00%B%x00")
+
+    def commits(self, shas: Iterable[str]) -> dict[str, LoggedCommit]:
+        """sha -> LoggedCommit; GitError when git cannot read one of them (the process restarts)."""
+        shas = list(shas)
+        if not shas:
+            return {}
+        proc = self._send(("\n".join(shas) + "\n").encode() + self.end)
+        out = self._read_batch(proc)
+        result: dict[str, LoggedCommit] = {}
+        for chunk in out.split(self.marker)[1:]:
+            c = _parse_logged(chunk)
+            result[c.sha] = c
+        missing = [s for s in shas if s not in result]
+        if missing:
+            raise GitError(f"git diff-tree gave no output for commit {missing[0]}")
+        return result
+
+    def _read_batch(self, proc: subprocess.Popen) -> bytes:
+        fd, end, n = proc.stdout.fileno(), self.end, len(self.end)
+        chunks: list[bytes] = []
+        tail = b""
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise self._died()
+            chunks.append(chunk)
+            tail = (tail + chunk)[-n:]
+            if tail == end:
+                return b"".join(chunks)[:-n]
 
 
 def _parse_logged(chunk: bytes) -> LoggedCommit:
