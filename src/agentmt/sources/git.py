@@ -34,6 +34,7 @@ from agentmt.types import Commit, FileChange, FileSnapshot, PullRequest
 
 STATUS = {"A": "added", "D": "deleted", "M": "modified", "T": "modified", "R": "renamed", "C": "added"}
 GITLINK = "160000"  # submodule entries point at commits of another repository
+BLOB_CACHE_BYTES = 64 << 20  # decoded file contents kept across batches (see _BlobCache)
 URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
 
 
@@ -130,6 +131,7 @@ class GitHistorySource:
         self.screen = screen
         self.counts: Counter = Counter()
         self.drops: Counter = Counter()
+        self._blobs = _BlobCache(BLOB_CACHE_BYTES)
 
     def iter(self, start: int = 0, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, PullRequest]]:
         """(mainline index, PR) pairs, oldest first; mainline commits before `start` are only walked.
@@ -301,22 +303,55 @@ class GitHistorySource:
         return out
 
     def _fill(self, cat, items, touched, oids) -> dict[int, PullRequest | str]:
-        all_oids = sorted({o for os_ in oids.values() for o in os_})
-        info = dict(zip(all_oids, cat.info(all_oids)))
+        cache = self._blobs
+        texts = {o: cache.get(o) for os_ in oids.values() for o in os_ if o in cache}
+        need = sorted({o for os_ in oids.values() for o in os_ if o not in texts})
+        sizes = {o: i[1] if i else 0 for o, i in zip(need, cat.info(need))}
+        sizes.update((o, t[0]) for o, t in texts.items())
         out: dict[int, PullRequest | str] = {}
         for _, _, i in items:
-            if any(info[o] and info[o][1] > self.max_file_bytes for o in oids[i]):
+            if any(sizes[o] > self.max_file_bytes for o in oids[i]):
                 out[i] = "file_too_large"
-        wanted = sorted({o for _, _, i in items if i not in out for o in oids[i]})
-        data = dict(zip(wanted, cat.contents(wanted)))
+        wanted = sorted({o for _, _, i in items if i not in out for o in oids[i] if o not in texts})
+        for o, raw in zip(wanted, cat.contents(wanted)):
+            texts[o] = entry = (len(raw or b""), _text(raw))
+            if raw is not None:
+                cache.put(o, entry)
         for pr, _, i in items:
             if i in out:
                 continue
             before, after = touched[i]
-            pr.relevant_files = [_snapshot(p, before[p], data) for p in pr.changed_paths]
-            pr.head_files = [_snapshot(p, after[p], data) for p in pr.changed_paths]
+            pr.relevant_files = [_snapshot(p, before[p], texts) for p in pr.changed_paths]
+            pr.head_files = [_snapshot(p, after[p], texts) for p in pr.changed_paths]
             out[i] = pr
         return out
+
+
+class _BlobCache:
+    """Decoded blob texts by object id, least recently used dropped past `budget` bytes: a file's
+    head blob in one PR is often its snapshot blob in a later one (a third of all reads in the
+    benchmark history)."""
+
+    def __init__(self, budget: int):
+        from collections import OrderedDict
+
+        self.budget, self.used = budget, 0
+        self.entries: OrderedDict[str, tuple[int, str | None]] = OrderedDict()
+
+    def __contains__(self, oid: str) -> bool:
+        return oid in self.entries
+
+    def get(self, oid: str) -> tuple[int, str | None]:
+        self.entries.move_to_end(oid)
+        return self.entries[oid]
+
+    def put(self, oid: str, entry: tuple[int, str | None]) -> None:
+        if oid in self.entries or entry[0] > self.budget:
+            return
+        self.entries[oid] = entry
+        self.used += entry[0]
+        while self.used > self.budget:
+            self.used -= self.entries.popitem(last=False)[1][0]
 
 
 def iter_pull_requests(repo: str | Path, *, repo_name: str, ref: str = "HEAD", **kwargs) -> Iterator[PullRequest]:
@@ -367,14 +402,19 @@ def _touched_blobs(raws: list[LoggedCommit]) -> tuple[dict[str, tuple], dict[str
     return before, after
 
 
-def _snapshot(path: str, blob: tuple, data: dict[str, bytes | None]) -> FileSnapshot:
+def _text(raw: bytes | None) -> str | None:
+    """A blob's text; None when missing, binary (holds NUL) or not UTF-8."""
+    if raw is None or b"\0" in raw:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _snapshot(path: str, blob: tuple, texts: dict[str, tuple[int, str | None]]) -> FileSnapshot:
     oid, mode = blob
     if oid is None:
         return FileSnapshot(path, None)
-    raw = data.get(oid)
-    if mode == GITLINK or raw is None or b"\0" in raw:
-        return FileSnapshot(path, None, binary=True)
-    try:
-        return FileSnapshot(path, raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        return FileSnapshot(path, None, binary=True)
+    text = texts[oid][1] if mode != GITLINK else None
+    return FileSnapshot(path, None, binary=True) if text is None else FileSnapshot(path, text)
