@@ -132,6 +132,7 @@ class GitHistorySource:
         self.counts: Counter = Counter()
         self.drops: Counter = Counter()
         self._blobs = _BlobCache(BLOB_CACHE_BYTES)
+        self.shallow = git(self.path, "rev-parse", "--is-shallow-repository").strip() == b"true"
 
     def iter(self, start: int = 0, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, PullRequest]]:
         """(mainline index, PR) pairs, oldest first; mainline commits before `start` are only walked.
@@ -173,12 +174,7 @@ class GitHistorySource:
     def _prepare(self, cat: CatFile, diffs: DiffTree, seen: set[bytes], window: list[tuple[int, MainlineCommit]], start: int,
                  progress: Callable[[int], None] | None) -> tuple[list[_Stub], dict[str, LoggedCommit]]:
         """Walk a window (one rev-list for all its branches) and diff its PRs' commits (one request)."""
-        first = window[0][1]
-        include = [p for _, mc in window for p in mc.parents[1:]]
-        try:
-            known = rev_list_parents(self.path, include, first.parents[:1])
-        except GitError:
-            known = {}  # some object is unreadable: walk commit by commit to pin it on one PR
+        known = self._topology(cat, seen, window)
         stubs = []
         for index, mc in window:
             stub = self._walk(cat, seen, known, index, mc)
@@ -211,6 +207,29 @@ class GitHistorySource:
                 screened.append((s, pr))
         outcome.update(self._add_files(cat, [(pr, [logged[c] for c in s.chain], s.index) for s, pr in screened]))
         return stubs, outcome, screen_counts
+
+    def _topology(self, cat: CatFile, seen: set[bytes], window: list[tuple[int, MainlineCommit]]
+                  ) -> dict[str, list[str]]:
+        """sha -> parents of (most of) the commits this window's merges bring in, read breadth first
+        through cat-file: one round trip per level of branch depth, no process per window. Shallow
+        repositories ask rev-list, which reports boundary commits parentless. Whatever is left out
+        (unreadable objects) `_walk` reads commit by commit, so an error is pinned on one PR."""
+        include = [p for _, mc in window for p in mc.parents[1:]]
+        if self.shallow:
+            try:
+                return rev_list_parents(self.path, include, window[0][1].parents[:1])
+            except GitError:
+                return {}
+        known = {mc.sha: mc.parents for _, mc in window}
+        frontier = include
+        try:
+            while ask := list(dict.fromkeys(s for s in frontier if s not in known and bytes.fromhex(s) not in seen)):
+                got = cat.parents_many(ask)
+                known.update(got)
+                frontier = [p for s in ask for p in got.get(s, ())]
+        except GitError:
+            pass
+        return known
 
     def _walk(self, cat: CatFile, seen: set[bytes], known: dict[str, list[str]], index: int,
               mc: MainlineCommit) -> _Stub:

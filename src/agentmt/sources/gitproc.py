@@ -273,13 +273,21 @@ class CatFile(_Batcher):
         (data,) = self.contents([sha])
         if data is None:
             raise GitError(f"commit {sha} is missing")
-        parents = []
-        for line in data.split(b"\n"):
-            if not line:
-                break  # end of the header
-            if line.startswith(b"parent "):
-                parents.append(line[7:].decode())
-        return parents
+        return _commit_parents(data)
+
+    def parents_many(self, shas: list[str]) -> dict[str, list[str]]:
+        """sha -> parent shas for each commit of `shas` that exists (one round trip)."""
+        return {s: _commit_parents(d) for s, d in zip(shas, self.contents(shas)) if d is not None}
+
+
+def _commit_parents(data: bytes) -> list[str]:
+    parents = []
+    for line in data.split(b"\n"):  # tree, parents, author, ...: stop after the parents
+        if line.startswith(b"parent "):
+            parents.append(line[7:].decode())
+        elif parents or not line or line.startswith(b"author "):
+            break
+    return parents
 
 
 # ---------------------------------------------------------------------------------------------
