@@ -199,3 +199,27 @@ def test_non_utf8_path_and_message(tmp_path: Path):
     from agentmt.sources.mine import encode_pr
 
     assert "caf" in encode_pr(pr)["record_json"]
+
+
+def test_diff_after_screen_gives_the_same_prs(repo: GitRepo, tmp_path: Path):
+    """Listing files first and diffing only screened-in PRs changes nothing but the work done,
+    also when a kept PR and a dropped one hold corrupt blobs."""
+    def screen(pr, counts):
+        counts["screened"] += 1
+        return "dropped" if pr.number == 2 else None
+
+    def mine(path, **kw):
+        src = GitHistorySource(path, repo_name="acme/repo", screen=screen, **kw)
+        return [p.to_dict() for _, p in src.iter()], src.counts, src.drops
+
+    assert mine(repo.path, diff_after_screen=True) == mine(repo.path)
+    r = GitRepo(tmp_path / "r")
+    r.commit("init", {"a.py": "1\n"})
+    r.commit("First (#1)", {"a.py": "2\n", "c.py": "the blob we break in a kept PR\n" * 50})
+    r.commit("Second (#2)", {"b.py": "the blob we break in a dropped PR\n" * 50})
+    r.commit("Third (#3)", {"a.py": "3\n"})
+    _corrupt_loose_object(r.path, r.sha("HEAD~2:c.py"))
+    _corrupt_loose_object(r.path, r.sha("HEAD~1:b.py"))
+    prs, counts, drops = mine(r.path, diff_after_screen=True)
+    assert [p["number"] for p in prs] == [3] and drops == {"git_error": 1, "dropped": 1}
+    assert (prs, counts, drops) == mine(r.path)

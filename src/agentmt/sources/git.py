@@ -118,10 +118,13 @@ class _Stub:
 class GitHistorySource:
     """Streams PullRequests from `ref`. `screen(pr, counts)` may enrich pr and add to `counts`
     (merged into self.counts in mainline order) and returns a drop reason or None; it runs before
-    file contents are read, so filtered PRs cost no blob reads."""
+    file contents are read, so filtered PRs cost no blob reads. With `diff_after_screen`, it runs
+    before diffs too: its PRs' FileChanges have statuses and paths but empty `diff` and `binary`
+    False, and only the PRs it keeps are diffed (a corrupt object in a PR it drops goes unnoticed)."""
 
     def __init__(self, repo: str | Path, *, repo_name: str, ref: str = "HEAD", max_file_bytes: int = 1_000_000,
-                 batch_prs: int = 64, screen: Callable[[PullRequest, Counter], str | None] | None = None):
+                 batch_prs: int = 64, screen: Callable[[PullRequest, Counter], str | None] | None = None,
+                 diff_after_screen: bool = False):
         self.path = open_repository(repo)
         self.ref = ref
         self.head_sha = resolve_ref(self.path, ref)
@@ -129,6 +132,7 @@ class GitHistorySource:
         self.max_file_bytes = max_file_bytes
         self.batch_prs = batch_prs
         self.screen = screen
+        self.diff_after_screen = diff_after_screen
         self.counts: Counter = Counter()
         self.drops: Counter = Counter()
         self._blobs = _BlobCache(BLOB_CACHE_BYTES)
@@ -142,13 +146,14 @@ class GitHistorySource:
         from concurrent.futures import ThreadPoolExecutor
 
         seen: set[bytes] = set()
-        cat = CatFile(self.path)  # both used by the worker thread only
+        cat = CatFile(self.path)  # these are used by the worker thread only
         diffs = DiffTree(self.path)
+        listing = DiffTree(self.path, patch=False) if self.diff_after_screen else None
         try:
             with ThreadPoolExecutor(1, thread_name_prefix="agentmt-git") as pool:
                 ahead = None
                 for window in self._windows(start):
-                    nxt = pool.submit(self._prepare, cat, diffs, seen, window, start, progress)
+                    nxt = pool.submit(self._prepare, cat, diffs, listing, seen, window, start, progress)
                     if ahead is not None:
                         yield from self._flush(*ahead.result())
                     ahead = nxt
@@ -157,6 +162,8 @@ class GitHistorySource:
         finally:
             cat.close()
             diffs.close()
+            if listing is not None:
+                listing.close()
 
     def _windows(self, start: int) -> Iterator[list[tuple[int, MainlineCommit]]]:
         """Runs of mainline commits holding about `batch_prs` PR candidates each."""
@@ -171,9 +178,11 @@ class GitHistorySource:
         if window:
             yield window
 
-    def _prepare(self, cat: CatFile, diffs: DiffTree, seen: set[bytes], window: list[tuple[int, MainlineCommit]], start: int,
-                 progress: Callable[[int], None] | None) -> tuple[list[_Stub], dict[str, LoggedCommit]]:
-        """Walk a window (one rev-list for all its branches) and diff its PRs' commits (one request)."""
+    def _prepare(self, cat: CatFile, diffs: DiffTree, listing: DiffTree | None, seen: set[bytes],
+                 window: list[tuple[int, MainlineCommit]], start: int, progress: Callable[[int], None] | None
+                 ) -> tuple[list[_Stub], dict[int, PullRequest | str], dict[int, Counter]]:
+        """Walk a window and diff its PRs' commits (one request); with a `listing`, list their files
+        first and diff only the commits of the PRs the screen keeps."""
         known = self._topology(cat, seen, window)
         stubs = []
         for index, mc in window:
@@ -183,15 +192,7 @@ class GitHistorySource:
             if index >= start:
                 stubs.append(stub)
         cands = [s for s in stubs if s.header is not None and not self._check(s)]
-        logged: dict[str, LoggedCommit] = {}
-        try:
-            logged = diffs.commits([c for s in cands for c in s.chain])
-        except GitError:
-            for s in cands:  # isolate the PR whose objects git cannot read
-                try:
-                    logged.update(diffs.commits(s.chain))
-                except GitError as e:
-                    s.error = f"git_error: {e}"
+        logged = self._log(listing or diffs, cands)
         outcome: dict[int, PullRequest | str] = {}
         screened: list[tuple[_Stub, PullRequest]] = []
         screen_counts: dict[int, Counter] = {}
@@ -205,8 +206,33 @@ class GitHistorySource:
                 outcome[s.index] = reason
             else:
                 screened.append((s, pr))
+        if listing is not None and screened:
+            logged = self._log(diffs, [s for s, _ in screened])
+            kept = []
+            for s, pr in screened:
+                if s.error:  # counted as if git had failed before the screen, as without a listing
+                    del screen_counts[s.index]
+                    continue
+                for commit, sha in zip(pr.commits, s.chain):
+                    commit.changes = [make_file_change(ch) for ch in logged[sha].changes]
+                kept.append((s, pr))
+            screened = kept
         outcome.update(self._add_files(cat, [(pr, [logged[c] for c in s.chain], s.index) for s, pr in screened]))
         return stubs, outcome, screen_counts
+
+    @staticmethod
+    def _log(diffs: DiffTree, stubs: list[_Stub]) -> dict[str, LoggedCommit]:
+        """The stubs' commits from one request; on a git failure, PR by PR, marking the failing ones."""
+        try:
+            return diffs.commits([c for s in stubs for c in s.chain])
+        except GitError:
+            logged: dict[str, LoggedCommit] = {}
+            for s in stubs:  # isolate the PR whose objects git cannot read
+                try:
+                    logged.update(diffs.commits(s.chain))
+                except GitError as e:
+                    s.error = f"git_error: {e}"
+            return logged
 
     def _topology(self, cat: CatFile, seen: set[bytes], window: list[tuple[int, MainlineCommit]]
                   ) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections import Counter
 from pathlib import Path
 
@@ -81,7 +82,10 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
     repo_name = cfg.repo_name or (md.full_name if md else "") or repo_name_for(repo)
 
     src = GitHistorySource(repo, repo_name=repo_name, ref=cfg.ref, max_file_bytes=cfg.max_file_bytes,
-                           batch_prs=cfg.batch_prs, screen=lambda pr, counts: _screen(pr, md, cfg.filters, counts))
+                           batch_prs=cfg.batch_prs, screen=lambda pr, counts: _screen(pr, md, cfg.filters, counts),
+                           # The py filters drop most PRs of a typical repository, so diff only the kept
+                           # ones; gen keeps nearly all, where listing files first would cost more.
+                           diff_after_screen=cfg.filters.profile != "gen")
     out = Path(out_dir)
     fp = _fingerprint(cfg, repo_name, src.head_sha, str(metadata_dir) if metadata_dir else None)
     shard, info = _resume(out, fp)
@@ -131,15 +135,20 @@ def encode_pr(pr: PullRequest) -> dict:
 
 def _record_fields(value) -> dict:
     """A record's fields as a shallow dict (json's encoder recurses into nested records)."""
-    names = type(value).__dataclass_fields__
-    return {f: getattr(value, f) for f in names}
+    kind = type(value)
+    if (getter := _GETTERS.get(kind)) is None:
+        names = tuple(kind.__dataclass_fields__)  # every record has at least two fields
+        getter = _GETTERS[kind] = (names, operator.attrgetter(*names))
+    return dict(zip(getter[0], getter[1](value)))
 
 
+_GETTERS: dict[type, tuple] = {}
 # The same output as json.dumps(asdict(pr), ensure_ascii=False): default separators, keys in field order.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_record_fields)
 
 
 def _screen(pr: PullRequest, md: GitHubMetadata | None, fcfg: FilterConfig, counts: Counter) -> str | None:
+    """Metadata join + filters; reads paths, authors and messages only, never diffs (see diff_after_screen)."""
     if md is not None:
         counts["metadata_joined" if pr.number in md.pulls else "metadata_not_found"] += 1
         md.join(pr)
