@@ -20,7 +20,13 @@ import torch
 from agentmt.models.checkpoint import resolve_model
 from agentmt.training.config import MTConfig
 from agentmt.training.packing import iter_packs
-from agentmt.training.trainer import AgentmtTrainer, ListDataset, collate_packs, make_batch_plan, make_training_args
+from agentmt.training.trainer import (
+    AgentmtTrainer,
+    ListDataset,
+    collate_packs,
+    make_batch_plan,
+    make_training_args,
+)
 
 
 def make_items(tok, seq_len: int, n: int) -> list[dict]:

@@ -60,7 +60,7 @@ def make_mixture_order(sizes: list[int], repeats: list[float], seed: int) -> lis
     rng = random.Random(seed)
     out: list[tuple[int, int, int]] = []
     for s, (n, r) in enumerate(zip(sizes, repeats)):
-        whole, frac = int(math.floor(r)), r - math.floor(r)
+        whole, frac = math.floor(r), r - math.floor(r)
         for i in range(n):
             copies = whole + (1 if frac and rng.random() < frac else 0)
             out.extend((s, i, k) for k in range(copies))

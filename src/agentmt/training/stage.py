@@ -96,4 +96,4 @@ def run_stage(
     return out
 
 
-__all__ = ["run_stage", "final_dir", "check_order"]
+__all__ = ["check_order", "final_dir", "run_stage"]
