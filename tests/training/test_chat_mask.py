@@ -59,3 +59,20 @@ def test_truncation_that_cuts_every_assistant_token_drops_the_sample(tokenizer):
     with pytest.raises(RecordDropped) as e:
         render_conversation(msgs, tokenizer, max_len=first)
     assert e.value.reason == "no_assistant_tokens_after_truncation"
+
+
+def test_chat_collator_trains_exactly_the_assistant_tokens(tokenizer):
+    from agentmt.training.trainer import make_chat_collator
+
+    sample = render_conversation(load_trajectory().messages, tokenizer)
+    short = render_conversation(load_trajectory().messages[:3], tokenizer)
+    feats = [{"input_ids": s.input_ids, "assistant_mask": s.assistant_mask, "sample_index": i}
+             for i, s in enumerate((sample, short))]
+    batch = make_chat_collator(tokenizer.pad_token_id)(feats)
+    n = len(short.input_ids)
+    assert batch["labels"][1, n:].eq(-100).all() and batch["attention_mask"][1, n:].eq(0).all()
+    trained = batch["labels"][0].ne(-100).tolist()
+    assert trained == [bool(m) for m in sample.assistant_mask]
+    assert batch["labels"][0][batch["labels"][0].ne(-100)].tolist() == [
+        t for t, m in zip(sample.input_ids, sample.assistant_mask) if m
+    ]
