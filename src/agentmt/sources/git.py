@@ -141,29 +141,31 @@ class GitHistorySource:
     def iter(self, start: int = 0, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, PullRequest]]:
         """(mainline index, PR) pairs, oldest first; mainline commits before `start` are only walked.
         When a pair is yielded, counts/drops cover exactly the mainline commits up to its index.
-        Pipelined: a worker thread mines window k+1 (its git processes and object reads) while
-        window k's PRs are consumed here (memory: two windows)."""
+        Pipelined over windows of PRs: one thread walks and diffs window k+2 while another reads
+        window k+1's file contents and window k's PRs are consumed here (memory: three windows),
+        so git's diffing, git's blob reading and Python's work overlap."""
+        from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
         seen: set[bytes] = set()
-        cat = CatFile(self.path)  # these are used by the worker thread only
+        topo, blobs = CatFile(self.path), CatFile(self.path)  # one per stage thread
         diffs = DiffTree(self.path)
         listing = DiffTree(self.path, patch=False) if self.diff_after_screen else None
         try:
-            with ThreadPoolExecutor(1, thread_name_prefix="agentmt-git") as pool:
-                ahead = None
+            with ThreadPoolExecutor(1, thread_name_prefix="agentmt-diffs") as diffing, \
+                    ThreadPoolExecutor(1, thread_name_prefix="agentmt-blobs") as reading:
+                pending: deque = deque()
                 for window in self._windows(start):
-                    nxt = pool.submit(self._prepare, cat, diffs, listing, seen, window, start, progress)
-                    if ahead is not None:
-                        yield from self._flush(*ahead.result())
-                    ahead = nxt
-                if ahead is not None:
-                    yield from self._flush(*ahead.result())
+                    walked = diffing.submit(self._prepare, topo, diffs, listing, seen, window, start, progress)
+                    pending.append(reading.submit(self._finish, blobs, walked))
+                    if len(pending) > 2:
+                        yield from self._flush(*pending.popleft().result())
+                while pending:
+                    yield from self._flush(*pending.popleft().result())
         finally:
-            cat.close()
-            diffs.close()
-            if listing is not None:
-                listing.close()
+            for proc in (topo, blobs, diffs, listing):
+                if proc is not None:
+                    proc.close()
 
     def _windows(self, start: int) -> Iterator[list[tuple[int, MainlineCommit]]]:
         """Runs of mainline commits holding about `batch_prs` PR candidates each."""
@@ -180,7 +182,7 @@ class GitHistorySource:
 
     def _prepare(self, cat: CatFile, diffs: DiffTree, listing: DiffTree | None, seen: set[bytes],
                  window: list[tuple[int, MainlineCommit]], start: int, progress: Callable[[int], None] | None
-                 ) -> tuple[list[_Stub], dict[int, PullRequest | str], dict[int, Counter]]:
+                 ) -> tuple[list[_Stub], dict[int, PullRequest | str], dict[int, Counter], list]:
         """Walk a window and diff its PRs' commits (one request); with a `listing`, list their files
         first and diff only the commits of the PRs the screen keeps."""
         known = self._topology(cat, seen, window)
@@ -217,7 +219,12 @@ class GitHistorySource:
                     commit.changes = [make_file_change(ch) for ch in logged[sha].changes]
                 kept.append((s, pr))
             screened = kept
-        outcome.update(self._add_files(cat, [(pr, [logged[c] for c in s.chain], s.index) for s, pr in screened]))
+        return stubs, outcome, screen_counts, [(pr, [logged[c] for c in s.chain], s.index) for s, pr in screened]
+
+    def _finish(self, cat: CatFile, walked) -> tuple[list[_Stub], dict[int, PullRequest | str], dict[int, Counter]]:
+        """Add file contents to a prepared window's screened-in PRs."""
+        stubs, outcome, screen_counts, items = walked.result()
+        outcome.update(self._add_files(cat, items))
         return stubs, outcome, screen_counts
 
     @staticmethod
