@@ -8,23 +8,30 @@ A="$BIN/agentmt"
 mkdir -p "$OUT"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "1/5 embedded demo repository (real git history + GitHub-shaped metadata)"
+step "1/6 embedded demo repository (real git history + GitHub-shaped metadata)"
 $A demo init "$OUT/demo"
 
-step "2/5 mine merged PRs from git history (py profile: spec §2.4 filters; gen profile: all languages)"
+step "2/6 mine merged PRs from git history (py profile: spec §2.4 filters; gen profile: all languages)"
 $A mine git "$OUT/demo/repo" --metadata "$OUT/demo/metadata" --out "$OUT/prs-py"
 $A mine git "$OUT/demo/repo" --metadata "$OUT/demo/metadata" --out "$OUT/prs-gen" -c filters.profile=gen
 
-step "3/5 D_ctx: py documents with summaries from the embedded model; gen documents"
+step "3/6 D_ctx: py documents with summaries from the embedded model; gen documents"
 $A ctx render "$OUT/prs-py" --format py --out "$OUT/ctx-py" -c ctx_demo
 $A ctx render "$OUT/prs-gen" --format gen --out "$OUT/ctx-gen"
 $A ctx stats "$OUT/ctx-py"
 $A ctx stats "$OUT/ctx-gen"
 
-step "4/5 executable environments: tasks from PRs, Docker images, FAIL_TO_PASS/PASS_TO_PASS validation"
+step "4/6 executable environments: tasks from PRs, Docker images, FAIL_TO_PASS/PASS_TO_PASS validation"
 $A tasks from-prs "$OUT/prs-py" --out "$OUT/tasks"
 $A env build "$OUT/tasks" --out "$OUT/envs" --repo "$OUT/demo/repo"
 $A env validate "$OUT/envs" --out "$OUT/tasks-valid"
 
+step "5/6 D_env stand-in: packaged SWE-agent-style trajectories (until the rollout stage lands)"
+$A demo trajectories "$OUT/trajectories"
+
+step "6/6 training on CPU: MT stage 1 (ctx-gen) → stage 2 (ctx-py + D_env, pass ×3) → SFT (assistant-only loss)"
+$A train mt train_mt_demo -c data_root="$OUT" -c output_dir="$OUT/mt"
+$A train sft train_sft_demo -c data_root="$OUT" -c output_dir="$OUT/sft" -c model="$OUT/mt/stage2_ctx_py_env/final"
+
 step "outputs"
-for d in demo prs-py prs-gen ctx-py ctx-gen tasks envs tasks-valid; do printf '  %-8s %s\n' "$d" "$(cd "$OUT/$d" && pwd)"; done
+for d in demo prs-py prs-gen ctx-py ctx-gen tasks envs tasks-valid trajectories mt sft; do printf '  %-12s %s\n' "$d" "$(cd "$OUT/$d" && pwd)"; done

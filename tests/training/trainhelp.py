@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-import json
 from pathlib import Path
 
 from agentmt import io
 from agentmt.types import Trajectory
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
 
 _CODE = [
@@ -45,21 +42,16 @@ def ctx_rows(fmt: str, n: int) -> list[dict]:
 
 
 def load_trajectory() -> Trajectory:
-    return Trajectory.from_dict(json.loads((FIXTURES / "trajectory_swe_agent.json").read_text()))
+    from agentmt.sources.demo.trajectories import load_fixture_trajectory
+
+    return load_fixture_trajectory()
 
 
 def write_env(folder: Path) -> Path:
-    """Four trajectories: two resolved (the fixture and a shorter variant), two failed."""
-    base = load_trajectory()
-    trajs = []
-    for k in range(4):
-        t = copy.deepcopy(base)
-        t.run_index, t.id, t.resolved = k, f"{base.instance_id}/{k}", k % 2 == 0
-        if k >= 2:  # shorter variants: drop the verification turns
-            t.messages = t.messages[:8] + t.messages[-2:]
-        trajs.append(t)
-    cols = ["id", "instance_id", "run_index", "model", "exit_status", "resolved", "num_tokens"]
-    io.write_parquet(folder / io.shard_name(0), [io.encode_record(t, columns=cols) for t in trajs])
+    """Four trajectories in the D_env schema: two resolved (the fixture), two failed (shortened)."""
+    from agentmt.sources.demo.trajectories import write_fixture_trajectories
+
+    write_fixture_trajectories(folder, num_runs=4)
     return folder
 
 

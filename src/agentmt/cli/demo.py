@@ -25,3 +25,15 @@ def init(
         f"pull requests: {len(info.merged_prs)} merged, {len(info.unmerged_prs)} closed unmerged "
         f"({len(info.bugfix_prs)} bug fixes)"
     )
+
+
+@app.command()
+def trajectories(
+    out_dir: Path = typer.Argument(..., help="Folder for the D_env shard."),
+    runs: int = typer.Option(4, help="Runs of the fixture task (even: resolved, odd: failed)."),
+) -> None:
+    """Write the packaged SWE-agent-style trajectories as a D_env shard (a stand-in until rollouts land)."""
+    from agentmt.sources.demo.trajectories import write_fixture_trajectories
+
+    m = write_fixture_trajectories(out_dir, runs)
+    typer.echo(f"{m.counts['trajectories']} trajectories ({m.counts['resolved']} resolved) -> {out_dir}")

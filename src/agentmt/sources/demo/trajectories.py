@@ -1,0 +1,50 @@
+"""A D_env stand-in for the demo: SWE-agent-style trajectories in the Trajectory schema.
+
+Until agentmt's rollout stage lands, `make demo` feeds mid-training stage 2 and SFT with this
+packaged trajectory (one resolved run and variants: resolved and failed), written exactly as the
+rollout stage will write D_env shards, so the training commands do not change when real rollouts
+replace it. The manifest says plainly that it is a fixture.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+from pathlib import Path
+
+from agentmt import io
+from agentmt.types import Trajectory
+
+TRAJECTORY_COLUMNS = ["id", "instance_id", "run_index", "model", "exit_status", "resolved", "num_tokens"]
+
+
+def load_fixture_trajectory() -> Trajectory:
+    text = (resources.files("agentmt.sources.demo") / "data" / "trajectory_swe_agent.json").read_text()
+    return Trajectory.from_dict(json.loads(text))
+
+
+def make_fixture_trajectories(num_runs: int = 4) -> list[Trajectory]:
+    """`num_runs` runs of one task: even runs resolved (full), odd runs failed (cut before verifying)."""
+    base = load_fixture_trajectory()
+    runs = []
+    for k in range(num_runs):
+        t = copy.deepcopy(base)
+        t.run_index, t.id, t.resolved = k, f"{base.instance_id}/{k}", k % 2 == 0
+        if not t.resolved:
+            t.messages = t.messages[:8] + t.messages[-2:]
+            t.exit_status = "submitted"
+        runs.append(t)
+    return runs
+
+
+def write_fixture_trajectories(out_dir: str | Path, num_runs: int = 4) -> io.Manifest:
+    out_dir = Path(out_dir)
+    runs = make_fixture_trajectories(num_runs)
+    name = io.shard_name(0)
+    io.write_parquet(out_dir / name, [io.encode_record(t, TRAJECTORY_COLUMNS) for t in runs])
+    manifest = io.Manifest(stage="demo_trajectories", shards=[name])
+    manifest.counts.update(trajectories=len(runs), resolved=sum(bool(t.resolved) for t in runs))
+    manifest.extra["source"] = "fixture: packaged SWE-agent-style trajectory, until the rollout stage lands"
+    manifest.write(out_dir)
+    return manifest
