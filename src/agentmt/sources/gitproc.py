@@ -127,8 +127,8 @@ class _Batcher:
         self.short = False  # the last read returned little: let git write more before the next one
 
     def _start(self) -> subprocess.Popen:
-        if self.proc is None or self.proc.poll() is not None:
-            self.close()
+        # No poll() per request: a dead process shows as a broken pipe or EOF, and _died resets it.
+        if self.proc is None:
             self.proc = subprocess.Popen(["git", *GIT_CONFIG, "-C", self.repo, *self.args], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                          env={**git_env(), **dict(self.env)})
@@ -356,31 +356,48 @@ class DiffTree(_Batcher):
 
 
 def _parse_logged(chunk: bytes) -> LoggedCommit:
-    sha, parents, author, date, rest = chunk.split(b"\0", 4)
-    message, rest = rest.split(b"\0", 1)
+    """One commit of diff-tree's output. Parsed by offsets: splitting off each field would copy the
+    rest of the output once per changed file (quadratic on commits touching many files)."""
+    nul = chunk.index
+    fields = []
+    at = 0
+    for _ in range(5):  # sha, parents, author, date, message
+        end = nul(b"\0", at)
+        fields.append(chunk[at:end])
+        at = end + 1
+    sha, parents, author, date, message = fields
     c = LoggedCommit(sha.decode(), parents.decode().split(), author.decode("utf-8", "replace"),
                      date.decode(), message.decode("utf-8", "replace"))
-    rest = rest.lstrip(b"\0\n")
-    while rest.startswith(b":"):
-        meta, rest = rest.split(b"\0", 1)
-        old_mode, new_mode, old_blob, new_blob, status = meta[1:].decode().split()
+    size = len(chunk)
+    while at < size and chunk[at] in b"\0\n":
+        at += 1
+    while at < size and chunk[at] == 58:  # ":" starts a raw entry
+        end = nul(b"\0", at)
+        old_mode, new_mode, old_blob, new_blob, status = chunk[at + 1 : end].decode().split()
         letter = status[0]
+        paths = []
+        for _ in range(2 if letter in "RC" else 1):
+            at, end = end + 1, nul(b"\0", end + 1)
+            paths.append(chunk[at:end].decode("utf-8", "replace"))
+        at = end + 1
         if letter in "RC":
-            old, new, rest = rest.split(b"\0", 2)
-            old_path, new_path = old.decode("utf-8", "replace"), new.decode("utf-8", "replace")
+            old_path, new_path = paths
         else:
-            path, rest = rest.split(b"\0", 1)
-            p = path.decode("utf-8", "replace")
-            old_path = None if letter == "A" else p
-            new_path = None if letter == "D" else p
+            old_path = None if letter == "A" else paths[0]
+            new_path = None if letter == "D" else paths[0]
         c.changes.append(RawChange(letter, old_path, new_path, old_blob, new_blob, old_mode, new_mode))
-    patch = rest.lstrip(b"\0\n").rstrip(b"\0")
-    # One "diff --git" section per raw entry, in the same order.
-    sections = patch.split(b"\ndiff --git ")
-    if sections and sections[0].startswith(b"diff --git "):
-        sections[0] = sections[0][len(b"diff --git "):]
-    sections = [s + b"\n" if i < len(sections) - 1 else s for i, s in enumerate(sections) if s]
-    if len(sections) == len(c.changes):
-        for ch, sec in zip(c.changes, sections):
-            ch.patch = b"diff --git " + sec
+    while at < size and chunk[at] in b"\0\n":
+        at += 1
+    stop = size
+    while stop > at and chunk[stop - 1] == 0:
+        stop -= 1
+    # One "diff --git" section per raw entry, in the same order; each keeps its final newline.
+    head = b"diff --git "
+    if c.changes and chunk.startswith(head, at):
+        starts = [at]
+        while len(starts) <= len(c.changes) and (nxt := chunk.find(b"\n" + head, starts[-1], stop)) >= 0:
+            starts.append(nxt + 1)
+        if len(starts) == len(c.changes):
+            for ch, a, b in zip(c.changes, starts, [*starts[1:], stop]):
+                ch.patch = chunk[a:b]
     return c
