@@ -3,7 +3,8 @@
 Guarantees: each mainline commit is read once; a PR's commits are the first-parent chain of its
 head that is not reachable from the merge's first parent (exact: the set of commits reachable from
 the mainline so far is kept as 20-byte ids, ~6 MB per 10^5 commits, and is the only state that
-grows with history); nothing else is held beyond one batch of PRs. A PR that git cannot read
+grows with history); beyond it, three windows of PRs in flight and at most 64 MB of cached file
+texts (BLOB_CACHE_BYTES). Output does not depend on window size or timing. A PR that git cannot read
 (corrupt or missing objects) is dropped as "git_error", one with a file over `max_file_bytes` as
 "file_too_large"; both are counted, never raised. Plumbing and the choice of git CLI: gitproc.py.
 """
