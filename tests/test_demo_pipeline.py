@@ -92,3 +92,30 @@ def test_outputs_load_with_datasets_and_record_how_they_were_made(pipeline):
         manifest = io.read_manifest(out / f"ctx-{fmt}")
         assert manifest["config"]["format"] == fmt and manifest["agentmt_version"]
         assert manifest["extra"]["input_manifest"]["stage"]
+
+
+@pytest.mark.slow
+def test_demo_training_presets_run_on_the_embedded_model(pipeline, embedded_checkpoint):
+    """The presets `make demo` uses: real SmolLM2-135M, MT on the demo's D_ctx (+ D_env), then SFT."""
+    import json
+
+    from agentmt.sources.demo.trajectories import write_fixture_trajectories
+    from agentmt.training.checkpoint import read_metadata
+    from agentmt.training.mt import run_mt
+    from agentmt.training.sft import run_sft
+
+    _, out, _ = pipeline
+    write_fixture_trajectories(out / "trajectories")
+    small = ["max_steps=2", "seq_len=64", "global_batch_size=2", "micro_batch_size=1"]
+    mt_final = run_mt("train_mt_demo", f"data_root={out}", f"output_dir={out / 'mt'}", *small)
+    assert mt_final == out / "mt" / "stage2_ctx_py_env" / "final"
+    meta = read_metadata(mt_final)
+    assert meta["base_model"] == str(out / "mt" / "stage1_ctx_gen" / "final")
+    stage2 = json.loads((out / "mt" / "stage2_ctx_py_env" / "manifest.json").read_text())
+    assert stage2["counts"]["optimizer_steps"] == 2
+
+    sft_final = run_sft("train_sft_demo", f"data_root={out}", f"output_dir={out / 'sft'}", f"model={mt_final}",
+                        "max_steps=2", "seq_len=384")
+    sft_manifest = json.loads((out / "sft" / "manifest.json").read_text())
+    assert 0 < sft_manifest["counts"]["assistant_tokens"] < sft_manifest["counts"]["tokens"]
+    assert (sft_final / "model.safetensors").exists() and (sft_final / "chat_template.jinja").exists()
