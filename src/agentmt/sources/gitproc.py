@@ -77,14 +77,12 @@ def iter_mainline(repo: str | Path, ref: str) -> Iterator[MainlineCommit]:
         while chunk := proc.stdout.read(_READ):
             buf += chunk
             # Records are "<sha> <date> <parents>\0<message>\0\n"; messages never hold NUL.
-            while True:
-                a = buf.find(b"\0")
-                b = buf.find(b"\0", a + 1) if a >= 0 else -1
-                if b < 0:
-                    break
-                head, msg, buf = buf[:a].strip(), buf[a + 1 : b], buf[b + 1 :]
+            at = 0
+            while (a := buf.find(b"\0", at)) >= 0 and (b := buf.find(b"\0", a + 1)) >= 0:
+                head, msg, at = buf[at:a].strip(), buf[a + 1 : b], b + 1
                 sha, date, *parents = head.decode().split()
                 yield MainlineCommit(sha, parents, msg.decode("utf-8", "replace"), date)
+            buf = buf[at:]  # the unfinished record (slicing per record would copy the chunk each time)
         err = proc.stderr.read() if proc.stderr else b""
         if proc.wait() != 0:
             raise InputError(f"git log over {ref!r} in {repo} failed: {first_line(err)} "
