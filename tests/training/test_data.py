@@ -40,3 +40,30 @@ def test_continue_schedule_spans_stages():
     stage2 = make_span_lr_factor(8, 20, 2)  # stage 1 had 8 steps of the 20
     assert [stage2(i) for i in range(12)] == [one(8 + i) for i in range(12)]
     assert one(0) == 0.5 and one(1) == 1.0 and one(2) == 1.0 and abs(one(20)) < 1e-12
+
+
+def test_sft_keeps_apart_conversations_that_share_an_id(data_dirs, tokenizer, tmp_path):
+    """Two rollout folders reuse trajectory ids ("<instance>/<run>"); each keeps its own conversation."""
+    import json
+
+    from agentmt import io
+    from agentmt.training.config import SFTConfig
+    from agentmt.training.sft import make_sft_items
+
+    rows = []
+    for row in io.read_rows(data_dirs["env"]):
+        rec = json.loads(row["record_json"])
+        for m in rec["messages"]:
+            if m["role"] == "assistant" and m.get("content"):
+                m["content"] = "another model wrote this. " + m["content"]
+        rows.append({**row, "record_json": json.dumps(rec)})
+    io.write_parquet(tmp_path / "env2" / io.shard_name(0), rows)
+    cfg = SFTConfig(
+        data=[SourceConfig(path=str(data_dirs["env"]), kind="env", where={"resolved": True}),
+              SourceConfig(path=str(tmp_path / "env2"), kind="env", where={"resolved": True})],
+        epochs=1, seq_len=100_000,
+    )
+    items, order = make_sft_items(cfg, tokenizer, Manifest(stage="t"))
+    assert len(items) == 4 and len(set(order)) == 2  # two ids, each in both folders
+    marked = Counter(i for i, it in zip(order, items) if "another model" in tokenizer.decode(it["input_ids"]))
+    assert marked == {i: 1 for i in set(order)}  # per id: one conversation from each folder

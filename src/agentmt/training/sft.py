@@ -34,13 +34,15 @@ def make_sft_items(cfg: SFTConfig, tokenizer, manifest: Manifest) -> tuple[list[
         docs += epoch[: round(len(epoch) * min(1.0, cfg.epochs - e))]
     items, order, cache = [], [], {}
     for d in docs:
-        base = d.id.rsplit("@", 1)[0]
-        if base not in cache:  # render each conversation once, whatever its number of epochs
+        # Render each row once, whatever its copies and epochs. Keyed by the row object, not the doc
+        # id: two sources (e.g. rollouts of two models) may hold different conversations under one id.
+        key = id(d.row)
+        if key not in cache:
             try:
-                cache[base] = render_conversation(doc_messages(d), tokenizer, max_len=cfg.seq_len)
+                cache[key] = render_conversation(doc_messages(d), tokenizer, max_len=cfg.seq_len)
             except RecordDropped as e:
-                cache[base] = e.reason
-        sample = cache[base]
+                cache[key] = e.reason
+        sample = cache[key]
         if isinstance(sample, str):
             manifest.drop(sample)
             continue
