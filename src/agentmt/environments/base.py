@@ -76,6 +76,9 @@ def build_base_offline(release: str, tag: str, *, mirror: str = DEBIAN_MIRROR, l
         imp = subprocess.run(
             ["docker", "import", "-c", "ENV LANG=C.UTF-8", "-", tag], stdin=tar.stdout, capture_output=True,
         )
+        # Drop our copy of the pipe: if the import stopped reading early, tar then gets SIGPIPE
+        # instead of blocking forever on a full pipe that nobody reads.
+        tar.stdout.close()
         tar.wait()
         if imp.returncode != 0 or tar.returncode != 0:
             raise BaseImageError(f"docker import of {tag} failed: {imp.stderr.decode()[-300:]}")
