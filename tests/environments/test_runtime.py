@@ -11,7 +11,13 @@ import time
 import docker
 import pytest
 
-from agentmt.environments.runtime import LABEL, DockerEnvironment, RuntimeConfig, reap_leaked_containers
+from agentmt.environments.runtime import (
+    LABEL,
+    DockerEnvironment,
+    InfrastructureError,
+    RuntimeConfig,
+    reap_leaked_containers,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -74,3 +80,16 @@ def test_no_leaked_containers_after_kill_9(image):
     with DockerEnvironment(image) as env:
         assert env.name not in reap_leaked_containers()
         assert env.container.status in ("created", "running")
+
+
+def test_failed_start_leaves_no_container(docker_daemon):
+    # an image with no files: the container is created, then `sleep` cannot be started
+    tag = "agentmt-test-empty:latest"
+    tar = subprocess.run(["tar", "-cf", "-", "--files-from", "/dev/null"], capture_output=True, check=True).stdout
+    subprocess.run(["docker", "import", "-", tag], input=tar, capture_output=True, check=True)
+    try:
+        with pytest.raises(InfrastructureError, match="could not start a container"):
+            DockerEnvironment(tag, name="agentmt-test-unstartable")
+        assert not [c for c in _ours() if c.name == "agentmt-test-unstartable"]
+    finally:
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)

@@ -8,6 +8,7 @@ owner was killed (kill -9), by `reap_leaked_containers()` which every new enviro
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import socket
@@ -108,8 +109,15 @@ class DockerEnvironment:
                 labels={LABEL: "1", LABEL_HOST: socket.gethostname(), LABEL_PID: str(os.getpid())},
             )
         except Exception as e:
+            self._remove_unstarted()
             raise InfrastructureError(f"could not start a container from {image}: {e}") from e
         _LIVE[self.name] = self
+
+    def _remove_unstarted(self) -> None:
+        """Remove the container a failed `run` may have created but not started (it would linger, labelled
+        with our live pid, until this process exits). Best effort: the run's own error is what we report."""
+        with contextlib.suppress(Exception):  # the daemon itself may be what failed
+            self.client.containers.get(self.name).remove(force=True)
 
     def __enter__(self) -> DockerEnvironment:
         return self
