@@ -75,3 +75,19 @@ def test_edited_tests_cannot_fake_a_pass(validated, calc_repo):
     report = run_grading(task, image, cheat, timeout_s=120)[task.instance_id]
     assert report["patch_successfully_applied"] and not report["resolved"]
     assert report["tests_status"]["FAIL_TO_PASS"]["failure"] == ["tests/test_calc.py::test_add"]
+
+
+@pytest.mark.docker
+def test_infrastructure_drop_is_retried_by_the_next_run(built_tasks, tmp_path):
+    from agentmt.environments.stages import validate_envs
+    from agentmt.environments.tasks import write_tasks_jsonl
+    from agentmt.io import is_done
+
+    from agentmt.types import TaskInstance
+
+    task = TaskInstance.from_dict(built_tasks[0][0].to_dict())  # a copy: the fixture is shared
+    task.validation["image"]["tag"] = "agentmt-task:gone-xyz"
+    write_tasks_jsonl([task], tmp_path / "tasks.jsonl")
+    manifest = validate_envs(tmp_path / "tasks.jsonl", tmp_path / "out", "runs=1")
+    assert manifest.drops == {"infra_error": 1}
+    assert not is_done(tmp_path / "out", task.instance_id)  # no marker: a rerun tries the task again

@@ -2,7 +2,8 @@
 
 Each reads records, writes one task shard (`tasks.parquet`, SWE-bench columns + full record) plus
 `tasks.jsonl` (SWE-bench format) and `manifest.json` with counts and drop reasons. Per-task
-results are kept under completion markers, so a rerun skips tasks already done.
+results are kept under completion markers, so a rerun skips tasks already done (tasks dropped for
+an infrastructure error excepted: those are retried).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentmt.environments.config import EnvConfig, load_env_config
+from agentmt.environments.grading import INFRA_ERROR
 from agentmt.environments.tasks import (
     make_task,
     read_tasks,
@@ -118,7 +120,8 @@ def validate_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str) -> M
                 task = validate_task(task, image, runs=cfg.runs, timeout_s=cfg.test_timeout_s, runtime=cfg.runtime)
             except RecordDropped as e:
                 manifest.drop(e.reason)
-                mark_done(out_dir, marker, {"dropped": e.reason, "detail": e.detail})
+                if e.reason != INFRA_ERROR:  # the daemon's failure, not the task's: the next run retries it
+                    mark_done(out_dir, marker, {"dropped": e.reason, "detail": e.detail})
                 continue
             mark_done(out_dir, marker, {"task": task.to_dict()})
         flakes[task.instance_id] = task.validation.get("flake_rates", {})
