@@ -67,3 +67,16 @@ def test_sft_keeps_apart_conversations_that_share_an_id(data_dirs, tokenizer, tm
     assert len(items) == 4 and len(set(order)) == 2  # two ids, each in both folders
     marked = Counter(i for i, it in zip(order, items) if "another model" in tokenizer.decode(it["input_ids"]))
     assert marked == {i: 1 for i in set(order)}  # per id: one conversation from each folder
+
+
+def test_mt_stage_without_documents_is_a_one_line_error(data_dirs, tokenizer):
+    import pytest
+
+    from agentmt.errors import InputError
+    from agentmt.training.config import MTConfig
+    from agentmt.training.mt import make_stage_packs
+
+    cfg = MTConfig(data_root=str(data_dirs["root"]), seq_len=32,
+                   stages=[{"name": "s1", "sources": [{"path": "not-yet", "optional": True}]}])
+    with pytest.raises(InputError, match="MT stage 's1' has no document"):
+        make_stage_packs(cfg.stages[0], cfg, 0, tokenizer, Manifest(stage="t"))

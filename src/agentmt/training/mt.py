@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agentmt.config import make_config
+from agentmt.errors import InputError
 from agentmt.io import Manifest
 from agentmt.training.checkpoint import final_dir, is_final
 from agentmt.training.config import MTConfig, StageConfig
@@ -33,6 +34,11 @@ def make_stage_packs(
     for p in iter_packs(tokens, cfg.seq_len, eos, pad, stats):
         items.append({"input_ids": p.input_ids, "position_ids": p.position_ids, "labels": p.labels})
         order.append(p.pieces)
+    if not items:
+        raise InputError(
+            f"MT stage {stage.name!r} has no document from {[s.path for s in stage.sources]} "
+            f"(drops: {dict(manifest.drops)}): give it a source that exists"
+        )
     manifest.counts.update(
         packs=stats.num_packs, split_docs=stats.num_split_docs, doc_tokens=stats.num_tokens, pad_tokens=stats.num_pad
     )
