@@ -27,6 +27,7 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 ENV_REPOSITORY = "agentmt-env"
 TASK_REPOSITORY = "agentmt-task"
 VENV = "/opt/venv"
+ENV_LAYOUT = 2  # bump when make_env_dockerfile changes what an env image holds (part of its tag)
 TESTBED = "/testbed"
 
 
@@ -58,7 +59,8 @@ def _short_hash(*parts: object) -> str:
 def make_env_tag(task: TaskInstance, base: str) -> str:
     """Env image tag: one per repository × base × dependency set."""
     r = task.install
-    key = _short_hash(base, task.repo, r.get("python"), r.get("dependencies"), r.get("test_dependencies"))
+    key = _short_hash(base, task.repo, r.get("python"), r.get("dependencies"), r.get("test_dependencies"),
+                      r.get("build_dependencies"), ENV_LAYOUT)
     return f"{ENV_REPOSITORY}:{_slug(task.repo.replace('/', '__'))}-{key}"
 
 
@@ -69,7 +71,13 @@ def make_task_tag(task: TaskInstance, env_tag: str) -> str:
 
 def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
     r = task.install
-    pkgs = ["setuptools", "wheel", *r.get("dependencies", []), *r.get("test_dependencies", [])]
+    # `python3 -m venv` seeds the distribution's old setuptools (66 on bookworm), which pip treats as
+    # satisfying a bare "setuptools"; -U brings the newest the project allows, since the instance
+    # layer builds the project with --no-build-isolation against exactly these
+    build = list(r.get("build_dependencies") or ["setuptools"])
+    if not any(re.match(r"wheel\b", b) for b in build):  # old setuptools builds editables with it
+        build.append("wheel")
+    pkgs = [*r.get("dependencies", []), *r.get("test_dependencies", [])]
     lines = [f"FROM {base}"]
     if with_ca:  # the package registry sits behind a proxy with its own CA (ENVIRONMENT.md)
         lines += ["COPY ca.crt /etc/agentmt/ca.crt",
@@ -78,7 +86,8 @@ def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
         "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8",
         f"RUN python3 -m venv {VENV}",
         f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}",
-        "RUN pip install -q " + " ".join(shlex.quote(p) for p in pkgs),
+        "RUN pip install -q -U " + " ".join(shlex.quote(p) for p in build)
+        + (" && pip install -q " + " ".join(shlex.quote(p) for p in pkgs) if pkgs else ""),
         f"LABEL agentmt.kind=env agentmt.repo={shlex.quote(task.repo)}",
     ]
     return "\n".join(lines) + "\n"

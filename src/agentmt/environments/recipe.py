@@ -23,6 +23,9 @@ RECIPE_GLOBS = (
 )
 _TEST_REQ = re.compile(r"(^|/)(requirements[-_/]?(dev|test|tests|testing)|(dev|test)-requirements)\.txt$")
 _DEFAULT_TEST_DEPS = ["pytest"]
+_TEST_EXTRAS = ("test", "tests", "testing", "dev")
+# PEP 518's default when a project names no build requirements
+_DEFAULT_BUILD_DEPS = ["setuptools>=40.8.0", "wheel"]
 # The offline base images: Debian release by its python3 (ENVIRONMENT.md).
 DEBIAN_PYTHONS = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 
@@ -53,18 +56,19 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11") -> dict[str
     python_spec = ""
     pyproject = _toml(files.get("pyproject.toml", ""))
     project = pyproject.get("project", {})
+    # the extras a tox test env installs ("extras = testing") are the test extras, whatever their name
+    wanted_extras = (*_TEST_EXTRAS, *_tox_extras(files.get("tox.ini", "")))
     if project:
         sources.append("pyproject.toml")
         deps += list(project.get("dependencies", []))
-        extras = project.get("optional-dependencies", {})
-        for name in ("test", "tests", "testing", "dev"):
-            test_deps += list(extras.get(name, []))
+        test_deps += _test_extras(project.get("optional-dependencies", {}), wanted_extras)
         python_spec = project.get("requires-python", "") or python_spec
     if "setup.cfg" in files:
-        cfg_deps, cfg_py = _setup_cfg(files["setup.cfg"])
-        if cfg_deps or cfg_py:
+        cfg_deps, cfg_extras, cfg_py = _setup_cfg(files["setup.cfg"])
+        if cfg_deps or cfg_extras or cfg_py:
             sources.append("setup.cfg")
         deps += cfg_deps
+        test_deps += _test_extras(cfg_extras, wanted_extras)
         python_spec = python_spec or cfg_py
     if "setup.py" in files:
         sources.append("setup.py")
@@ -88,6 +92,8 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11") -> dict[str
         "python_spec": python_spec,
         "base_release": DEBIAN_PYTHONS.get(python, "bookworm"),
         "dependencies": _dedup(deps),
+        "build_dependencies": _dedup(list(pyproject.get("build-system", {}).get("requires", []))
+                                     or _DEFAULT_BUILD_DEPS),
         "test_dependencies": _dedup(test_deps),
         # --no-build-isolation: the build backend comes from the env layer, so no network is needed
         "install": "pip install --no-deps --no-build-isolation -e ." if installable else "",
@@ -148,16 +154,42 @@ def _toml(text: str) -> dict[str, Any]:
         return {}
 
 
-def _setup_cfg(text: str) -> tuple[list[str], str]:
+def _setup_cfg(text: str) -> tuple[list[str], dict[str, list[str]], str]:
     import configparser
 
-    cp = configparser.ConfigParser()
+    cp = configparser.ConfigParser(interpolation=None)
     try:
         cp.read_string(text)
     except configparser.Error:
-        return [], ""
+        return [], {}, ""
     deps = _requirements(cp.get("options", "install_requires", fallback=""))
-    return deps, cp.get("options", "python_requires", fallback="").strip()
+    extras = ({k: _requirements(v) for k, v in cp.items("options.extras_require")}
+              if cp.has_section("options.extras_require") else {})
+    return deps, extras, cp.get("options", "python_requires", fallback="").strip()
+
+
+def _test_extras(extras: dict[str, list[str]], wanted: tuple[str, ...]) -> list[str]:
+    """The requirements of the extras named in `wanted` (names compared normalised, PEP 685)."""
+    norm = {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in extras.items()}
+    out: list[str] = []
+    for name in _dedup([re.sub(r"[-_.]+", "-", w).lower() for w in wanted]):
+        out += list(norm.get(name, []))
+    return out
+
+
+def _tox_extras(text: str) -> list[str]:
+    """Extras the default `[testenv]` of tox.ini installs (factor prefixes like "py39:" dropped);
+    named envs such as docs or lint are not the test run."""
+    import configparser
+
+    cp = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        cp.read_string(text)
+    except configparser.Error:
+        return []
+    raw = cp.get("testenv", "extras", fallback="")
+    names = [item.split(":")[-1].strip() for item in re.split(r"[\s,]+", raw)]
+    return [n for n in names if re.fullmatch(r"[A-Za-z0-9][\w.-]*", n)]
 
 
 def _requirements(text: str) -> list[str]:

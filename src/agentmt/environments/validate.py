@@ -27,6 +27,7 @@ from agentmt.environments.runtime import DockerEnvironment, InfrastructureError,
 from agentmt.errors import RecordDropped
 from agentmt.types import TaskInstance
 
+NO_TESTS_RAN = "no_tests_ran"  # drop reason: no test status could be parsed after the gold patch
 MISSING = "MISSING"  # the test did not run (e.g. the module failed to import before the fix)
 
 
@@ -90,6 +91,11 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
             after, after_logs = _run_phase(env, task, runs, timeout_s, "after")
     except InfrastructureError as e:
         raise RecordDropped(INFRA_ERROR, str(e)) from e
+    if not any(after):
+        # the runner reported no test at all (usage error, missing plugin, collection error): the
+        # environment's fault, not the task's; keep the log tail so the cause can be read
+        body, code = split_log(after_logs[-1])
+        raise RecordDropped(NO_TESTS_RAN, f"after gold patch, exit {code}: {body.strip()[-1500:]}")
     lists = make_test_lists(before, after)
     task.FAIL_TO_PASS, task.PASS_TO_PASS = lists["FAIL_TO_PASS"], lists["PASS_TO_PASS"]
     v = task.validation
@@ -98,7 +104,8 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
              before_status=dict(Counter(before[-1].values())), after_status=dict(Counter(after[-1].values())))
     if not task.FAIL_TO_PASS:
         v.update(status="dropped", outcome="no_fail_to_pass")
-        raise RecordDropped("no_fail_to_pass", task.instance_id)
+        raise RecordDropped("no_fail_to_pass", f"{task.instance_id}: before {v['before_status']}, "
+                                                f"after {v['after_status']}, {len(lists['flake_rates'])} flaky")
     # the gold patch must grade as resolved under the lists just derived (a self-check of grading)
     report = make_report(task, after_logs[-1], model_patch=task.patch)[task.instance_id]
     if report["outcome"] != RESOLVED:
