@@ -20,7 +20,7 @@ class EnvConfig(BaseModel):
     """Disk cap: instance images kept; least recently used ones beyond it are removed."""
     max_env_images: int = 10
     """Disk cap: dependency (env) images kept when no kept instance image needs them."""
-    runs: int = 3
+    runs: int = Field(3, ge=1)
     """Test runs before and after the gold patch; a test whose status differs between runs is flaky."""
     test_timeout_s: int = 600
     """Time limit of one test run inside the container."""

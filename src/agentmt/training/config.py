@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt
 
 
 class _Strict(BaseModel):
@@ -22,7 +22,7 @@ class SourceConfig(_Strict):
     """Stage output folder (Parquet/JSONL shards): a D_ctx folder (`text` rows) or a D_env folder (Trajectory rows)."""
     kind: Literal["ctx", "env"] = "ctx"
     """`ctx`: rows carry a `text` column; `env`: rows are Trajectory records rendered with the chat template."""
-    repeat: float = 1.0
+    repeat: NonNegativeFloat = 1.0
     """Upsampling factor: each row appears floor(repeat) times, plus once more with probability frac(repeat) (seeded)."""
     where: dict[str, Any] = Field(default_factory=dict)
     """Keep only rows whose scalar columns equal these values, e.g. `{resolved: true}` for D_env_pass."""
@@ -37,7 +37,7 @@ class StageConfig(_Strict):
     """Stage name; its outputs go to OUTPUT_DIR/<name>."""
     sources: list[SourceConfig]
     """The shard folders mixed (and shuffled together) in this stage."""
-    epochs: float = 1.0
+    epochs: NonNegativeFloat = 1.0
     """Passes over the mixture (paper: 1 epoch, every sample consumed once)."""
 
 
@@ -50,11 +50,11 @@ class TrainCommon(_Strict):
     """Folder that relative source paths are resolved against (lets `-c data_root=OUT` retarget a preset)."""
     output_dir: str = "train-out"
     """Where checkpoints, logs and the final HF checkpoint go."""
-    seq_len: int = 32768
+    seq_len: int = Field(32768, ge=2)
     """MT: length of each packed sequence. SFT: truncation length of one conversation."""
-    global_batch_size: int = 1024
+    global_batch_size: PositiveInt = 1024
     """Samples per optimizer step over all devices (MT: packed sequences; SFT: conversations)."""
-    micro_batch_size: int = 1
+    micro_batch_size: PositiveInt = 1
     """Samples per device per forward pass; gradient accumulation = global / (micro × devices)."""
     learning_rate: float = 8e-5
     """Peak learning rate."""
@@ -79,11 +79,11 @@ class TrainCommon(_Strict):
     """Recompute activations in the backward pass to fit long sequences."""
     max_steps: int = -1
     """Cap on optimizer steps (per stage for MT; -1: derived from epochs and data size)."""
-    save_steps: int = 500
+    save_steps: PositiveInt = 500
     """Save a resumable checkpoint every N optimizer steps."""
     save_total_limit: int = 2
     """Resumable checkpoints kept per stage (the final HF checkpoint is always kept)."""
-    logging_steps: int = 1
+    logging_steps: PositiveInt = 1
     """Log loss and learning rate every N optimizer steps (written to loss.jsonl)."""
     seed: int = 0
     """Seeds the data order (mixture shuffle, upsampling) and the trainer."""
@@ -106,13 +106,13 @@ class SFTConfig(TrainCommon):
 
     data: list[SourceConfig]
     """Trajectory folders (kind `env`), usually with `where: {resolved: true}`."""
-    epochs: float = 5.0
+    epochs: NonNegativeFloat = 5.0
     """Passes over the data (paper: 5)."""
-    global_batch_size: int = 128
+    global_batch_size: PositiveInt = 128
     """Conversations per optimizer step (paper: 128)."""
     learning_rate: float = 1e-5
     """Peak learning rate (paper: 1e-5)."""
     warmup_ratio: float = 0.1
     """Warmup fraction (paper: 0.10)."""
-    seq_len: int = 131072
+    seq_len: int = Field(131072, ge=2)
     """Conversations longer than this are truncated from the end; those left with no assistant token are dropped."""
