@@ -11,7 +11,7 @@ import re
 import shlex
 from typing import Any
 
-from agentmt.environments.parsers import PASSED, SKIPPED, XFAIL, get_parser
+from agentmt.environments.parsers import SKIPPED, get_parser, is_pass
 from agentmt.types import TaskInstance
 
 START_TEST_OUTPUT = ">>>>> Start Test Output"
@@ -60,13 +60,14 @@ def split_log(log: str) -> tuple[str, int | None]:
     return body, int(m.group(1)) if m else None
 
 
+def task_parser(task: TaskInstance):
+    """The log parser named by the task's install recipe (pytest when it names none)."""
+    return get_parser(task.install.get("test_runner") or "pytest")
+
+
 def parse_test_log(task: TaskInstance, log: str) -> dict[str, str]:
     body, _ = split_log(log)
-    return get_parser(task.install.get("test_runner") or "pytest")(body)
-
-
-def _passed(status: str | None) -> bool:
-    return status in (PASSED, XFAIL)
+    return task_parser(task)(body)
 
 
 def make_tests_status(task: TaskInstance, status_map: dict[str, str]) -> dict[str, dict[str, list[str]]]:
@@ -74,9 +75,9 @@ def make_tests_status(task: TaskInstance, status_map: dict[str, str]) -> dict[st
     f2p = {"success": [], "failure": []}
     p2p = {"success": [], "failure": []}
     for t in task.FAIL_TO_PASS:
-        f2p["success" if _passed(status_map.get(t)) else "failure"].append(t)
+        f2p["success" if is_pass(status_map.get(t)) else "failure"].append(t)
     for t in task.PASS_TO_PASS:
-        ok = _passed(status_map.get(t)) or status_map.get(t) == SKIPPED
+        ok = is_pass(status_map.get(t)) or status_map.get(t) == SKIPPED
         p2p["success" if ok else "failure"].append(t)
     empty = {"success": [], "failure": []}
     return {"FAIL_TO_PASS": f2p, "PASS_TO_PASS": p2p, "FAIL_TO_FAIL": dict(empty), "PASS_TO_FAIL": dict(empty)}
@@ -117,7 +118,7 @@ def make_report(task: TaskInstance, log: str, *, model_patch: str | None = "",
         entry["outcome"] = UNRESOLVED
         return {task.instance_id: entry}
     body, code = split_log(log)
-    status_map = get_parser(task.install.get("test_runner") or "pytest")(body)
+    status_map = task_parser(task)(body)
     tests_status = make_tests_status(task, status_map)
     outcome = make_outcome(exit_code=code, log=body, tests_status=tests_status)
     entry["resolved"] = outcome == RESOLVED

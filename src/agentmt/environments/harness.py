@@ -51,6 +51,13 @@ def prepare_grading(env: DockerEnvironment, task: TaskInstance) -> tuple[bool, s
     return apply_patch(env, task.test_patch, "test")
 
 
+def _prepare_or_raise(env: DockerEnvironment, task: TaskInstance) -> None:
+    # the gold test patch applied at validation, so failing now means the container is not what we built
+    ok, log = prepare_grading(env, task)
+    if not ok:
+        raise InfrastructureError(f"hidden test patch of {task.instance_id} did not apply: {log[-200:]}")
+
+
 def run_grading(task: TaskInstance, image: str, model_patch: str | None, *,
                 runtime: RuntimeConfig | None = None, timeout_s: int = 600) -> dict[str, Any]:
     """Apply `model_patch` in a fresh container, restore + apply hidden tests, run, grade (SWE-bench report)."""
@@ -59,9 +66,7 @@ def run_grading(task: TaskInstance, image: str, model_patch: str | None, *,
             applied, _ = apply_patch(env, model_patch or "", "model")
             if not applied or model_patch is None:
                 return make_report(task, "", model_patch=model_patch, patch_applied=applied)
-            ok, log = prepare_grading(env, task)
-            if not ok:
-                raise InfrastructureError(f"hidden test patch of {task.instance_id} did not apply: {log[-200:]}")
+            _prepare_or_raise(env, task)
             log = run_tests(env, task, timeout_s)
     except InfrastructureError as e:
         return {task.instance_id: {"resolved": False, "outcome": INFRA_ERROR, "error": str(e),
@@ -72,7 +77,5 @@ def run_grading(task: TaskInstance, image: str, model_patch: str | None, *,
 
 def grade_in(env: DockerEnvironment, task: TaskInstance, model_patch: str, timeout_s: int = 600) -> dict[str, Any]:
     """Grade the current state of a live container (an agent's workspace) with integrity restore."""
-    ok, log = prepare_grading(env, task)
-    if not ok:
-        raise InfrastructureError(f"hidden test patch of {task.instance_id} did not apply: {log[-200:]}")
+    _prepare_or_raise(env, task)
     return make_report(task, run_tests(env, task, timeout_s), model_patch=model_patch)

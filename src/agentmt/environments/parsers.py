@@ -12,6 +12,11 @@ from collections.abc import Callable
 PASSED, FAILED, SKIPPED, ERROR, XFAIL = "PASSED", "FAILED", "SKIPPED", "ERROR", "XFAIL"
 STATUSES = (PASSED, FAILED, SKIPPED, ERROR, XFAIL)
 
+
+def is_pass(status: str | None) -> bool:
+    """A status that counts as passing (an expected failure passes, as in SWE-bench)."""
+    return status in (PASSED, XFAIL)
+
 # pytest -rA short summary: "PASSED tests/test_a.py::test_x", "FAILED tests/test_a.py::test_y - msg"
 _PYTEST_SUMMARY = re.compile(r"^(PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\s+(\S.*)$")
 # pytest -v progress: "tests/test_a.py::test_x PASSED                 [ 50%]"

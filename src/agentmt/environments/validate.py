@@ -20,9 +20,10 @@ from agentmt.environments.grading import (
     make_outcome,
     make_report,
     split_log,
+    task_parser,
 )
 from agentmt.environments.harness import apply_patch, run_tests
-from agentmt.environments.parsers import PASSED, XFAIL, get_parser
+from agentmt.environments.parsers import is_pass
 from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig
 from agentmt.errors import RecordDropped
 from agentmt.types import TaskInstance
@@ -31,15 +32,11 @@ NO_TESTS_RAN = "no_tests_ran"  # drop reason: no test status could be parsed aft
 MISSING = "MISSING"  # the test did not run (e.g. the module failed to import before the fix)
 
 
-def _ok(status: str) -> bool:
-    return status in (PASSED, XFAIL)
-
-
 def flake_rate(statuses: list[str]) -> float:
     """Share of runs whose pass/fail differs from the majority (0.0 = stable)."""
     if not statuses:
         return 0.0
-    passes = sum(_ok(s) for s in statuses)
+    passes = sum(is_pass(s) for s in statuses)
     return min(passes, len(statuses) - passes) / len(statuses)
 
 
@@ -54,13 +51,13 @@ def make_test_lists(before: list[dict[str, str]], after: list[dict[str, str]]) -
         if rate > 0:
             rates[t] = rate
             continue
-        if all(_ok(s) for s in a):
-            (p2p if all(_ok(s) for s in b) else f2p).append(t)
+        if all(is_pass(s) for s in a):
+            (p2p if all(is_pass(s) for s in b) else f2p).append(t)
     return {"FAIL_TO_PASS": f2p, "PASS_TO_PASS": p2p, "flake_rates": rates, "num_tests": len(tests)}
 
 
 def _run_phase(env: DockerEnvironment, task: TaskInstance, runs: int, timeout_s: int, phase: str):
-    parser = get_parser(task.install.get("test_runner") or "pytest")
+    parser = task_parser(task)
     maps, logs = [], []
     for _ in range(runs):
         log = run_tests(env, task, timeout_s)
