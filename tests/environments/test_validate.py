@@ -82,7 +82,6 @@ def test_infrastructure_drop_is_retried_by_the_next_run(built_tasks, tmp_path):
     from agentmt.environments.stages import validate_envs
     from agentmt.environments.tasks import write_tasks_jsonl
     from agentmt.io import is_done
-
     from agentmt.types import TaskInstance
 
     task = TaskInstance.from_dict(built_tasks[0][0].to_dict())  # a copy: the fixture is shared
