@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentmt import settings
+from agentmt.environments.base import image_exists
 from agentmt.errors import AgentmtError
 from agentmt.types import TaskInstance
 
@@ -130,26 +132,16 @@ def docker_build(context: Path, tag: str, *, network_host: bool) -> str:
     if network_host:  # package installs need the host network; task containers never get it
         cmd += ["--network", "host"]
     res = subprocess.run(cmd + [str(context)], capture_output=True, text=True,
-                         env={**_build_env(), "DOCKER_BUILDKIT": "0"})
+                         env={**os.environ, "DOCKER_BUILDKIT": "0"})
     log = res.stdout + res.stderr
     if res.returncode != 0:
         raise ImageBuildError(f"docker build of {tag} failed (exit {res.returncode})", log)
     return log
 
 
-def _build_env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
-
-
 def image_id(tag: str) -> str:
     return subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", tag],
                           capture_output=True, text=True, check=True).stdout.strip()
-
-
-def image_exists(tag: str) -> bool:
-    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
 
 
 def build_env_image(task: TaskInstance, base: str, *, log_dir: Path | None = None) -> str:
