@@ -48,6 +48,13 @@ def test_tool_calls_become_xml_and_tool_results_user_turns():
     assert msgs[2]["content"].endswith(
         "<function=bash>\n<parameter=command>\ngrep -rn 'def divide' /testbed\n</parameter>\n</function>"
     )
+    # arguments that are not a JSON object stay raw, whatever their type
+    from agentmt.training.chat import format_tool_call
+
+    for raw, shown in (("not json", "not json"), ('["a"]', '["a"]'), (["a"], '["a"]')):
+        assert format_tool_call({"function": {"name": "f", "arguments": raw}}) == (
+            f"<function=f>\n<parameter=arguments>\n{shown}\n</parameter>\n</function>"
+        )
 
 
 def test_truncation_that_cuts_every_assistant_token_drops_the_sample(tokenizer):

@@ -47,10 +47,13 @@ def format_tool_call(call: dict[str, Any]) -> str:
     fn = call.get("function", call)
     name = fn.get("name", "")
     raw = fn.get("arguments", "")
-    try:
-        args = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
-    except json.JSONDecodeError:
-        args = {"arguments": raw}
+    if isinstance(raw, str):
+        try:
+            args = json.loads(raw)
+        except json.JSONDecodeError:
+            args = None
+    else:
+        args = raw or {}
     if not isinstance(args, dict):
         args = {"arguments": raw}
     params = "".join(
