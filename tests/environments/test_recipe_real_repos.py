@@ -94,15 +94,23 @@ def _git(repo, *args):
                           env=env).stdout.strip()
 
 
+SETUP_PY = "from setuptools import setup\n\nsetup(name='srv', version='1.0', packages=['srv'])\n"
+
+
 @pytest.mark.docker
-def test_pep639_project_with_cov_addopts_builds_and_runs(tmp_path, docker_daemon):
+@pytest.mark.parametrize("packaging", [
+    # PEP 639 license string (needs setuptools >= 77) + addopts --cov (needs tox's "ci" extra)
+    {"pyproject.toml": PYPROJECT, "tox.ini": TOX_INI},
+    # setup.py only: setuptools >= 80 turns `setup.py develop` into an isolated pip install (network)
+    {"setup.py": SETUP_PY},
+], ids=["pep639-cov", "setup-py-only"])
+def test_real_world_packaging_builds_offline_and_runs(packaging, tmp_path, docker_daemon):
     repo = tmp_path / "srv"
-    (repo / "srv").mkdir(parents=True)
-    (repo / "tests").mkdir()
-    (repo / "pyproject.toml").write_text(PYPROJECT)
-    (repo / "tox.ini").write_text(TOX_INI)
-    (repo / "srv" / "__init__.py").write_text("def ok():\n    return True\n")
-    (repo / "tests" / "test_srv.py").write_text("from srv import ok\n\n\ndef test_ok():\n    assert ok()\n")
+    files = {**packaging, "srv/__init__.py": "def ok():\n    return True\n",
+             "tests/test_srv.py": "from srv import ok\n\n\ndef test_ok():\n    assert ok()\n"}
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "init")

@@ -95,8 +95,10 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11") -> dict[str
         "build_dependencies": _dedup(list(pyproject.get("build-system", {}).get("requires", []))
                                      or _DEFAULT_BUILD_DEPS),
         "test_dependencies": _dedup(test_deps),
-        # --no-build-isolation: the build backend comes from the env layer, so no network is needed
-        "install": "pip install --no-deps --no-build-isolation -e ." if installable else "",
+        # --no-build-isolation: the build backend comes from the env layer, so no network is needed;
+        # --use-pep517: without it a setup.py-only project goes through `setup.py develop`, which
+        # setuptools >= 80 runs as a nested, isolated (network-needing) pip install
+        "install": "pip install --no-deps --no-build-isolation --use-pep517 -e ." if installable else "",
         "test_runner": runner,
         "test_cmd": _test_cmd(runner),
         "sources": _dedup(sources),
