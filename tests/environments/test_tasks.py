@@ -97,3 +97,7 @@ def test_recipe_from_repository_files(calc_repo):
     assert reqs["python"] == "3.9" and reqs["base_release"] == "bullseye"
     assert reqs["dependencies"] == ["numpy<2"] and reqs["test_dependencies"] == ["pytest==7.4"]
     assert pick_python(">=3.12", "3.11") == "3.13"
+    assert pick_python("==3.*", "3.12") == "3.13"  # a wildcard matches every 3.x (not only 3.0)
+    assert pick_python("~=3.9", "3.11") == "3.11"
+    assert pick_python(">=3.7, <3.10", "3.11") == "3.9"
+    assert pick_python("not a specifier", "3.11") == "3.11"

@@ -115,18 +115,13 @@ def pick_python(spec: str, default: str) -> str:
 
 
 def _satisfies(version: str, spec: str) -> bool:
-    v = tuple(map(int, version.split(".")))
-    for clause in filter(None, (c.strip() for c in spec.split(","))):
-        m = re.match(r"(>=|<=|==|~=|<|>|!=)\s*(\d+(?:\.\d+)*)", clause)
-        if not m:
-            continue
-        op, bound = m.group(1), tuple(map(int, m.group(2).split(".")))[:2]
-        bound = bound + (0,) * (2 - len(bound))
-        ok = {">=": v >= bound, ">": v > bound, "<=": v <= bound, "<": v < bound,
-              "==": v[: len(bound)] == bound, "~=": v >= bound, "!=": v != bound}[op]
-        if not ok:
-            return False
-    return True
+    """PEP 440 matching (`==3.*`, `~=3.9`, `>=3.8,<3.12`); an unparsable spec constrains nothing."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return SpecifierSet(spec.strip()).contains(version, prereleases=True)
+    except InvalidSpecifier:
+        return True
 
 
 def _test_runner(files: dict[str, str]) -> str:
