@@ -64,6 +64,21 @@ time.sleep(600)
 """
 
 
+def test_file_transfer_errors_are_labelled(image, tmp_path):
+    (tmp_path / "f.txt").write_text("x\n")
+    with DockerEnvironment(image, RuntimeConfig(timeout_s=30)) as env:
+        with pytest.raises(FileNotFoundError, match="/no/such/dir"):
+            env.copy_to(tmp_path / "f.txt", "/no/such/dir")
+        with pytest.raises(FileNotFoundError):
+            env.copy_from("/no/such/file", tmp_path)
+        env.container.remove(force=True)  # the container vanishes under us (daemon restart, reaper)
+        for call in (lambda: env.copy_to(tmp_path / "f.txt", "/tmp"),
+                     lambda: env.write_file("/tmp/x.txt", "y"),
+                     lambda: env.copy_from("/tmp/x.txt", tmp_path)):
+            with pytest.raises(InfrastructureError, match="container is gone"):
+                call()
+
+
 def test_no_leaked_containers_after_kill_9(image):
     proc = subprocess.Popen([sys.executable, "-c", CHILD, image], stdout=subprocess.PIPE, text=True,
                             env={**os.environ})

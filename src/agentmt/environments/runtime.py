@@ -145,7 +145,7 @@ class DockerEnvironment:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             tar.add(src, arcname=src.name)
-        self.container.put_archive(dest_dir, buf.getvalue())
+        self._archive_call("copy into", dest_dir, self.container.put_archive, dest_dir, buf.getvalue())
 
     def write_file(self, path: str, text: str) -> None:
         """Write `text` to the absolute `path` inside the container."""
@@ -156,15 +156,31 @@ class DockerEnvironment:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             tar.addfile(info, io.BytesIO(data))
-        self.container.put_archive(os.path.dirname(path) or "/", buf.getvalue())
+        folder = os.path.dirname(path) or "/"
+        self._archive_call("write into", folder, self.container.put_archive, folder, buf.getvalue())
 
     def copy_from(self, path: str, dest_dir: str | Path) -> Path:
         """Copy a file or folder out of the container into `dest_dir`; returns the host path."""
-        stream, _ = self.container.get_archive(path)
+        stream, _ = self._archive_call("copy out of", path, self.container.get_archive, path)
         buf = io.BytesIO(b"".join(stream))
         with tarfile.open(fileobj=buf) as tar:
             tar.extractall(dest_dir, filter="data")
         return Path(dest_dir) / os.path.basename(path.rstrip("/"))
+
+    def _archive_call(self, what: str, path: str, fn, *args):
+        """A file transfer: a missing path inside the container is the caller's FileNotFoundError;
+        a vanished container or an unreachable daemon is an InfrastructureError (never the task's)."""
+        import docker.errors
+        import requests
+
+        try:
+            return fn(*args)
+        except docker.errors.NotFound as e:
+            if "no such container" in str(e).lower():
+                raise InfrastructureError(f"{what} {self.name} failed: the container is gone ({e})") from e
+            raise FileNotFoundError(f"{path} does not exist in {self.name}") from e
+        except (docker.errors.APIError, requests.exceptions.ConnectionError) as e:
+            raise InfrastructureError(f"{what} {self.name} failed: {e}") from e
 
     def close(self) -> None:
         """Remove the container (idempotent)."""
