@@ -31,7 +31,7 @@ def run(repo: Path, work: Path, fmt: str) -> dict[str, float]:
 
     c0, t0 = cpu(), time.perf_counter()
     mined = mine_git(repo, work / f"prs-{fmt}", f"filters.profile={fmt}", "progress=false")
-    c1, t1 = cpu(), time.perf_counter()
+    c1 = cpu()
     rendered = render_ctx(work / f"prs-{fmt}", work / f"ctx-{fmt}", fmt, "progress=false", no_llm=True)
     c2, t2 = cpu(), time.perf_counter()
     prs = mined.counts["prs_seen"]

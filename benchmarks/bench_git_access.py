@@ -58,13 +58,9 @@ def with_dulwich(repo: Path) -> int:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        if len(sys.argv) > 1:
-            repo = Path(sys.argv[1])
-        else:
-            from make_history import make_history
+        from make_history import repo_from_argv
 
-            repo = Path(tmp) / "history"
-            print("history:", make_history(repo))
+        repo = repo_from_argv(tmp)
         results = {}
         for name, fn in (("git CLI", with_git_cli), ("pygit2", with_pygit2), ("dulwich", with_dulwich)):
             try:

@@ -60,13 +60,9 @@ def time_mine(repo: Path, out: Path, profile: str) -> tuple[float, tuple[float, 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        if len(sys.argv) > 1:
-            repo = Path(sys.argv[1])
-        else:
-            from make_history import make_history
+        from make_history import repo_from_argv
 
-            repo = Path(tmp) / "history"
-            print("history:", make_history(repo))
+        repo = repo_from_argv(tmp)
         import pyarrow.parquet  # noqa: F401
 
         import agentmt.sources.mine  # noqa: F401  (import time is not mining time)

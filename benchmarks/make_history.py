@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import random
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -140,6 +141,15 @@ def make_history(out: Path, num_prs: int = 1500, seed: int = 0) -> dict[str, int
         raise SystemExit("git fast-import failed")
     subprocess.run(["git", "-C", str(out), "checkout", "-q", "-f", "main"], check=True)
     return {"commits": w.num_commits, "prs": kinds["merge"] + kinds["squash"], **kinds}
+
+
+def repo_from_argv(tmp: str | Path) -> Path:
+    """The repository a benchmark measures: argv[1] when given, else a fresh history under `tmp`."""
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1])
+    repo = Path(tmp) / "history"
+    print("history:", make_history(repo))
+    return repo
 
 
 def main() -> None:
