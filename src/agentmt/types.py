@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 PR_FORMAT = 1
 TASK_FORMAT = 1
-TRAJECTORY_FORMAT = 1
+TRAJECTORY_FORMAT = 2
 
 FileStatus = Literal["added", "modified", "deleted", "renamed"]
 
@@ -210,17 +210,65 @@ class TaskInstance(_Record):
 
 
 @dataclass(slots=True)
-class Trajectory(_Record):
-    """One agent run on one task: OpenAI-style messages plus its outcome."""
+class FunctionCall(_Record):
+    name: str
+    arguments: str  # the JSON text the model produced, kept verbatim (it may be malformed)
 
-    id: str  # "<instance_id>/<run index>"
+
+@dataclass(slots=True)
+class ToolCall(_Record):
+    """One OpenAI-format tool call; `to_dict()` is exactly the OpenAI wire shape."""
+
+    id: str
+    function: FunctionCall
+    type: str = "function"
+
+
+@dataclass(slots=True)
+class Message(_Record):
+    """One OpenAI chat message; tool results carry `tool_call_id`, assistant turns `tool_calls`."""
+
+    role: str  # system | user | assistant | tool
+    content: str | None = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+    reasoning_content: str | None = None
+
+
+@dataclass(slots=True)
+class StepStats(_Record):
+    """Accounting for one agent step: tokens of the model call and where the time went."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_time_s: float = 0.0
+    tool_time_s: float = 0.0
+
+
+@dataclass(slots=True)
+class Trajectory(_Record):
+    """One agent run on one task: OpenAI-style messages, how it was made, and its graded outcome."""
+
+    id: str  # "<instance_id>/<run_index>" (replays: "<instance_id>/replay")
     instance_id: str
     run_index: int
     model: str
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    exit_status: str = ""  # submitted | limits_exceeded | format_error | crashed | ...
-    submission: str = ""  # the diff the agent produced
+    source: str = "rollout"  # rollout | replay | import:<format>
+    messages: list[Message] = field(default_factory=list)
+    exit_status: str = ""  # submitted | limits_exceeded | format_error | context_exceeded | timeout | environment_error | model_error
+    submission: str = ""  # the diff the agent produced (test files excluded)
     resolved: bool | None = None  # pass/fail from grading; None when not graded
-    report: dict[str, Any] = field(default_factory=dict)
-    num_tokens: int = 0
+    tests_status: dict[str, str] = field(default_factory=dict)  # test id -> PASSED/FAILED/... after the patch
+    report: dict[str, Any] = field(default_factory=dict)  # SWE-bench-format grading report
+    image_digest: str = ""
+    install: dict[str, Any] = field(default_factory=dict)  # the task's install recipe
+    server: str = ""  # base URL of the model server ("" for in-process models)
+    sampling: dict[str, Any] = field(default_factory=dict)  # temperature, top_p, max_tokens, ...
+    seed: int | None = None
+    steps: list[StepStats] = field(default_factory=list)
+    num_tokens: int = 0  # prompt + completion tokens over all steps (or the rendered length when imported)
+    timings: dict[str, float] = field(default_factory=dict)  # model_s, tool_s, grading_s, wall_s
+    agentmt_version: str = ""
+    config: dict[str, Any] = field(default_factory=dict)  # resolved agent + rollout config
     format: int = TRAJECTORY_FORMAT
