@@ -1,7 +1,9 @@
 """Shared records that cross stage boundaries.
 
-Each record is a plain dataclass with `to_dict()` / `from_dict()` so it round-trips through
-Parquet/JSON shards without loss. Records carry a `format` version; bump it when a field changes.
+Each record is a plain dataclass with `to_dict()` / `from_dict()` (JSON shapes); `agentmt.records`
+derives their typed Arrow columns from the annotations, so a shard is real columns. Every record type
+written as shards has a format version in `RECORD_FORMATS` (stored in the Parquet metadata and checked
+on read); bump it when a field changes meaning or is removed (adding a field with a default is safe).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal
 PR_FORMAT = 1
 TASK_FORMAT = 1
 TRAJECTORY_FORMAT = 2
+CTX_FORMAT = 1
 
 FileStatus = Literal["added", "modified", "deleted", "renamed"]
 
@@ -27,12 +30,9 @@ class _Record:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        hints = typing.get_type_hints(cls)
-        kwargs = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if f.name in data:
-                kwargs[f.name] = _coerce(hints[f.name], data[f.name])
-        return cls(**kwargs)
+        from agentmt.records import hints  # resolved once per class (get_type_hints is slow)
+
+        return cls(**{name: _coerce(tp, data[name]) for name, tp in hints(cls).items() if name in data})
 
 
 def _coerce(tp: Any, value: Any) -> Any:
@@ -50,8 +50,8 @@ def _coerce(tp: Any, value: Any) -> Any:
         return [_coerce(arg, v) for v in value]
     if origin is dict:
         _, varg = typing.get_args(tp)
-        if isinstance(value, list):  # pyarrow map columns come back as (key, value) pairs
-            value = dict(value)
+        if isinstance(value, list):  # key/value pairs, as Arrow map or key-value-list columns hold them
+            value = dict((e["key"], e["value"]) if isinstance(e, dict) else e for e in value)
         return {k: _coerce(varg, v) for k, v in value.items()}
     if isinstance(tp, type) and issubclass(tp, _Record) and isinstance(value, dict):
         return tp.from_dict(value)
@@ -166,6 +166,8 @@ class PullRequest(_Record):
     merged_at: str = ""
     merged_by: str = ""
     summary: str | None = None  # LLM-written PR summary, filled by enhancement
+    repo_roots: list[str] = field(default_factory=list)  # root commits of the mined repo (content decontamination)
+    repo_license: str = ""  # SPDX id from repo.json or the LICENSE file; "" when unknown
     format: int = PR_FORMAT
 
     @property
@@ -272,3 +274,34 @@ class Trajectory(_Record):
     agentmt_version: str = ""
     config: dict[str, Any] = field(default_factory=dict)  # resolved agent + rollout config
     format: int = TRAJECTORY_FORMAT
+
+
+# ---------------------------------------------------------------------------------------------
+# D_ctx documents (corpus → training)
+
+
+@dataclass(slots=True)
+class CtxDocument(_Record):
+    """One rendered D_ctx document; `format` is the document format (py | gen), not a record version."""
+
+    text: str
+    id: str  # "<pr id>/<format>"
+    repo: str
+    pr_number: int
+    format: str
+    num_tokens: int
+    base_sha: str
+    head_sha: str
+
+
+# The format version of each record type written as shards (CtxDocument's `format` field is the
+# document format, so the versions live here rather than in the records).
+RECORD_FORMATS: dict[type, int] = {PullRequest: PR_FORMAT, TaskInstance: TASK_FORMAT,
+                                   Trajectory: TRAJECTORY_FORMAT, CtxDocument: CTX_FORMAT}
+
+
+def record_format(cls: type) -> int:
+    """The format version shards of `cls` are written with; unregistered types are a bug."""
+    if cls not in RECORD_FORMATS:
+        raise TypeError(f"{cls.__name__} has no entry in agentmt.types.RECORD_FORMATS")
+    return RECORD_FORMATS[cls]

@@ -21,12 +21,14 @@ from agentmt import settings
 from agentmt.errors import InputError
 from agentmt.sources.gitproc import (
     CatFile,
+    CommitInfo,
     DiffTree,
     GitError,
     LoggedCommit,
     MainlineCommit,
     RawChange,
     git,
+    is_ancestor,
     iter_mainline,
     rev_list_parents,
 )
@@ -84,6 +86,27 @@ def resolve_ref(repo: Path, ref: str) -> str:
         raise InputError(f"unknown ref {ref!r} in {repo}: pass a branch, tag or commit that exists") from None
 
 
+def _roots(repo: Path, ref: str) -> list[str]:
+    """Root commits reachable from `ref`; [] when history is unreadable (iteration reports that)."""
+    try:
+        return git(repo, "rev-list", "--max-parents=0", ref, "--").decode().split()
+    except GitError:
+        return []
+
+
+def _license_at(repo: Path, ref: str) -> str:
+    """SPDX id of the top-level licence file at `ref` (agentmt.corpus.licenses), "" when none is recognised."""
+    from agentmt.corpus.licenses import license_from_text
+
+    for name in ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING", "LICENSE.rst"):
+        try:
+            text = git(repo, "show", f"{ref}:{name}").decode("utf-8", "replace")
+        except GitError:
+            continue
+        return license_from_text(text)
+    return ""
+
+
 def count_mainline(repo: Path, ref: str) -> int:
     return int(git(repo, "rev-list", "--first-parent", "--count", ref, "--").decode().strip() or 0)
 
@@ -104,7 +127,8 @@ def repo_name_for(repo: str | Path) -> str:
 
 @dataclass(slots=True)
 class _Stub:
-    """One mainline commit waiting for its batch: a PR candidate, or just a position."""
+    """A PR candidate waiting for its batch, or just a mainline position. `sub` orders the
+    candidates one mainline commit brings (PRs merged into the branch it merges, then itself)."""
 
     index: int
     sha: str = ""
@@ -114,6 +138,12 @@ class _Stub:
     snapshot: str = ""
     error: str = ""
     date: str = ""
+    sub: int = 0
+    skipped: str = ""  # a merge that is not a PR and not asked for (counted, never a record)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.index, self.sub
 
 
 class GitHistorySource:
@@ -121,11 +151,17 @@ class GitHistorySource:
     (merged into self.counts in mainline order) and returns a drop reason or None; it runs before
     file contents are read, so filtered PRs cost no blob reads. With `diff_after_screen`, it runs
     before diffs too: its PRs' FileChanges have statuses and paths but empty `diff` and `binary`
-    False, and only the PRs it keeps are diffed (a corrupt object in a PR it drops goes unnoticed)."""
+    False, and only the PRs it keeps are diffed (a corrupt object in a PR it drops goes unnoticed).
+
+    PRs are found anywhere in the history of `ref`, not only on its first-parent chain: a merge of
+    a maintenance branch ("Merge branch '8.1.x'") brings the PRs merged into that branch, each with
+    its own base (its merge's first parent), snapshot and head. A PR number is recorded once, at
+    its first occurrence in walk order (a cherry-pick carrying "(#N)" again is "duplicate_pr").
+    Other merges are records (merge_kind "synthetic") only with `synthetic=True`."""
 
     def __init__(self, repo: str | Path, *, repo_name: str, ref: str = "HEAD", max_file_bytes: int = 1_000_000,
                  batch_prs: int = 64, screen: Callable[[PullRequest, Counter], str | None] | None = None,
-                 diff_after_screen: bool = False):
+                 diff_after_screen: bool = False, synthetic: bool = False):
         self.path = open_repository(repo)
         self.ref = ref
         self.head_sha = resolve_ref(self.path, ref)
@@ -134,20 +170,30 @@ class GitHistorySource:
         self.batch_prs = batch_prs
         self.screen = screen
         self.diff_after_screen = diff_after_screen
+        self.synthetic = synthetic
+        self._numbers: set[int] = set()  # PR numbers met so far in walk order (one record per PR)
+        self.position: tuple[int, int] = (0, 0)  # pass as `start` to continue after the last yielded PR
         self.counts: Counter = Counter()
         self.drops: Counter = Counter()
         self._blobs = _BlobCache(BLOB_CACHE_BYTES)
         self.shallow = git(self.path, "rev-parse", "--is-shallow-repository").strip() == b"true"
+        # Repository facts every PR carries for curation: roots identify a copy or fork whatever its
+        # name (decontamination), the LICENSE file at `ref` gives the licence when metadata has none.
+        self.repo_roots = _roots(self.path, self.head_sha)
+        self.repo_license = _license_at(self.path, self.head_sha)
 
-    def iter(self, start: int = 0, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, PullRequest]]:
-        """(mainline index, PR) pairs, oldest first; mainline commits before `start` are only walked.
-        When a pair is yielded, counts/drops cover exactly the mainline commits up to its index.
+    def iter(self, start: int | tuple[int, int] | list[int] = 0, progress: Callable[[int], None] | None = None
+             ) -> Iterator[tuple[int, PullRequest]]:
+        """(mainline index, PR) pairs, oldest first. `start` is a mainline index or a saved
+        `position` (index, candidate): what lies before it is only walked. When a pair is yielded,
+        counts/drops cover exactly the candidates up to it and `position` is where a rerun resumes.
         Pipelined over windows of PRs: one thread walks and diffs window k+2 while another reads
         window k+1's file contents and window k's PRs are consumed here (memory: three windows),
         so git's diffing, git's blob reading and Python's work overlap."""
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
+        start = (start, 0) if isinstance(start, int) else (int(start[0]), int(start[1]))
         seen: set[bytes] = set()
         topo, blobs = CatFile(self.path), CatFile(self.path)  # one per stage thread
         diffs = DiffTree(self.path)
@@ -168,13 +214,13 @@ class GitHistorySource:
                 if proc is not None:
                     proc.close()
 
-    def _windows(self, start: int) -> Iterator[list[tuple[int, MainlineCommit]]]:
+    def _windows(self, start: tuple[int, int]) -> Iterator[list[tuple[int, MainlineCommit]]]:
         """Runs of mainline commits holding about `batch_prs` PR candidates each."""
         window: list[tuple[int, MainlineCommit]] = []
         num = 0
         for index, mc in enumerate(iter_mainline(self.path, self.head_sha)):
             window.append((index, mc))
-            num += len(mc.parents) >= 2 or (index >= start and len(mc.parents) == 1)
+            num += len(mc.parents) >= 2 or (index >= start[0] and len(mc.parents) == 1)
             if num >= self.batch_prs or len(window) >= 8 * self.batch_prs:
                 yield window
                 window, num = [], 0
@@ -182,31 +228,30 @@ class GitHistorySource:
             yield window
 
     def _prepare(self, cat: CatFile, diffs: DiffTree, listing: DiffTree | None, seen: set[bytes],
-                 window: list[tuple[int, MainlineCommit]], start: int, progress: Callable[[int], None] | None
-                 ) -> tuple[list[_Stub], dict[int, PullRequest | str], dict[int, Counter], list]:
+                 window: list[tuple[int, MainlineCommit]], start: tuple[int, int],
+                 progress: Callable[[int], None] | None) -> tuple[list[_Stub], dict, dict, list]:
         """Walk a window and diff its PRs' commits (one request); with a `listing`, list their files
         first and diff only the commits of the PRs the screen keeps."""
         known = self._topology(cat, seen, window)
         stubs = []
         for index, mc in window:
-            stub = self._walk(cat, seen, known, index, mc)
+            group = self._walk(cat, seen, known, index, mc)
             if progress:
                 progress(index)
-            if index >= start:
-                stubs.append(stub)
+            stubs.extend(s for s in group if s.key >= start)
         cands = [s for s in stubs if s.header is not None and not self._check(s)]
         logged = self._log(listing or diffs, cands)
-        outcome: dict[int, PullRequest | str] = {}
+        outcome: dict[tuple[int, int], PullRequest | str] = {}
         screened: list[tuple[_Stub, PullRequest]] = []
-        screen_counts: dict[int, Counter] = {}
+        screen_counts: dict[tuple[int, int], Counter] = {}
         for s in cands:
             if s.error:
                 continue
             pr = self._make_pr(s, logged)
-            screen_counts[s.index] = Counter()
-            reason = self.screen(pr, screen_counts[s.index]) if self.screen else None
+            screen_counts[s.key] = Counter()
+            reason = self.screen(pr, screen_counts[s.key]) if self.screen else None
             if reason:
-                outcome[s.index] = reason
+                outcome[s.key] = reason
             else:
                 screened.append((s, pr))
         if listing is not None and screened:
@@ -214,13 +259,13 @@ class GitHistorySource:
             kept = []
             for s, pr in screened:
                 if s.error:  # counted as if git had failed before the screen, as without a listing
-                    del screen_counts[s.index]
+                    del screen_counts[s.key]
                     continue
                 for commit, sha in zip(pr.commits, s.chain):
                     commit.changes = [make_file_change(ch) for ch in logged[sha].changes]
                 kept.append((s, pr))
             screened = kept
-        return stubs, outcome, screen_counts, [(pr, [logged[c] for c in s.chain], s.index) for s, pr in screened]
+        return stubs, outcome, screen_counts, [(pr, [logged[c] for c in s.chain], s.key) for s, pr in screened]
 
     def _finish(self, cat: CatFile, walked) -> tuple[list[_Stub], dict[int, PullRequest | str], dict[int, Counter]]:
         """Add file contents to a prepared window's screened-in PRs."""
@@ -335,7 +380,8 @@ class GitHistorySource:
             id=f"{self.repo_name}#{h.number}", repo=self.repo_name, number=h.number, title=h.title, body=h.body,
             author=commits[0].author, base_sha=s.parents[0], snapshot_sha=s.snapshot, head_sha=head,
             merge_sha=s.sha, merge_kind=h.kind, commits=commits, linked_issues=linked,
-            num_linked_issues=len(linked), merged_at=s.date,
+            num_linked_issues=len(linked), merged_at=s.date, repo_roots=list(self.repo_roots),
+            repo_license=self.repo_license,
         )
 
     def _add_files(self, cat: CatFile, items: list[tuple[PullRequest, list[LoggedCommit], int]]

@@ -68,6 +68,9 @@ class GitHubMetadata:
         pr.num_linked_issues = len(pr.linked_issues)
         pr.issue = next((self._issue(n) for n in pr.linked_issues if n in self.issues), None)
         pr.repo_description = str(self.repo.get("description") or "")
+        lic = self.repo.get("license")  # GitHub: {"key", "spdx_id", ...}; wins over the LICENSE file
+        if isinstance(lic, dict) and (lic.get("spdx_id") or lic.get("key")):
+            pr.repo_license = str(lic.get("spdx_id") or lic.get("key"))
         return pr
 
     def _issue(self, number: int) -> Issue:
