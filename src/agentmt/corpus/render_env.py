@@ -1,0 +1,146 @@
+"""The D_env corpus: graded Trajectory shards → SFT chat rows and MT text rows, split pass / fail.
+
+`DIR/sft/{pass,fail}/` rows keep the OpenAI `messages` (tool calls, tool results, reasoning) that the
+SFT stage renders and masks itself; `DIR/mt/{pass,fail}/` rows hold `text` rendered as spec §3.4
+says — the system message replaced by the XML-tool system prompt, tool calls as
+`<function=…><parameter=…>` text, reasoning as `<think>…</think>`, tool results as user turns —
+templated with the chat template of `tokenizer` (use the model you will train) and counted with it.
+Nothing is filtered except what cannot be labelled (ungraded runs: `ungraded:<exit_status>`) and
+trajectories over `max_tokens` (`too_long`, the paper's 128k). Upsampling (pass ×3) belongs to the
+training mixture; here every trajectory is written once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentmt import io
+from agentmt.config import make_config
+from agentmt.types import Message, Trajectory
+
+SPLITS = ("pass", "fail")
+MT_COLUMNS = ("id", "instance_id", "source", "resolved", "exit_status", "num_tokens", "text")
+
+
+
+def xml_tool_system_prompt() -> str:
+    """The agent's XML-format system prompt with its tool descriptions: the prompt the model sees
+    at inference in the XML action format, so MT, SFT and inference share one contract."""
+    from agentmt.agents import load_agent_config
+    from agentmt.agents.formats import render_tools_text
+
+    return load_agent_config().xml_system_template.replace("{tools}", render_tools_text())
+
+
+class EnvRenderConfig(BaseModel):
+    """Settings of `agentmt envdata render`."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    tokenizer: str = "embedded"
+    """Chat template and token counter: "embedded" (SmolLM2) or a local HF tokenizer folder."""
+    max_tokens: int = Field(131072, gt=0)
+    """Trajectories whose MT text has more tokens are dropped ("too_long"); the paper uses 128k."""
+    system_prompt: str | None = None
+    """Replaces the trajectory's system message in MT text and SFT rows; None: the agent's XML-tool
+    system prompt (configs/agent.yaml `xml_system_template` with the tool descriptions)."""
+
+
+def _as_dicts(messages: list[Message] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m.to_dict() if isinstance(m, Message) else dict(m) for m in messages]
+
+
+def with_system_prompt(messages, prompt: str | None = None) -> list[dict[str, Any]]:
+    """OpenAI messages with the first system message replaced by `prompt` (inserted when absent)."""
+    prompt = prompt if prompt is not None else xml_tool_system_prompt()
+    msgs = _as_dicts(messages)
+    rest = msgs[1:] if msgs and msgs[0].get("role") == "system" else msgs
+    return [{"role": "system", "content": prompt}, *rest]
+
+
+def make_mt_text(messages, tokenizer, prompt: str | None = None) -> str:
+    """The MT text of one trajectory (spec §3.4), templated with `tokenizer`'s chat template."""
+    from agentmt.training.chat import render_text
+
+    return render_text(with_system_prompt(messages, prompt), tokenizer)
+
+
+def message_schema():
+    """Arrow type of a `messages` column: OpenAI messages with typed tool calls (None where absent)."""
+    import pyarrow as pa
+
+    call = pa.struct([("id", pa.string()), ("type", pa.string()),
+                      ("function", pa.struct([("name", pa.string()), ("arguments", pa.string())]))])
+    return pa.list_(pa.struct([("role", pa.string()), ("content", pa.string()), ("tool_calls", pa.list_(call)),
+                               ("tool_call_id", pa.string()), ("name", pa.string()),
+                               ("reasoning_content", pa.string())]))
+
+
+def _schemas():
+    import pyarrow as pa
+
+    base = [("id", pa.string()), ("instance_id", pa.string()), ("source", pa.string()),
+            ("resolved", pa.bool_()), ("exit_status", pa.string()), ("num_tokens", pa.int64())]
+    return {"mt": pa.schema([*base, ("text", pa.string())]),
+            "sft": pa.schema([*base, ("model", pa.string()), ("messages", message_schema())])}
+
+
+def make_rows(t: Trajectory, text: str, num_tokens: int, prompt: str) -> tuple[dict, dict]:
+    """(MT row, SFT row) of one graded trajectory."""
+    base = {"id": t.id, "instance_id": t.instance_id, "source": t.source, "resolved": bool(t.resolved),
+            "exit_status": t.exit_status, "num_tokens": num_tokens}
+    return {**base, "text": text}, {**base, "model": t.model, "messages": with_system_prompt(t.messages, prompt)}
+
+
+def load_env_render_config(*specs: str) -> EnvRenderConfig:
+    return make_config(EnvRenderConfig, *specs)
+
+
+def render_env(rollout_dirs: list[str | Path], out_dir: str | Path, *specs: str) -> io.Manifest:
+    """Render every trajectory of ROLLOUT_DIRS into OUT/{mt,sft}/{pass,fail}/part-00000.parquet."""
+    from agentmt.corpus.tokenize import count_tokens, load_tokenizer
+    from agentmt.rollouts.records import read_trajectories
+
+    cfg = load_env_render_config(*specs)
+    out_dir = Path(out_dir)
+    manifest = io.Manifest(stage="envdata.render", config=cfg.model_dump(), inputs=[str(d) for d in rollout_dirs])
+    tok = load_tokenizer(cfg.tokenizer)
+    prompt = cfg.system_prompt if cfg.system_prompt is not None else xml_tool_system_prompt()
+    rows: dict[tuple[str, str], list[dict]] = {(k, s): [] for k in ("mt", "sft") for s in SPLITS}
+    tokens: Counter = Counter()
+    seen: set[str] = set()
+    for d in rollout_dirs:
+        for t in read_trajectories(d):
+            manifest.counts["trajectories_in"] += 1
+            if t.resolved is None:
+                manifest.drop(f"ungraded:{t.exit_status or 'unknown'}")
+                continue
+            if t.id in seen:
+                manifest.drop("duplicate_id")
+                continue
+            seen.add(t.id)
+            text = make_mt_text(t.messages, tok, prompt)
+            (n,) = count_tokens(tok, [text])
+            if n > cfg.max_tokens:
+                manifest.drop("too_long")
+                continue
+            split = "pass" if t.resolved else "fail"
+            mt_row, sft_row = make_rows(t, text, n, prompt)
+            rows[("mt", split)].append(mt_row)
+            rows[("sft", split)].append(sft_row)
+            tokens[split] += n
+    schemas = _schemas()
+    for (kind, split), part in rows.items():
+        io.write_parquet(out_dir / kind / split / io.shard_name(0), part, schema=schemas[kind])
+        manifest.shards.append(f"{kind}/{split}/{io.shard_name(0)}")
+    for split in SPLITS:
+        manifest.counts[f"trajectories_{split}"] = len(rows[("mt", split)])
+        manifest.counts[f"tokens_{split}"] = tokens[split]
+    manifest.extra["system_prompt"] = prompt
+    manifest.extra["sources"] = dict(Counter(r["source"] for s in SPLITS for r in rows[("mt", s)]))
+    manifest.write(out_dir)
+    return manifest
