@@ -7,7 +7,7 @@ import sys
 import typer
 
 from agentmt import __version__, settings
-from agentmt.cli import ctx, demo, env, mine, model, tasks, train
+from agentmt.cli import ctx, demo, env, envdata, mine, model, rollout, tasks, train
 from agentmt.errors import AgentmtError, UserError
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app.add_typer(model.app, name="model")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(env.app, name="env")
 app.add_typer(train.app, name="train")
+app.add_typer(rollout.app, name="rollout")
+app.add_typer(envdata.app, name="envdata")
 
 
 @app.command()
