@@ -63,6 +63,20 @@ class ChatClient:
         **params: Any,
     ) -> str:
         """The assistant text of one non-streaming chat completion."""
+        message, _ = self.chat(messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, **params)
+        return message.get("content") or ""
+
+    def chat(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        max_tokens: int = 256,
+        temperature: float = 0.7,
+        top_p: float = 0.9,
+        **params: Any,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(choices[0].message, usage) of one non-streaming completion; `tools` as OpenAI schemas."""
         body: dict[str, Any] = {
             "messages": messages,
             "max_tokens": max_tokens,
@@ -71,15 +85,20 @@ class ChatClient:
             "stream": False,
             **params,
         }
+        if tools:
+            body["tools"] = tools
         if self.model is not None:
             body["model"] = self.model
         data = self._request("POST", "/chat/completions", body)
         try:
-            content = data["choices"][0]["message"]["content"]
+            message = data["choices"][0]["message"]
+            if not isinstance(message, dict):
+                raise TypeError("message is not an object")
         except (KeyError, IndexError, TypeError) as e:
             where = f"{self.base_url}/chat/completions"
             raise EndpointError(f"{where} answered without choices[0].message: {_one_line(str(data))}") from e
-        return content or ""
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        return message, usage
 
     def list_models(self) -> list[str]:
         """Model ids the endpoint lists (also a cheap health check)."""
