@@ -49,7 +49,7 @@ def run_cmd(
 @app.command("import")
 def import_cmd(
     files: list[Path] = typer.Argument(..., help="Trajectory files: .jsonl, .json (a list) or .parquet."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (Trajectory shard, rejected.jsonl)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (Trajectory shard, rejected/rows.jsonl)."),
     fmt: str = typer.Option("auto", "--format", "-f", help="auto | env_native | swe_smith | swe_gym | openhands."),
     tokenizer: str = typer.Option("embedded", help="Tokenizer that measures each trajectory's rendered length."),
 ) -> None:

@@ -1,7 +1,7 @@
 """`agentmt rollout import FILE --out DIR`: external trajectory files into Trajectory shards.
 
 Guarantees: every input row either becomes one record or is dropped under a counted reason, with
-one line per drop in `DIR/rejected.jsonl` naming the file and line (JSONL) or row (Parquet/JSON);
+one line per drop in `DIR/rejected/rows.jsonl` naming the file and line (JSONL) or row (Parquet/JSON);
 ids are unique within the output (a repeated id is dropped as `duplicate_id`). Deterministic, so a
 rerun rewrites the same shard.
 """
@@ -19,7 +19,7 @@ from agentmt.rollouts.importers import FORMATS, detect_format, make_imported
 from agentmt.rollouts.records import write_trajectories
 
 SHARD = io.shard_name(0)
-REJECTED = "rejected.jsonl"
+REJECTED = "rejected/rows.jsonl"  # kept apart from the shards (a .jsonl beside them would be read as one)
 
 
 def iter_file_rows(path: Path) -> Iterator[tuple[str, Any]]:
