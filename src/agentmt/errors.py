@@ -1,4 +1,9 @@
-"""Error hierarchy. User mistakes are ValueError subclasses whose message says what to change."""
+"""Error hierarchy: every exception agentmt raises on purpose derives from `AgentmtError`.
+
+User mistakes are `UserError` (also a ValueError) whose message says what to change; the CLI prints
+them as one line with exit status 2. Other `AgentmtError`s (a failed git command, the Docker daemon
+gone, a model endpoint down) are one line with exit status 1; anything else is an internal error.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,20 @@ class InputError(UserError):
     """An input path, repository, ref or dataset is missing or malformed."""
 
 
+class StageConflictError(UserError):
+    """An output folder holds work made with another fingerprint (config, inputs or version)."""
+
+
 class EndpointError(AgentmtError):
     """A model endpoint could not be reached or answered badly."""
+
+
+class GitError(AgentmtError):
+    """A git command failed on objects of one record (corrupt or missing objects)."""
+
+
+class InfrastructureError(AgentmtError):
+    """The Docker daemon, disk or memory failed (not the task's or the agent's fault)."""
 
 
 class RecordDropped(AgentmtError):

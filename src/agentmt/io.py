@@ -69,22 +69,90 @@ def done_info(out_dir: str | Path, name: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Parquet shards
 
+# Parquet key-value metadata key holding {"record": <class name>, "format": <version>, ...}.
+RECORD_META_KEY = b"agentmt"
 
-def write_parquet(path: str | Path, rows: list[dict[str, Any]], schema=None) -> None:
-    """Write rows as one Parquet file, atomically."""
-    import pyarrow as pa
+
+def _write_table(path: Path, table) -> None:
+    """Write a table to `path` atomically and durably: temp file, fsync, rename, fsync the folder."""
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist(rows, schema=schema)
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "wb") as fh:
+            pq.write_table(table, fh, compression="zstd")
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_parquet(path: str | Path, rows: list[dict[str, Any]], schema=None) -> None:
+    """Write untyped rows as one Parquet file, atomically (records go through `write_records`)."""
+    import pyarrow as pa
+
+    _write_table(Path(path), pa.Table.from_pylist(rows, schema=schema))
+
+
+def write_records(path: str | Path, records: Iterable[Any], cls: type) -> int:
+    """Write records of type `cls` as one Parquet shard of typed nested columns, atomically and
+    durably; the record type and format version go into the file's metadata. Returns the row count."""
+    import pyarrow as pa
+
+    from agentmt.records import arrow_schema, json_fields, to_row_fn
+    from agentmt.types import record_format
+
+    to_row = to_row_fn(cls)
+    rows = [to_row(r) for r in records]
+    meta = {"record": cls.__name__, "format": record_format(cls), "json_fields": json_fields(cls)}
+    schema = arrow_schema(cls).with_metadata({RECORD_META_KEY: json.dumps(meta, sort_keys=True)})
+    try:
+        table = pa.Table.from_pylist(rows, schema=schema)
+        _write_table(Path(path), table)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        # a field holding the wrong type (None in a non-optional field...) is agentmt's bug: say which
+        raise TypeError(f"{cls.__name__} records do not fit their schema ({e}); writing {path}") from e
+    return len(rows)
+
+
+def record_meta(path: str | Path) -> dict[str, Any] | None:
+    """The agentmt record metadata of a Parquet file, or None when another tool wrote it."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path} is not a readable Parquet file ({str(e)[:120]})") from e
+    raw = meta.get(RECORD_META_KEY)
+    return json.loads(raw) if raw else None
+
+
+def check_record_file(path: str | Path, cls: type) -> None:
+    """Raise a one-line InputError unless `path` holds `cls` records of the current format."""
+    from agentmt.types import record_format
+
+    meta = record_meta(path)
+    if meta is None:
+        raise InputError(f"{path} was not written by agentmt (no record type in its Parquet metadata): "
+                         f"pass a folder of {cls.__name__} shards from an agentmt stage")
+    if meta.get("record") != cls.__name__:
+        raise InputError(f"{path} holds {meta.get('record')} records, not {cls.__name__}: "
+                         "pass the output folder of the stage that writes them")
+    if meta.get("format") != record_format(cls):
+        raise InputError(f"{path} holds {cls.__name__} format {meta.get('format')}, this agentmt reads "
+                         f"format {record_format(cls)}: rerun the stage that wrote it with this version")
 
 
 def shard_files(in_dir: str | Path) -> list[Path]:
@@ -101,16 +169,30 @@ def shard_files(in_dir: str | Path) -> list[Path]:
     return files
 
 
+def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Objects of a JSONL file; a malformed line is a one-line InputError naming file and line."""
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(f"{path}:{number}: not valid JSON ({e.msg} at column {e.colno}); "
+                                 "fix or remove that line") from e
+            if not isinstance(obj, dict):
+                raise InputError(f"{path}:{number}: expected a JSON object, got {type(obj).__name__}")
+            yield obj
+
+
 def read_rows(in_dir: str | Path) -> Iterator[dict[str, Any]]:
-    """Stream rows from every shard of a folder (or one file), one record batch at a time."""
+    """Stream raw rows from every shard of a folder (or one file), one record batch at a time.
+    Typed records come from `read_records`; here JSON fields stay JSON text."""
     import pyarrow.parquet as pq
 
     for path in shard_files(in_dir):
         if path.suffix == ".jsonl":
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip():
-                        yield json.loads(line)
+            yield from read_jsonl(path)
             continue
         pf = pq.ParquetFile(path)
         for batch in pf.iter_batches(batch_size=256):
@@ -118,29 +200,35 @@ def read_rows(in_dir: str | Path) -> Iterator[dict[str, Any]]:
 
 
 def read_records(in_dir: str | Path, cls) -> Iterator[Any]:
-    """Stream typed records (e.g. PullRequest) from a stage output folder."""
-    for row in read_rows(in_dir):
-        yield cls.from_dict(_decode_json_columns(row))
+    """Stream typed records (e.g. PullRequest) from a stage output folder or one file.
+
+    Parquet shards must carry agentmt's metadata for `cls` at the current format (else a one-line
+    InputError naming the file); JSONL lines are `to_dict()` objects. A row that does not decode is
+    an InputError naming the file and row."""
+    import pyarrow.parquet as pq
+
+    from agentmt.records import from_row_fn
+
+    from_row = from_row_fn(cls)
+    for path in shard_files(in_dir):
+        if path.suffix == ".jsonl":
+            for number, obj in enumerate(read_jsonl(path), 1):
+                yield _decode(lambda: cls.from_dict(obj), path, f"record {number}", cls)
+            continue
+        check_record_file(path, cls)
+        index = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
+            for row in batch.to_pylist():
+                yield _decode(lambda: from_row(row), path, f"row {index}", cls)
+                index += 1
 
 
-# Nested records are stored as one JSON column: robust to schema drift between shards and
-# readable by `datasets`/DuckDB; top-level scalar columns stay queryable.
-JSON_SUFFIX = "_json"
-
-
-def encode_record(record, columns: Iterable[str] = ()) -> dict[str, Any]:
-    """Flatten a record into a row: the listed scalar columns plus the full record as JSON."""
-    data = record.to_dict()
-    row = {c: data[c] for c in columns}
-    row["record" + JSON_SUFFIX] = json.dumps(data, ensure_ascii=False)
-    return row
-
-
-def _decode_json_columns(row: dict[str, Any]) -> dict[str, Any]:
-    key = "record" + JSON_SUFFIX
-    if key in row:
-        return json.loads(row[key])
-    return row
+def _decode(make, path: Path, where: str, cls):
+    try:
+        return make()
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise InputError(f"{path} {where} is not a valid {cls.__name__} ({type(e).__name__}: "
+                         f"{str(e)[:120]})") from e
 
 
 # ---------------------------------------------------------------------------------------------

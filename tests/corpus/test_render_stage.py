@@ -15,12 +15,12 @@ from agentmt import io
 from agentmt.cli.main import app
 from agentmt.corpus.render import render_ctx
 from agentmt.errors import InputError
-from agentmt.types import Comment, Issue
+from agentmt.types import Comment, Issue, PullRequest
 
 
 def _write_prs(folder, shards):
     for i, prs in enumerate(shards):
-        io.write_parquet(folder / io.shard_name(i), [io.encode_record(p, columns=["id", "repo", "number"]) for p in prs])
+        io.write_records(folder / io.shard_name(i), prs, PullRequest)
     return folder
 
 
@@ -79,7 +79,7 @@ def test_gen_stage_loads_with_datasets(prs_dir, tmp_path):
 
 def test_malformed_input_is_one_line_input_error(tmp_path, embedded_checkpoint):
     io.write_parquet(tmp_path / "bad" / "part-00000.parquet", [{"foo": 1}])
-    with pytest.raises(InputError, match="not a PullRequest shard"):
+    with pytest.raises(InputError, match="part-00000.parquet was not written by agentmt"):
         render_ctx(tmp_path / "bad", tmp_path / "out", "py", no_llm=True)
     with pytest.raises(InputError, match="does not exist"):
         render_ctx(tmp_path / "missing", tmp_path / "out", "py", no_llm=True)

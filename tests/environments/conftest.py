@@ -88,11 +88,11 @@ def built_tasks(calc_repo, docker_daemon, tmp_path_factory):
     """Both calc tasks built into images once per session (env layer shared)."""
     from agentmt.environments.stages import build_envs, tasks_from_prs
     from agentmt.environments.tasks import read_tasks
-    from agentmt.io import encode_record, write_parquet
+    from agentmt.io import write_records
 
     repo, prs = calc_repo
     root = tmp_path_factory.mktemp("envbuild")
-    write_parquet(root / "prs" / "part-00000.parquet", [encode_record(p, columns=["id"]) for p in prs])
+    write_records(root / "prs" / "part-00000.parquet", prs, type(prs[0]))
     tasks_from_prs(root / "prs", root / "tasks")
     manifest = build_envs(root / "tasks", root / "built", f"repos.demo/calc={repo}")
     return list(read_tasks(root / "built")), manifest, root

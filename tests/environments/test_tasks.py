@@ -15,7 +15,7 @@ from agentmt.environments.tasks import (
     write_tasks_jsonl,
     write_tasks_parquet,
 )
-from agentmt.io import encode_record, read_manifest, write_parquet
+from agentmt.io import read_manifest, write_records
 from agentmt.types import Issue
 
 
@@ -78,7 +78,7 @@ def test_tasks_from_prs_stage_counts_drops(calc_repo, tmp_path):
     no_tests = type(prs[0]).from_dict(prs[0].to_dict())
     no_tests.number, no_tests.head_files = 3, [f for f in no_tests.head_files if not is_test_path(f.path)]
     no_tests.relevant_files = [f for f in no_tests.relevant_files if not is_test_path(f.path)]
-    write_parquet(tmp_path / "prs" / "part-00000.parquet", [encode_record(p) for p in [*prs, no_tests]])
+    write_records(tmp_path / "prs" / "part-00000.parquet", [*prs, no_tests], type(no_tests))
     tasks_from_prs(tmp_path / "prs", tmp_path / "tasks")
     manifest = read_manifest(tmp_path / "tasks")
     assert manifest["counts"] == {"prs_in": 3, "tasks_out": 2}

@@ -23,7 +23,7 @@ def _pr(n: int) -> PullRequest:
 
 def test_records_roundtrip_through_parquet_shards(tmp_path):
     prs = [_pr(i) for i in range(3)]
-    io.write_parquet(tmp_path / io.shard_name(0), [io.encode_record(p, ["id", "number"]) for p in prs])
+    io.write_records(tmp_path / io.shard_name(0), prs, PullRequest)
     back = list(io.read_records(tmp_path, PullRequest))
     assert back == prs
     assert isinstance(back[0].commits[0].changes[0], FileChange)

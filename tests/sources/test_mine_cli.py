@@ -12,7 +12,7 @@ from gitrepo import GitRepo
 
 from agentmt import io
 from agentmt.errors import InputError
-from agentmt.sources.mine import COLUMNS, encode_pr, mine_git
+from agentmt.sources.mine import encode_pr, mine_git
 from agentmt.types import PullRequest
 
 
@@ -71,9 +71,9 @@ def test_cli_mines_into_shards_with_manifest(history: Path, tmp_path: Path):
     import pyarrow.parquet as pq
 
     cols = pq.read_table(out / "part-00000.parquet").column_names
-    assert cols == [*COLUMNS, "record_json"]
+    assert cols[:3] == ["id", "repo", "number"] and "commits" in cols and "record_json" not in cols
     row = next(io.read_rows(out))
-    assert row == encode_pr(prs[0]) == io.encode_record(prs[0], columns=COLUMNS)
+    assert row == encode_pr(prs[0])
 
 
 def test_gen_profile_and_bad_input_cli(history: Path, tmp_path: Path):
@@ -94,19 +94,19 @@ def test_resume_after_crash_matches_clean_run(history: Path, tmp_path: Path, mon
     expected_manifest = io.read_manifest(clean)
 
     crashed = tmp_path / "crashed"
-    real_write = io.write_parquet
+    real_write = io.write_records
     calls = []
 
-    def crash_on_third(path, rows, schema=None):
+    def crash_on_third(path, rows, cls):
         calls.append(path)
         if len(calls) == 3:
             raise KeyboardInterrupt("simulated kill")
-        real_write(path, rows, schema=schema)
+        return real_write(path, rows, cls)
 
-    monkeypatch.setattr(io, "write_parquet", crash_on_third)
+    monkeypatch.setattr(io, "write_records", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         mine_git(history, crashed, "shard_size=3", "progress=false", "batch_prs=2", metadata_dir=md)
-    monkeypatch.setattr(io, "write_parquet", real_write)
+    monkeypatch.setattr(io, "write_records", real_write)
     assert not (crashed / io.MANIFEST).exists() and io.is_done(crashed, "part-00001.parquet")
     assert expected_manifest["counts"]["metadata_joined"] == 12 and len(expected) == 10
     m = mine_git(history, crashed, "shard_size=3", "progress=false", "batch_prs=5", metadata_dir=md)  # any batch

@@ -44,20 +44,19 @@ def test_continue_schedule_spans_stages():
 
 def test_sft_keeps_apart_conversations_that_share_an_id(data_dirs, tokenizer, tmp_path):
     """Two rollout folders reuse trajectory ids ("<instance>/<run>"); each keeps its own conversation."""
-    import json
-
     from agentmt import io
     from agentmt.training.config import SFTConfig
     from agentmt.training.sft import make_sft_items
 
-    rows = []
-    for row in io.read_rows(data_dirs["env"]):
-        rec = json.loads(row["record_json"])
-        for m in rec["messages"]:
-            if m["role"] == "assistant" and m.get("content"):
-                m["content"] = "another model wrote this. " + m["content"]
-        rows.append({**row, "record_json": json.dumps(rec)})
-    io.write_parquet(tmp_path / "env2" / io.shard_name(0), rows)
+    from agentmt.types import Trajectory
+
+    runs = []
+    for run in io.read_records(data_dirs["env"], Trajectory):
+        for m in run.messages:
+            if m.role == "assistant" and m.content:
+                m.content = "another model wrote this. " + m.content
+        runs.append(run)
+    io.write_records(tmp_path / "env2" / io.shard_name(0), runs, Trajectory)
     cfg = SFTConfig(
         data=[SourceConfig(path=str(data_dirs["env"]), kind="env", where={"resolved": True}),
               SourceConfig(path=str(tmp_path / "env2"), kind="env", where={"resolved": True})],

@@ -21,7 +21,7 @@ from agentmt import io
 from agentmt.config import make_config
 from agentmt.corpus import filters
 from agentmt.errors import ConfigError, InputError, RecordDropped
-from agentmt.types import PullRequest
+from agentmt.types import CtxDocument, PullRequest
 
 FORMATS = ("py", "gen")
 OUTPUT_COLUMNS = ("text", "id", "repo", "pr_number", "format", "num_tokens", "base_sha", "head_sha")
@@ -49,15 +49,6 @@ class CtxConfig(BaseModel):
     """Show a progress bar (only on a terminal)."""
     llm: dict[str, Any] = Field(default_factory=dict)
     """Settings passed to agentmt.corpus.enhance.EnhanceConfig (py format without --no-llm only)."""
-
-
-def make_schema():
-    import pyarrow as pa
-
-    return pa.schema([
-        ("text", pa.string()), ("id", pa.string()), ("repo", pa.string()), ("pr_number", pa.int64()),
-        ("format", pa.string()), ("num_tokens", pa.int64()), ("base_sha", pa.string()), ("head_sha", pa.string()),
-    ])
 
 
 def render_document(pr: PullRequest, fmt: str, cfg: CtxConfig, counts: Counter) -> str:
@@ -112,7 +103,7 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
             yield pr
 
     stream = enhance(kept(), shard) if enhance else kept()
-    rows: list[dict] = []
+    rows: list[CtxDocument] = []
     tokens: list[int] = []
     pending: list[tuple[PullRequest, str]] = []
 
@@ -122,8 +113,8 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
             if filters.length_reason(n, cfg.max_tokens):
                 shard.drop("too_long")
                 continue
-            rows.append({"text": text, "id": f"{pr.id}/{fmt}", "repo": pr.repo, "pr_number": pr.number,
-                         "format": fmt, "num_tokens": n, "base_sha": pr.base_sha, "head_sha": pr.head_sha})
+            rows.append(CtxDocument(text=text, id=f"{pr.id}/{fmt}", repo=pr.repo, pr_number=pr.number,
+                                    format=fmt, num_tokens=n, base_sha=pr.base_sha, head_sha=pr.head_sha))
         pending.clear()
 
     for pr in tqdm(stream, desc=path.name, unit="pr", disable=None if cfg.progress else True, leave=False):
@@ -138,10 +129,10 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
         if len(pending) >= cfg.batch_size:
             flush()
     flush()
-    io.write_parquet(out_path, rows, schema=make_schema())
+    io.write_records(out_path, rows, CtxDocument)
     shard.counts["kept"] = len(rows)
     return {"counts": dict(shard.counts), "drops": dict(shard.drops), "keys": keys, "tokens": tokens,
-            "kept_tokens": sum(r["num_tokens"] for r in rows), "errors": errors}
+            "kept_tokens": sum(r.num_tokens for r in rows), "errors": errors}
 
 
 def _make_enhancer(cfg: CtxConfig, stack: contextlib.ExitStack):

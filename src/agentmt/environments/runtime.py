@@ -18,16 +18,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agentmt.errors import AgentmtError
+from agentmt.errors import InfrastructureError  # re-exported: callers import it from here too
 
 LABEL = "agentmt.runtime"
 LABEL_HOST = "agentmt.host"
 LABEL_PID = "agentmt.pid"
 TIMEOUT_EXIT = 124  # coreutils `timeout` exit status, also returned when the host-side guard fires
-
-
-class InfrastructureError(AgentmtError):
-    """The Docker daemon, disk or memory failed (not the task's or the agent's fault)."""
 
 
 class RuntimeConfig(BaseModel):

@@ -126,13 +126,9 @@ def make_task(pr: PullRequest) -> TaskInstance:
 # ---------------------------------------------------------------------------------------------
 # Task files: JSONL (one SWE-bench row per line) or Parquet (agentmt shards or SWE-bench exports)
 
-TASK_COLUMNS = ["instance_id", "repo", "base_commit", "version", "created_at"]
-
 
 def task_from_row(row: dict[str, Any]) -> TaskInstance:
-    """A TaskInstance from an agentmt shard row or a SWE-bench/SWE-rebench row; unknown keys kept."""
-    if "record_json" in row:
-        row = json.loads(row["record_json"])
+    """A TaskInstance from a SWE-bench/SWE-rebench row (JSON or another tool's Parquet); unknown keys kept."""
     data = dict(row)
     for key in LIST_FIELDS:
         if isinstance(data.get(key), str):
@@ -172,10 +168,23 @@ def read_tasks(path: str | Path) -> Iterator[TaskInstance]:
     if path.is_dir() and any(path.glob("*.parquet")):
         # a stage folder holds the same tasks as Parquet shards and as SWE-bench JSONL: read one
         for shard in sorted(p for p in path.glob("*.parquet") if not p.name.startswith(".")):
-            yield from (task_from_row(r) for r in read_rows(shard))
+            yield from _read_parquet_tasks(shard)
+        return
+    if path.suffix == ".parquet":
+        yield from _read_parquet_tasks(path)
         return
     for row in read_rows(path):
         yield task_from_row(row)
+
+
+def _read_parquet_tasks(path: Path) -> Iterator[TaskInstance]:
+    """agentmt task shards as typed records; a Parquet without agentmt metadata as SWE-bench rows."""
+    from agentmt.io import read_records, read_rows, record_meta
+
+    if record_meta(path) is None:
+        yield from (task_from_row(r) for r in read_rows(path))
+    else:
+        yield from read_records(path, TaskInstance)
 
 
 def write_tasks_jsonl(tasks: Iterable[TaskInstance], path: str | Path) -> int:
@@ -188,9 +197,8 @@ def write_tasks_jsonl(tasks: Iterable[TaskInstance], path: str | Path) -> int:
 
 
 def write_tasks_parquet(tasks: Iterable[TaskInstance], path: str | Path) -> int:
-    """Write one Parquet shard: SWE-bench scalar columns plus the full record as JSON."""
-    from agentmt.io import encode_record, write_parquet
+    """Write one Parquet shard of typed TaskInstance columns (SWE-bench's names; install and
+    validation as JSON text)."""
+    from agentmt.io import write_records
 
-    rows = [encode_record(t, columns=TASK_COLUMNS) for t in tasks]
-    write_parquet(path, rows)
-    return len(rows)
+    return write_records(path, tasks, TaskInstance)

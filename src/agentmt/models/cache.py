@@ -7,18 +7,17 @@ rename, so concurrent writers of the same key leave one complete file and reader
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from agentmt.hashing import sha256_json
 from agentmt.io import atomic_write_text
 
 
 def make_cache_key(**parts: Any) -> str:
     """sha256 hex of the parts as canonical JSON (sorted keys, no whitespace variance)."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return sha256_json(parts)
 
 
 class ResponseCache:

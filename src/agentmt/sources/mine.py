@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import operator
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from agentmt.sources.git import GitHistorySource, count_mainline, repo_name_for
 from agentmt.sources.metadata import GitHubMetadata, load_metadata
 from agentmt.types import PullRequest
 
-COLUMNS = ["id", "repo", "number", "title", "merge_kind", "snapshot_sha", "head_sha"]
 STAGE = "mine_git"
 
 
@@ -45,14 +43,6 @@ class MineConfig(BaseModel):
     """Show a progress bar on stderr."""
     filters: FilterConfig = Field(default_factory=FilterConfig)
     """PR-level filters and profile (py | gen)."""
-
-
-def _schema():
-    import pyarrow as pa
-
-    return pa.schema([("id", pa.string()), ("repo", pa.string()), ("number", pa.int64()), ("title", pa.string()),
-                      ("merge_kind", pa.string()), ("snapshot_sha", pa.string()), ("head_sha", pa.string()),
-                      ("record_json", pa.string())])
 
 
 def _fingerprint(cfg: MineConfig, repo_name: str, head_sha: str, metadata_dir: str | None) -> str:
@@ -92,12 +82,12 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
     src.counts.update(info.get("counts", {}))
     src.drops.update(info.get("drops", {}))
 
-    rows: list[dict] = []
+    rows: list[PullRequest] = []
 
     def write_shard() -> None:
         nonlocal shard, rows
         name = io.shard_name(shard)
-        io.write_parquet(out / name, rows, schema=_schema())
+        io.write_records(out / name, rows, PullRequest)
         # Right after a PR is yielded the counts cover the mainline up to it, so they are the resume point.
         io.mark_done(out, name, {"rows": len(rows), "position": src.counts["mainline_commits"], "fingerprint": fp,
                                  "counts": dict(src.counts), "drops": dict(src.drops)})
@@ -105,7 +95,7 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
 
     with _progress(cfg.progress, src) as advance:
         for _, pr in src.iter(start=info.get("position", 0), progress=advance):
-            rows.append(encode_pr(pr))
+            rows.append(pr)
             src.counts["prs_kept"] += 1
             if len(rows) >= cfg.shard_size:
                 write_shard()
@@ -125,26 +115,11 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
 
 
 def encode_pr(pr: PullRequest) -> dict:
-    """Exactly `io.encode_record(pr, columns=COLUMNS)`, without dataclasses.asdict's deep copies
-    (which cost more than all of git's work in the benchmark): json's C encoder walks the lists and
-    strings itself and calls back only once per nested record."""
-    row = {c: getattr(pr, c) for c in COLUMNS}
-    row["record_json"] = _ENCODER.encode(pr)
-    return row
+    """The Arrow row `io.write_records` stores for a PR (records.to_row_fn: compiled once per type,
+    it copies only what needs converting, unlike dataclasses.asdict's deep copies)."""
+    from agentmt.records import to_row_fn
 
-
-def _record_fields(value) -> dict:
-    """A record's fields as a shallow dict (json's encoder recurses into nested records)."""
-    kind = type(value)
-    if (getter := _GETTERS.get(kind)) is None:
-        names = tuple(kind.__dataclass_fields__)  # every record has at least two fields
-        getter = _GETTERS[kind] = (names, operator.attrgetter(*names))
-    return dict(zip(getter[0], getter[1](value)))
-
-
-_GETTERS: dict[type, tuple] = {}
-# The same output as json.dumps(asdict(pr), ensure_ascii=False): default separators, keys in field order.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_record_fields)
+    return to_row_fn(PullRequest)(pr)
 
 
 def _screen(pr: PullRequest, md: GitHubMetadata | None, fcfg: FilterConfig, counts: Counter) -> str | None:

@@ -7,7 +7,6 @@ fractional `repeat` r keeps every row floor(r) times and once more with probabil
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ def load_source(src: SourceConfig, manifest: Manifest, root: str | Path = ".") -
     for row in io.read_rows(path):
         if src.kind == "ctx" and "text" not in row:
             raise InputError(f"{path} rows have no `text` column: is it a D_env folder? set kind: env")
-        if src.kind == "env" and "record_json" not in row and "messages" not in row:
+        if src.kind == "env" and "messages" not in row:
             raise InputError(f"{path} rows are not Trajectory records: is it a D_ctx folder? set kind: ctx")
         if _matches(row, src.where):
             kept.append(row)
@@ -84,10 +83,8 @@ def build_mixture(
 
 
 def doc_messages(doc: MixDoc) -> list[dict[str, Any]]:
-    """The chat messages of an `env` document (Trajectory rows keep them inside `record_json`)."""
-    if "messages" in doc.row:
-        return doc.row["messages"]
-    return json.loads(doc.row["record_json"])["messages"]
+    """The chat messages of an `env` document (the `messages` column of a Trajectory shard)."""
+    return doc.row["messages"]
 
 
 def doc_text(doc: MixDoc, tokenizer) -> str:

@@ -16,9 +16,6 @@ from pathlib import Path
 from agentmt import io
 from agentmt.types import Trajectory
 
-TRAJECTORY_COLUMNS = ["id", "instance_id", "run_index", "model", "exit_status", "resolved", "num_tokens"]
-
-
 def load_fixture_trajectory() -> Trajectory:
     text = (resources.files("agentmt.sources.demo") / "data" / "trajectory_swe_agent.json").read_text()
     return Trajectory.from_dict(json.loads(text))
@@ -42,7 +39,7 @@ def write_fixture_trajectories(out_dir: str | Path, num_runs: int = 4) -> io.Man
     out_dir = Path(out_dir)
     runs = make_fixture_trajectories(num_runs)
     name = io.shard_name(0)
-    io.write_parquet(out_dir / name, [io.encode_record(t, TRAJECTORY_COLUMNS) for t in runs])
+    io.write_records(out_dir / name, runs, Trajectory)
     manifest = io.Manifest(stage="demo_trajectories", shards=[name])
     manifest.counts.update(trajectories=len(runs), resolved=sum(bool(t.resolved) for t in runs))
     manifest.extra["source"] = "fixture: packaged SWE-agent-style trajectory, until the rollout stage lands"
