@@ -1,0 +1,273 @@
+"""Stage `mine github`: merged PRs of repositories through the GitHub API (+ git for code) →
+PullRequest shards equal to `mine git --metadata`'s records.
+
+Guarantees: one shard per repository and page of PRs (`<owner>__<name>-<page>.parquet`), written
+atomically, then marked done with the page's end cursor, PR numbers, counts and drops; a rerun
+(after kill -9 too) continues after the last marked page of each repository, rewrites an unmarked
+page whole and skips PR numbers already marked, so no PR is lost or duplicated. A repository that
+cannot be mined (unknown, private, cannot clone) is a counted drop, never a crash; only a rejected
+token (NoTokenError) stops the run. The manifest is written last, from the markers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from agentmt import io, settings
+from agentmt.config import make_config
+from agentmt.errors import InputError
+from agentmt.sources.filters import FilterConfig, first_drop_reason
+from agentmt.sources.github import queries as q
+from agentmt.sources.github.assemble import GitReader, mirror
+from agentmt.sources.github.client import Forbidden, GitHubClient, GitHubUnavailable, NotFound
+from agentmt.sources.github.records import make_pull_request
+from agentmt.types import PullRequest
+
+STAGE = "mine_github"
+
+
+class GitHubMineConfig(BaseModel):
+    """How `mine github` talks to GitHub and which PRs it keeps."""
+
+    api_url: str = "https://api.github.com"
+    """REST root; GraphQL is `<api_url>/graphql` (GitHub Enterprise: https://HOST/api/v3 is not supported)."""
+    page_size: int = Field(25, ge=1, le=100)
+    """Merged PRs per GraphQL request (also the shard and resume granularity)."""
+    timeout_s: float = Field(30.0, gt=0)
+    """Seconds before a request counts as timed out and is retried."""
+    max_retries: int = Field(8, ge=0)
+    """Consecutive retries of 5xx / timeouts / broken bodies before a repository is given up."""
+    max_file_bytes: int = Field(1_000_000, ge=1)
+    """A PR touching a file larger than this is dropped as file_too_large (as in `mine git`)."""
+    max_diff_bytes: int = Field(20_000_000, ge=1)
+    """A PR whose diffs total more is dropped as diff_too_large (the API would truncate it; git does not)."""
+    clone_dir: str = ""
+    """Where bare git mirrors of the repositories live; empty: $AGENTMT_HOME/repos."""
+    filters: FilterConfig = Field(default_factory=FilterConfig)
+    """PR-level filters and profile (py | gen), as for `mine git`."""
+
+
+def slug(repo: str) -> str:
+    return repo.replace("/", "__")
+
+
+def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, tokens: list[str] | None = None,
+                clock=None, executor: str = "local") -> io.Manifest:
+    """Mine each "owner/name" in `repos` into `out_dir` (resumes an unfinished run)."""
+    cfg = make_config(GitHubMineConfig, *config_specs)
+    names = list(dict.fromkeys(_check_name(r) for r in repos))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    toks = tokens if tokens is not None else _env_tokens()
+    if executor == "ray":
+        from agentmt.sources.github.parallel import run_on_ray
+
+        requests, client_counts = run_on_ray(names, out, cfg, toks)
+    elif executor == "local":
+        client = GitHubClient(toks, base_url=cfg.api_url, clock=clock, timeout=cfg.timeout_s,
+                              cache_dir=out / ".github-cache", max_retries=cfg.max_retries)
+        for name in names:
+            mine_repository(name, out, cfg, client)
+        requests, client_counts = client.num_requests, dict(client.counts)
+    else:
+        raise InputError(f"unknown executor {executor!r}: use local or ray")
+    return _write_manifest(out, names, cfg, requests, client_counts)
+
+
+def _check_name(repo: str) -> str:
+    parts = repo.strip().strip("/").split("/")
+    if len(parts) != 2 or not all(parts):
+        raise InputError(f"{repo!r} is not a repository name: pass OWNER/NAME, e.g. pallets/flask")
+    return "/".join(parts)
+
+
+def _env_tokens() -> list[str]:
+    token = settings.github_token()
+    return [t for t in (token or "").split(",") if t.strip()]
+
+
+def mine_repository(name: str, out: Path, cfg: GitHubMineConfig, client: GitHubClient) -> dict:
+    """Mine one repository page by page; returns its done-marker info."""
+    done = f"{slug(name)}.repo"
+    if io.is_done(out, done):
+        return io.done_info(out, done)
+    page, info = _resume(out, name)
+    counts, drops = Counter(info.get("counts", {})), Counter(info.get("drops", {}))
+    status = "mined"
+    try:
+        repo = client.rest(f"/repos/{name}")
+        name_now = str(repo.get("full_name") or name)
+        path = mirror(str(repo.get("clone_url") or ""), Path(cfg.clone_dir) if cfg.clone_dir
+                      else settings.home() / "repos", name_now)
+        if path == Path():
+            raise _RepoDrop("clone_failed")
+        reader = GitReader(path, cfg.max_file_bytes)
+        roots, license_file = reader.repo_facts(str(repo.get("default_branch") or "main"))
+        lic = repo.get("license") or {}  # GitHub's licence detection wins over the file, as in the metadata join
+        facts = {"repo_roots": roots, "repo_license": str(lic.get("spdx_id") or lic.get("key") or license_file),
+                 "repo_description": str(repo.get("description") or "")}
+        try:
+            _pages(name, name_now, facts, out, cfg, client, reader, page, info, counts, drops)
+        finally:
+            reader.close()
+    except GitHubUnavailable as e:
+        # retries exhausted: leave the repository unfinished (no done marker), so a rerun resumes it
+        counts["repos_unavailable"] += 1
+        return {"repo": name, "status": "unavailable", "detail": str(e), "counts": dict(counts), "drops": dict(drops)}
+    except NotFound:
+        status = "repo_not_found"  # GitHub answers 404 for unknown and for private without access
+    except Forbidden:
+        status = "repo_forbidden"
+    except _RepoDrop as d:
+        status = d.reason
+    if status != "mined":
+        drops[status] += 1
+    result = {"repo": name, "status": status, "counts": dict(counts), "drops": dict(drops)}
+    io.mark_done(out, done, result)
+    return result
+
+
+class _RepoDrop(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def _resume(out: Path, name: str) -> tuple[int, dict]:
+    page, info = 0, {}
+    while io.is_done(out, _shard(name, page)):
+        info = io.done_info(out, _shard(name, page))
+        page += 1
+    return page, info
+
+
+def _shard(name: str, page: int) -> str:
+    return f"{slug(name)}-{page:05d}.parquet"
+
+
+def _pages(name, repo, facts, out, cfg, client, reader, page, info, counts, drops) -> None:
+    owner, short = name.split("/")
+    cursor, seen = info.get("cursor"), set(info.get("numbers_all", []))
+    while True:
+        result = client.graphql(q.MERGED_PULLS, {"owner": owner, "name": short, "first": cfg.page_size,
+                                                 "after": cursor})
+        data = (result.get("data") or {}).get("repository")
+        if data is None:
+            raise _RepoDrop(_graphql_reason(result))
+        conn = data["pullRequests"]
+        numbers: list[int] = []
+        kept: list[PullRequest] = []
+        for node in conn["nodes"]:
+            number = int(node["number"])
+            if number in seen:
+                counts["prs_already_mined"] += 1
+                continue
+            counts["prs_seen"] += 1
+            numbers.append(number)
+            outcome = _one(node, repo, facts, cfg, client, reader, owner, short, counts)
+            if isinstance(outcome, str):
+                drops[outcome] += 1
+            else:
+                kept.append(outcome)
+        _add_issues(kept, client, owner, short, counts)
+        counts["prs_kept"] += len(kept)
+        seen.update(numbers)
+        cursor = conn["pageInfo"]["endCursor"] or cursor
+        name_ = _shard(name, page)
+        _write_shard(out / name_, kept)
+        io.mark_done(out, name_, {"cursor": cursor, "numbers": numbers, "numbers_all": sorted(seen),
+                                  "rows": len(kept), "counts": dict(counts), "drops": dict(drops)})
+        page += 1
+        if not conn["pageInfo"]["hasNextPage"]:
+            return
+
+
+def _write_shard(path: Path, prs: list[PullRequest]) -> None:
+    if hasattr(io, "write_records"):  # typed Arrow shards (the foundation's io)
+        io.write_records(path, prs, PullRequest)
+    else:
+        io.write_parquet(path, [io.encode_record(p, columns=("id", "repo", "number")) for p in prs])
+
+
+def _graphql_reason(result: dict) -> str:
+    types = {e.get("type") for e in result.get("errors") or [] if isinstance(e, dict)}
+    if "NOT_FOUND" in types:
+        return "repo_not_found"
+    if "FORBIDDEN" in types:
+        return "repo_forbidden"
+    return "graphql_error"
+
+
+def _one(node, repo, facts, cfg, client, reader, owner, short, counts) -> PullRequest | str:
+    """One PR node → record or drop reason (filters run before file contents are read)."""
+    if not (node.get("mergeCommit") or {}).get("oid"):
+        return "no_merge_commit"
+    side = reader.side(node["mergeCommit"]["oid"])
+    if isinstance(side, str):
+        return side
+    _complete(node, client, owner, short)
+    pr = make_pull_request(node, side, repo, facts, counts)
+    reason = first_drop_reason(pr, cfg.filters)
+    if reason:
+        return reason
+    if sum(len(ch.diff) for c in pr.commits for ch in c.changes) > cfg.max_diff_bytes:
+        return "diff_too_large"
+    return reader.add_files(pr, side.logged) or pr
+
+
+def _complete(node: dict, client: GitHubClient, owner: str, short: str) -> None:
+    """Fetch the rest of a PR's comments and reviews when their first page was not all."""
+    for kind, conn in (("pr_comments", "comments"), ("pr_reviews", "reviews")):
+        _more(node[conn], kind, int(node["number"]), client, owner, short)
+
+
+def _more(conn: dict, kind: str, number: int, client, owner, short) -> None:
+    obj, field, _ = q.MORE[kind]
+    while conn["pageInfo"]["hasNextPage"]:
+        got = client.graphql(q.make_more_query(kind), {"owner": owner, "name": short, "number": number,
+                                                       "after": conn["pageInfo"]["endCursor"]})
+        nxt = ((((got.get("data") or {}).get("repository") or {}).get(obj)) or {}).get(field)
+        if not nxt:
+            return
+        conn["nodes"] = conn["nodes"] + nxt["nodes"]
+        conn["pageInfo"] = nxt["pageInfo"]
+
+
+def _add_issues(prs: list[PullRequest], client: GitHubClient, owner: str, short: str, counts: Counter) -> None:
+    """The first linked number of each PR that is an issue (not a PR), with its comments: one request."""
+    wanted = sorted({n for pr in prs for n in pr.linked_issues})
+    if not wanted:
+        return
+    result = client.graphql(q.make_issues_query(wanted), {"owner": owner, "name": short})
+    data = (result.get("data") or {}).get("repository") or {}
+    issues = {}
+    for n in wanted:
+        node = data.get(f"i{n}")
+        if not node or node.get("__typename") != "Issue":
+            counts["linked_number_not_an_issue" if node else "linked_issue_not_found"] += 1
+            continue
+        _more(node["comments"], "issue_comments", n, client, owner, short)
+        issues[n] = q.make_issue(node, [q.make_comment(c) for c in node["comments"]["nodes"]])
+    for pr in prs:
+        pr.issue = next((issues[n] for n in pr.linked_issues if n in issues), None)
+
+
+def _write_manifest(out: Path, names: list[str], cfg, requests: int, client_counts: dict) -> io.Manifest:
+    manifest = io.Manifest(stage=STAGE, config=cfg.model_dump(), inputs=names)
+    repos = {}
+    for name in names:
+        info = io.done_info(out, f"{slug(name)}.repo") if io.is_done(out, f"{slug(name)}.repo") else {}
+        repos[name] = info.get("status", "unfinished")
+        manifest.counts.update(info.get("counts", {}))
+        manifest.drops.update(info.get("drops", {}))
+        page = 0
+        while io.is_done(out, _shard(name, page)):
+            manifest.shards.append(_shard(name, page))
+            page += 1
+    manifest.counts["repos_mined"] = sum(s == "mined" for s in repos.values())
+    # requests of this run only: a resumed run reports what the rerun cost
+    manifest.extra = {"repos": repos, "api_requests": requests, "client": client_counts}
+    manifest.write(out)
+    return manifest
