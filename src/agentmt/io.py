@@ -36,6 +36,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)  # the rename itself survives a crash only once its folder is synced
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -44,6 +45,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,7 +68,7 @@ def mark_done(out_dir: str | Path, name: str, info: dict[str, Any] | None = None
 
 
 def done_info(out_dir: str | Path, name: str) -> dict[str, Any]:
-    return json.loads((Path(out_dir) / DONE_DIR / name).read_text())
+    return read_json(Path(out_dir) / DONE_DIR / name)
 
 
 # ---------------------------------------------------------------------------------------------

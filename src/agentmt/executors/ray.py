@@ -1,0 +1,62 @@
+"""The Ray executor: each unit is one Ray task (1 CPU), at most `jobs` in flight.
+
+Connects to `address` (a running cluster: "ray://host:10001" or "host:6379"; see the README) or, when
+None and no cluster is initialised in this process, starts a local one and shuts it down afterwards.
+Workers must import the same agentmt (installed on every node) and see the stage's output folder
+(shared storage): each unit writes its files and its marker there itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from agentmt.errors import ConfigError
+
+
+class RayExecutor:
+    def __init__(self, address: str | None = None, jobs: int = 1):
+        self.address, self.jobs = address, jobs
+
+    def _connect(self) -> bool:
+        """Initialise Ray if needed; True when this call started it (and must shut it down)."""
+        try:
+            import ray
+        except ImportError as e:
+            raise ConfigError("--executor ray needs Ray: pip install 'agentmt[ray]'") from e
+        if ray.is_initialized():
+            return False
+        if self.address:
+            ray.init(address=self.address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=max(self.jobs, 1), include_dashboard=False, log_to_driver=False)
+        return True
+
+    def map(self, fn: Callable, args_list: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+        import ray
+
+        if not args_list:
+            return
+        started = self._connect()
+        running: dict[Any, int] = {}
+        try:
+            remote = ray.remote(num_cpus=1, max_retries=0)(fn)
+            queue = list(enumerate(args_list))
+            while queue or running:
+                while queue and len(running) < self.jobs:  # bounded in flight, like -j N locally
+                    i, args = queue.pop(0)
+                    running[remote.remote(*args)] = i
+                done, _ = ray.wait(list(running), num_returns=1)
+                for ref in done:
+                    i = running.pop(ref)
+                    try:
+                        result = ray.get(ref)
+                    except ray.exceptions.RayTaskError as e:
+                        # the unit's own exception (a one-line UserError...), not Ray's wrapper and traceback
+                        raise (e.cause if isinstance(e.cause, BaseException) else e) from None
+                    yield i, result
+        finally:
+            for ref in running:
+                ray.cancel(ref)
+            if started:
+                ray.shutdown()
