@@ -216,8 +216,9 @@ def _make_handler(gh: FakeGitHub):
             token = auth.split(" ", 1)[1] if " " in auth else ""
             tlabel = "t" + hashlib.sha256(token.encode()).hexdigest()[:6]
             resource = "graphql" if call.startswith("graphql") else ("search" if "/search/" in call else "core")
+            arrived = gh.clock.now()  # before answering: the client may move the clock once it has the answer
             status = self._answer(method, url, payload, call, token, resource)
-            gh.log.append((gh.clock.now(), tlabel, call, status))
+            gh.log.append((arrived, tlabel, call, status))
 
         def _answer(self, method, url, payload, call, token, resource) -> int:
             if token not in gh.tokens:

@@ -65,16 +65,15 @@ def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, token
     if executor == "ray":
         from agentmt.sources.github.parallel import run_on_ray
 
-        requests, client_counts = run_on_ray(names, out, cfg, toks)
+        statuses, requests, client_counts = run_on_ray(names, out, cfg, toks)
     elif executor == "local":
         client = GitHubClient(toks, base_url=cfg.api_url, clock=clock, timeout=cfg.timeout_s,
                               cache_dir=out / ".github-cache", max_retries=cfg.max_retries)
-        for name in names:
-            mine_repository(name, out, cfg, client)
+        statuses = {name: mine_repository(name, out, cfg, client)["status"] for name in names}
         requests, client_counts = client.num_requests, dict(client.counts)
     else:
         raise InputError(f"unknown executor {executor!r}: use local or ray")
-    return _write_manifest(out, names, cfg, requests, client_counts)
+    return _write_manifest(out, statuses, cfg, requests, client_counts)
 
 
 def _check_name(repo: str) -> str:
@@ -254,12 +253,13 @@ def _add_issues(prs: list[PullRequest], client: GitHubClient, owner: str, short:
         pr.issue = next((issues[n] for n in pr.linked_issues if n in issues), None)
 
 
-def _write_manifest(out: Path, names: list[str], cfg, requests: int, client_counts: dict) -> io.Manifest:
-    manifest = io.Manifest(stage=STAGE, config=cfg.model_dump(), inputs=names)
-    repos = {}
-    for name in names:
+def _write_manifest(out: Path, statuses: dict[str, str], cfg, requests: int, client_counts: dict) -> io.Manifest:
+    """From the markers, so a resumed run reports the counts of a clean one; `statuses` per repository
+    ("unavailable" ones have no done marker and are mined again by a rerun)."""
+    manifest = io.Manifest(stage=STAGE, config=cfg.model_dump(), inputs=list(statuses))
+    repos = dict(statuses)
+    for name in statuses:
         info = io.done_info(out, f"{slug(name)}.repo") if io.is_done(out, f"{slug(name)}.repo") else {}
-        repos[name] = info.get("status", "unfinished")
         manifest.counts.update(info.get("counts", {}))
         manifest.drops.update(info.get("drops", {}))
         page = 0
