@@ -49,6 +49,8 @@ class CtxConfig(BaseModel):
     """Show a progress bar (only on a terminal)."""
     llm: dict[str, Any] = Field(default_factory=dict)
     """Settings passed to agentmt.corpus.enhance.EnhanceConfig (py format without --no-llm only)."""
+    curation: dict[str, Any] = Field(default_factory=dict)
+    """Settings of agentmt.corpus.curate.CurationConfig (dedup, decontamination, licences, quality, redaction)."""
 
 
 def render_document(pr: PullRequest, fmt: str, cfg: CtxConfig, counts: Counter) -> str:
@@ -80,7 +82,8 @@ def read_pr_shard(path: Path):
                          "pass the output folder of `agentmt mine git`") from e
 
 
-def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set[str], tokenizer, enhance) -> dict:
+def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set[str], tokenizer, enhance,
+                 curator=None) -> dict:
     """Process one input shard into `out_path`; return the info stored in its completion marker."""
     from tqdm import tqdm
 
@@ -97,6 +100,8 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
             reason = filters.pr_reason(pr, seen, repos=cfg.decontam_repos, max_issue_comments=cfg.max_issue_comments)
             seen.add(key)
             keys.append(key)
+            if not reason and curator is not None:
+                reason = curator.judge_pr(pr, shard.counts)  # redacts pr in place when it keeps it
             if reason:
                 shard.drop(reason)
                 continue
@@ -108,10 +113,17 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
     pending: list[tuple[PullRequest, str]] = []
 
     def flush():
+        fits = []
         for (pr, text), n in zip(pending, count_tokens(tokenizer, [t for _, t in pending])):
             tokens.append(n)
             if filters.length_reason(n, cfg.max_tokens):
                 shard.drop("too_long")
+                continue
+            fits.append((pr, text, n))
+        verdicts = curator.judge_docs([(f"{pr.id}/{fmt}", t) for pr, t, _ in fits]) if curator else [None] * len(fits)
+        for (pr, text, n), reason in zip(fits, verdicts):
+            if reason:
+                shard.drop(reason)
                 continue
             rows.append(CtxDocument(text=text, id=f"{pr.id}/{fmt}", repo=pr.repo, pr_number=pr.number,
                                     format=fmt, num_tokens=n, base_sha=pr.base_sha, head_sha=pr.head_sha))
@@ -156,6 +168,21 @@ def _make_enhancer(cfg: CtxConfig, stack: contextlib.ExitStack):
     return enhance
 
 
+def _make_curator(cfg: CtxConfig, out_dir: Path, inputs: list[Path]):
+    """The run's Curator (None when curation is off), after its corpus-wide decontamination scan."""
+    from agentmt.corpus.curate import CurationConfig, Curator
+
+    try:
+        ccfg = CurationConfig.model_validate(cfg.curation)
+    except ValueError as e:
+        raise ConfigError(f"config section 'curation' is invalid: {str(e).splitlines()[-1]}") from e
+    if not ccfg.enabled:
+        return None
+    curator = Curator(ccfg, repos=cfg.decontam_repos, out_dir=out_dir)
+    curator.prepare(inputs, read_pr_shard)
+    return curator
+
+
 def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs: str, no_llm: bool = False) -> io.Manifest:
     """Render every PR shard of `prs_dir` into D_ctx documents of format `fmt` under `out_dir`."""
     from agentmt.corpus.tokenize import load_tokenizer
@@ -174,6 +201,7 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
         src = io.read_manifest(prs_dir)
         manifest.extra["input_manifest"] = {k: src.get(k) for k in ("stage", "agentmt_version", "counts", "drops")}
     tokenizer = load_tokenizer(cfg.tokenizer)
+    curator = _make_curator(cfg, out_dir, inputs)
     seen: set[str] = set()
     all_tokens: list[int] = []
     kept_tokens = 0
@@ -188,8 +216,10 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
             info = io.done_info(out_dir, name) if done else {}
             if info.get("config_fingerprint") == fingerprint:
                 seen.update(info["keys"])
+                if curator is not None:  # dedup state: a resumed run keeps what an uninterrupted one keeps
+                    curator.resume([(r["id"], r["text"]) for r in io.read_rows(out_dir / name)])
             else:
-                info = render_shard(path, out_dir / name, fmt, cfg, seen, tokenizer, enhance)
+                info = render_shard(path, out_dir / name, fmt, cfg, seen, tokenizer, enhance, curator)
                 io.mark_done(out_dir, name, {**info, "config_fingerprint": fingerprint})
             manifest.counts.update(info["counts"])
             manifest.drops.update(info["drops"])
@@ -201,5 +231,7 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
         "format": fmt, "tokenizer": cfg.tokenizer, "tokens": {fmt: kept_tokens},
         "retention": filters.retention(all_tokens), "error_examples": errors[:MAX_ERROR_EXAMPLES],
     })
+    if curator is not None:
+        manifest.extra["curation"] = curator.report()
     manifest.write(out_dir)
     return manifest

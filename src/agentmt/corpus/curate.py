@@ -1,0 +1,204 @@
+"""The curation steps of `ctx render`, in order, each counting its drops by reason.
+
+Before rendering (per PullRequest, in place): SWE-bench repository and instance decontamination,
+licence allowlist, quality (file removal, formatting-only PRs), private keys (drop), then privacy
+redaction (pseudonyms, secret placeholders). Redaction comes before rendering and treats snapshot,
+head and diffs line by line alike, so py documents still replay to the head. After rendering (per
+document, in corpus order): exact content duplicates, near duplicates, 13-gram leakage.
+
+State that spans shards (dedup indexes, per-instance leakage maxima) lives in `Curator`; a resumed
+run rebuilds the dedup indexes from the finished shards' kept documents (`resume`), so it keeps the
+same documents as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as pysecrets
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentmt.corpus import decontam, dedup, licenses, quality, redact
+from agentmt.corpus.secrets import has_private_key
+from agentmt.types import PullRequest
+
+SALT_FILE = ".pseudonym_salt"
+
+
+class CurationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    enabled: bool = True
+    """Run the curation steps (off: only the paper's filters in agentmt.corpus.filters)."""
+    exact_content: bool = True
+    """Drop documents whose whitespace-normalised text was already kept ("duplicate_content")."""
+    near_dedup: bool = True
+    """Drop near duplicates by MinHash LSH ("near_duplicate"); the first of a cluster is kept."""
+    near_threshold: float = Field(0.8, gt=0, lt=1)
+    """Estimated Jaccard similarity of word 5-gram shingles at or above which documents are duplicates."""
+    num_perm: int = Field(128, ge=16, le=1024)
+    """MinHash permutations."""
+    decontam_content: bool = True
+    """Repository decontamination by root commit and SWE-bench base commit, not only by name."""
+    instances_file: str = ""
+    """SWE-bench-format JSON/JSONL/Parquet with patches and problem statements (patch and n-gram levels);
+    empty: the shipped ids, base commits and descriptions."""
+    ngram: int = Field(13, ge=3, le=64)
+    """N-gram size for leakage (spec App. D: 13)."""
+    ngram_threshold: float = Field(0.10, gt=0, le=1)
+    """Leakage |G_e ∩ G_x| / |G_e| at or above which an instance counts as leaked into a document."""
+    ngram_action: Literal["drop", "report"] = "drop"
+    """drop: remove the training document ("ngram_leak"); report: keep it, list the instance to exclude."""
+    licenses: list[str] = Field(default_factory=lambda: list(licenses.PERMISSIVE))
+    """SPDX ids allowed (the released corpus kept permissive licences only); empty list: no licence filter."""
+    require_license: bool = False
+    """Drop repositories whose licence is unknown ("license_unknown"); off, they are kept and counted."""
+    quality: bool = True
+    """Remove lock, vendored, generated, minified and oversized files; drop formatting-only PRs."""
+    max_file_bytes: int = Field(262144, gt=0)
+    """Files larger than this (snapshot or head) are removed ("file_too_large")."""
+    redact_identities: bool = True
+    """Replace logins, names and emails by per-document pseudonyms (bots keep their names)."""
+    redact_secrets: bool = True
+    """Replace API keys, tokens, passwords by typed placeholders; drop PRs holding private keys."""
+    pseudonym_salt: str = ""
+    """Secret salt of the pseudonyms; empty: AGENTMT_PSEUDONYM_SALT, else a random salt kept in the output folder."""
+
+
+def make_salt(cfg: CurationConfig, out_dir: Path) -> str:
+    """The configured salt, the environment's, or one made once per output folder (kept out of the manifest)."""
+    if cfg.pseudonym_salt:
+        return cfg.pseudonym_salt
+    if os.environ.get("AGENTMT_PSEUDONYM_SALT"):
+        return os.environ["AGENTMT_PSEUDONYM_SALT"]
+    path = out_dir / SALT_FILE
+    if not path.exists():
+        from agentmt import io
+
+        io.atomic_write_text(path, pysecrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def pr_patch(pr: PullRequest) -> str:
+    return "\n".join(ch.diff for c in pr.commits for ch in c.changes if ch.diff)
+
+
+class Curator:
+    """Judges and transforms records for one `ctx render` run (see the module docstring)."""
+
+    def __init__(self, cfg: CurationConfig, *, repos: list[str], out_dir: Path):
+        self.cfg = cfg
+        self.index = decontam.build_index(decontam.load_instances(cfg.instances_file or None), repos=repos,
+                                          ngram=cfg.ngram)
+        self.contaminated: set[str] = set()
+        self.salt = make_salt(cfg, out_dir) if cfg.redact_identities else ""
+        self.near = dedup.NearDedup(threshold=cfg.near_threshold, num_perm=cfg.num_perm) if cfg.near_dedup else None
+        self.hashes: dict[str, str] = {}
+        self.max_leak: dict[str, float] = {}
+
+    def prepare(self, paths: list[Path], read_shard) -> None:
+        """Scan the corpus once for repositories holding a SWE-bench base commit (before any shard)."""
+        if self.cfg.decontam_content:
+            self.contaminated = decontam.contaminated_repos(
+                (pr for path in paths for pr in _light_prs(path, read_shard)), self.index)
+
+    def judge_pr(self, pr: PullRequest, counts: Counter) -> str | None:
+        """Pre-render: the drop reason, or None after redacting `pr` in place."""
+        cfg = self.cfg
+        reason = decontam.repo_reason(pr, self.index, self.contaminated, by_content=cfg.decontam_content)
+        reason = reason or decontam.instance_reason(pr, self.index, pr_patch(pr) if self.index.patch_lines else "")
+        if reason:
+            return reason
+        if cfg.licenses:
+            reason = licenses.license_reason(pr.repo_license, cfg.licenses, cfg.require_license)
+            if reason:
+                return reason
+            if not licenses.normalize_license(pr.repo_license):
+                counts["license_unknown_kept"] += 1
+        if cfg.quality:
+            reason = quality.drop_files(pr, cfg.max_file_bytes, counts)
+            if reason:
+                return reason
+        if cfg.redact_secrets and _holds_private_key(pr):
+            return "private_key"
+        if cfg.redact_identities or cfg.redact_secrets:
+            found = redact.redact_pr(pr, salt=self.salt, identities=cfg.redact_identities,
+                                     secret_values=cfg.redact_secrets)
+            counts.update({f"secret_{k}" if k != "identity_pseudonymized" else k: v for k, v in found.items()})
+        return None
+
+    def judge_docs(self, docs: list[tuple[str, str]]) -> list[str | None]:
+        """Post-render, in order: per (id, text) the drop reason or None; only kept documents join the
+        indexes, so judging a corpus in one run or across a resume gives the same reasons."""
+        sigs = self.near.signatures([t for _, t in docs]) if self.near is not None and docs else [None] * len(docs)
+        reasons: list[str | None] = []
+        for (doc_id, text), sig in zip(docs, sigs):
+            h = dedup.content_hash(text) if self.cfg.exact_content else ""
+            if h and h in self.hashes:
+                reasons.append("duplicate_content")
+            elif self._leaks(text):
+                reasons.append("ngram_leak")
+            elif sig is not None and self.near.match(sig) is not None:
+                reasons.append("near_duplicate")
+            else:
+                reasons.append(None)
+                if h:
+                    self.hashes[h] = doc_id
+                if sig is not None:
+                    self.near.insert(sig, doc_id)
+        return reasons
+
+    def _leaks(self, text: str) -> bool:
+        """Record per-instance maxima; True when the document should go for leakage."""
+        hit = False
+        for k, ratio in decontam.leakage(text, self.index, self.cfg.ngram).items():
+            iid = self.index.ids[k]
+            if ratio > self.max_leak.get(iid, 0.0):
+                self.max_leak[iid] = ratio
+            hit |= ratio >= self.cfg.ngram_threshold
+        return hit and self.cfg.ngram_action == "drop"
+
+    def resume(self, docs: list[tuple[str, str]]) -> None:
+        """Re-index the kept documents of a finished shard, exactly as judging them kept them."""
+        for doc_id, text in docs:
+            self.hashes.setdefault(dedup.content_hash(text), doc_id)
+            for k, ratio in decontam.leakage(text, self.index, self.cfg.ngram).items():
+                iid = self.index.ids[k]
+                self.max_leak[iid] = max(ratio, self.max_leak.get(iid, 0.0))
+        if self.near is not None:
+            self.near.add([t for _, t in docs], [d for d, _ in docs])
+
+    def report(self) -> dict:
+        """What the manifest records: instances reaching the threshold (to exclude from evaluation)."""
+        flagged = sorted(i for i, r in self.max_leak.items() if r >= self.cfg.ngram_threshold)
+        top = sorted(self.max_leak.items(), key=lambda kv: -kv[1])[:20]
+        return {"ngram_threshold": self.cfg.ngram_threshold, "ngram_action": self.cfg.ngram_action,
+                "eval_instances_to_exclude": flagged, "max_leakage_top": {k: round(v, 4) for k, v in top},
+                "contaminated_repos": sorted(self.contaminated)}
+
+
+LIGHT_COLUMNS = ("repo", "repo_roots", "base_sha", "snapshot_sha", "head_sha", "merge_sha")
+
+
+def _light_prs(path: Path, read_shard):
+    """The fields the repository scan needs, read as columns from Parquet (no file contents), else records."""
+    from types import SimpleNamespace
+
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        if set(LIGHT_COLUMNS) <= set(pq.read_schema(path).names):
+            for row in pq.read_table(path, columns=list(LIGHT_COLUMNS)).to_pylist():
+                yield SimpleNamespace(**row, commits=[])
+            return
+    yield from read_shard(path)
+
+
+def _holds_private_key(pr: PullRequest) -> bool:
+    texts = [pr.body, *(c.message for c in pr.commits), *(f.content for f in (*pr.relevant_files, *pr.head_files)),
+             *(ch.diff for c in pr.commits for ch in c.changes), *(c.body for c in (*pr.comments, *pr.review_comments))]
+    return any(has_private_key(t) for t in texts)

@@ -1,0 +1,124 @@
+"""Secret detection and redaction, line by line: API keys, tokens, passwords and connection strings.
+
+Guarantees: `redact_line` is a pure function of one line (no newline is added or removed, nothing
+depends on neighbouring lines), so redacting a file's snapshot, its head and the bodies of its diff
+lines the same way keeps every diff applicable and the py round trip intact. Each secret becomes a
+typed placeholder such as `<SECRET:github_token>`. Private key blocks span lines and cannot be redacted
+line-locally, so `has_private_key` lets the caller drop the whole record instead.
+
+Patterns are agentmt's own (provider formats plus a keyword-and-entropy rule for assignments), chosen
+over detect-secrets by measurement: on the planted set in tests/corpus/test_redact_secrets.py both
+reach full recall, and detect-secrets scans a line about two orders of magnitude slower (its plugins
+run one by one, each with its own filters), which over millions of PR files is the difference
+between a step that keeps up with rendering and one that dominates it (benchmarks/bench_dedup.py
+prints the measured ratio).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+PLACEHOLDER = "<SECRET:{kind}>"
+
+# Provider formats: the token alone is the secret.
+TOKEN_PATTERNS: list[tuple[str, re.Pattern]] = [
+    (kind, re.compile(rx)) for kind, rx in [
+        ("aws_access_key", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
+        ("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+        ("gitlab_token", r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
+        ("slack_token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),
+        ("slack_webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}"),
+        ("stripe_key", r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{20,}\b"),
+        ("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+        ("openai_key", r"\bsk-(?:proj-|svcacct-|ant-)?[A-Za-z0-9_-]{20,}\b"),
+        ("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}\b"),
+        ("twilio_key", r"\bSK[0-9a-f]{32}\b"),
+        ("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+        ("pypi_token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}\b"),
+        ("huggingface_token", r"\bhf_[A-Za-z]{34}\b"),
+        ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"),
+        ("discord_webhook", r"https://discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{20,}"),
+    ]
+]
+# Credentials inside a URL: scheme://user:PASSWORD@host — only the password goes.
+URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"]{1,64}:)([^\s@/'\"]{3,128})(@[\w.-]+)", re.I)
+# name = "value" where the name says secret: the value goes when it looks random enough.
+ASSIGNMENT = re.compile(
+    r"""(?ix)
+    ((?:[a-z0-9_.-]*?)(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key
+        |auth|credential|client[_-]?secret|bearer)[a-z0-9_.-]*
+     ["']?\s*(?:=|:|:=|=>)\s*[bru]?["'])
+    ([^"'\s]{8,200})
+    (["'])
+    """
+)
+HEADER_TOKEN = re.compile(r"(?i)(\b(?:authorization|x-api-key)\s*[:=]\s*[\"']?(?:bearer|token|basic)?\s*)"
+                          r"([A-Za-z0-9._~+/=-]{16,})")
+PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+# Values that name where a secret comes from rather than being one.
+NOT_SECRET = re.compile(r"(?i)^(?:\$\{?\w+\}?|%\(?\w+\)?s?|<[^>]*>|\{\{.*\}\}|x{6,}|\*{6,}|(?:your|my|the)[_-].*"
+                        r"|.*(?:example|placeholder|changeme|dummy|redacted|secret:).*)$")
+MIN_ENTROPY = 3.0  # bits per character; English words and identifiers mostly fall below
+
+
+def shannon_entropy(s: str) -> float:
+    if not s:
+        return 0.0
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+
+
+def looks_random(value: str) -> bool:
+    """A keyword-matched value counts as a secret when it is not a reference and carries entropy."""
+    if NOT_SECRET.match(value):
+        return False
+    classes = sum(bool(re.search(rx, value)) for rx in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    return shannon_entropy(value) >= MIN_ENTROPY and (classes >= 2 or len(value) >= 20)
+
+
+def redact_line(line: str, found: Counter | None = None) -> str:
+    """`line` with each detected secret replaced by its typed placeholder; counts kinds into `found`."""
+    if not line or len(line) < 8:
+        return line
+
+    def sub(kind: str, repl):
+        def f(m: re.Match) -> str:
+            out = repl(m)
+            if out != m.group(0) and found is not None:
+                found[kind] += 1
+            return out
+        return f
+
+    for kind, rx in TOKEN_PATTERNS:
+        line = rx.sub(sub(kind, lambda m, k=kind: PLACEHOLDER.format(kind=k)), line)
+    line = URL_PASSWORD.sub(sub("url_password", lambda m: m.group(1) + PLACEHOLDER.format(kind="password")
+                                + m.group(3) if not NOT_SECRET.match(m.group(2)) else m.group(0)), line)
+    line = HEADER_TOKEN.sub(sub("auth_header", lambda m: m.group(1) + PLACEHOLDER.format(kind="token")
+                                if looks_random(m.group(2)) else m.group(0)), line)
+    line = ASSIGNMENT.sub(sub("assigned_secret", lambda m: m.group(1) + PLACEHOLDER.format(kind="secret") + m.group(3)
+                              if looks_random(m.group(2)) else m.group(0)), line)
+    return line
+
+
+def redact_text(text: str, found: Counter | None = None) -> str:
+    """Line-wise `redact_line` over a whole text; line endings are kept as they are."""
+    if not text:
+        return text
+    return "".join(redact_line(ln, found) for ln in text.splitlines(keepends=True))
+
+
+def redact_diff(diff: str, found: Counter | None = None) -> str:
+    """Redact the body of each diff line (after its ' ', '+' or '-' prefix) exactly as file lines are."""
+    out = []
+    for ln in diff.splitlines(keepends=True):
+        if ln[:1] in (" ", "+", "-"):
+            out.append(ln[0] + redact_line(ln[1:], found))
+        else:  # hunk headers and "\ No newline" markers carry no file content
+            out.append(ln)
+    return "".join(out)
+
+
+def has_private_key(text: str | None) -> bool:
+    return bool(text) and "PRIVATE KEY" in text and bool(PRIVATE_KEY.search(text))
