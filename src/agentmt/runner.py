@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,11 @@ class StageSpec:
     identity: dict[str, Any] = field(default_factory=dict)  # more of what outputs depend on (head sha...)
     shared: dict[str, Any] = field(default_factory=dict)  # passed to every unit; not fingerprinted
     setup: Callable[[], contextlib.AbstractContextManager[dict[str, Any]]] | None = None
+    # Units that depend on the ones before them through state held in the driver (corpus-wide dedup):
+    # run in unit order in this process whatever the executor, with `on_reuse(unit, info)` called
+    # for each finished unit at its place in the order, so the state is rebuilt as a clean run has it.
+    sequential: bool = False
+    on_reuse: Callable[[Unit, dict[str, Any]], None] | None = None
 
 
 @dataclass
@@ -168,9 +174,21 @@ def run_stage(spec: StageSpec, executor=None, force: bool = False) -> StageRun:
     ctx = UnitContext(out, fp, dict(spec.shared))
     infos: list[dict[str, Any] | None] = [ctx.part_done(u.name) for u in spec.units]
     pending = [i for i, info in enumerate(infos) if info is None]
-    if pending:
-        with spec.setup() if spec.setup else contextlib.nullcontext({}) as extra:
-            ctx.shared.update(extra or {})
+    if spec.sequential and not isinstance(executor, InProcessExecutor):
+        warnings.warn(f"stage {spec.name} keeps state across units (e.g. corpus-wide dedup): its units run in "
+                      "order in this process, not on the chosen executor", UserWarning, stacklevel=2)
+        executor = InProcessExecutor()
+    with contextlib.ExitStack() as stack:
+        if pending and spec.setup:
+            ctx.shared.update(stack.enter_context(spec.setup()) or {})
+        if spec.sequential:
+            for i, unit in enumerate(spec.units):
+                if infos[i] is not None:
+                    if spec.on_reuse:
+                        spec.on_reuse(unit, infos[i])
+                else:
+                    infos[i] = run_unit(spec.process, unit, ctx)
+        else:
             for i, info in executor.map(run_unit, [(spec.process, spec.units[i], ctx) for i in pending]):
                 infos[pending[i]] = info
     return StageRun(fp, [i or {} for i in infos], ran=len(pending), reused=len(spec.units) - len(pending))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from agentmt import io
 from agentmt.cli.main import app
 from agentmt.corpus.render import render_ctx
-from agentmt.errors import InputError
+from agentmt.errors import InputError, StageConflictError
 from agentmt.types import Comment, Issue, PullRequest
 
 
@@ -60,8 +60,13 @@ def test_py_stage_filters_counts_and_resumes(prs_dir, tmp_path):
     assert (out / io.shard_name(0)).stat().st_mtime_ns == mtimes[io.shard_name(0)]
     assert (m2.counts, m2.drops) == (m.counts, m.drops)
     assert list(io.read_rows(out)) == rows
-    # Other settings: finished shards are not reused.
-    m3 = render_ctx(prs_dir, out, "py", "max_tokens=100000", no_llm=True)
+    # Other settings or another input folder: refused in one line, redone with force.
+    with pytest.raises(StageConflictError, match="pass --force"):
+        render_ctx(prs_dir, out, "py", "max_tokens=100000", no_llm=True)
+    other = _write_prs(tmp_path / "other", [[make_pr([{"b.py": "y = 1\n"}, {"b.py": "y = 2\n"}], number=7)]])
+    with pytest.raises(StageConflictError, match="pass --force"):
+        render_ctx(other, out, "py", "max_tokens=8000", no_llm=True)
+    m3 = render_ctx(prs_dir, out, "py", "max_tokens=100000", no_llm=True, force=True)
     assert m3.counts["kept"] == 3 and "too_long" not in m3.drops
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from agentmt.cli import runopts
+
 app = typer.Typer(help="D_ctx: render mined PRs as py/gen documents, tokenize, stats.", no_args_is_help=True)
 
 
@@ -16,11 +18,16 @@ def render(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (Parquet shards + manifest.json)."),
     no_llm: bool = typer.Option(False, "--no-llm", help="Skip LLM summaries and refined commit messages."),
     config: list[str] = typer.Option([], "--config", "-c", help="Config spec: YAML path, built-in name or key=value."),
+    jobs: int = runopts.JobsOpt,
+    executor: str = runopts.ExecutorOpt,
+    ray_address: str | None = runopts.RayAddressOpt,
+    force: bool = runopts.ForceOpt,
 ) -> None:
-    """Render PRs as D_ctx documents, drop what fails a filter, and count tokens."""
+    """Render PRs as D_ctx documents, drop what fails a filter, and count tokens (resumes an unfinished run)."""
     from agentmt.corpus.render import render_ctx
 
-    manifest = render_ctx(prs, out, format, *config, no_llm=no_llm)
+    manifest = render_ctx(prs, out, format, *config, no_llm=no_llm,
+                          executor=runopts.executor_from(jobs, executor, ray_address), force=force)
     kept = manifest.counts.get("kept", 0)
     typer.echo(f"{kept} {format} documents, {manifest.extra['tokens'][format]:,} tokens, "
                f"{sum(manifest.drops.values())} dropped → {out}")

@@ -1,18 +1,20 @@
 """The D_ctx stage: mined PR shards → filtered, (optionally) LLM-enhanced, rendered, tokenized documents.
 
-Input shard i maps to output shard i (`part-0000i.parquet`, possibly empty) with a completion
-marker holding that shard's counts, drops, dedup keys and token counts, so a rerun skips finished
-shards and reproduces the same output and manifest. Every py document passes the end-to-end
+Input shard i maps to output shard i (`part-0000i.parquet`, possibly empty), one unit of the stage
+runner (agentmt.runner): its completion marker holds that shard's counts, drops and token counts, a
+rerun skips finished shards and reproduces the same bytes, and a changed config or input folder is
+refused (or redone with --force). (repo, number) dedup across shards is settled before rendering, so
+shards render apart, on local processes or Ray. Every py document passes the end-to-end
 round-trip check (parse the text, replay its edits, compare with the head) or is dropped.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
+import functools
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -147,27 +149,6 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
             "kept_tokens": sum(r.num_tokens for r in rows), "errors": errors}
 
 
-def _make_enhancer(cfg: CtxConfig, stack: contextlib.ExitStack):
-    """A function (prs, manifest) → enhanced prs that opens the endpoint once, on first use."""
-    from agentmt.corpus.enhance import EnhanceConfig, enhance_prs, open_endpoint
-
-    try:
-        ecfg = EnhanceConfig.model_validate(cfg.llm)
-    except ValueError as e:
-        raise ConfigError(f"config section 'llm' is invalid: {str(e).splitlines()[-1]}") from e
-    if not ecfg.enabled:
-        return None
-    state: dict[str, Any] = {}
-
-    def enhance(prs, manifest):
-        if "cfg" not in state:
-            url = stack.enter_context(open_endpoint(ecfg))
-            state["cfg"] = ecfg.model_copy(update={"base_url": url})
-        return enhance_prs(prs, state["cfg"], manifest)
-
-    return enhance
-
-
 def _make_curator(cfg: CtxConfig, out_dir: Path, inputs: list[Path]):
     """The run's Curator (None when curation is off), after its corpus-wide decontamination scan."""
     from agentmt.corpus.curate import CurationConfig, Curator
@@ -183,9 +164,76 @@ def _make_curator(cfg: CtxConfig, out_dir: Path, inputs: list[Path]):
     return curator
 
 
-def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs: str, no_llm: bool = False) -> io.Manifest:
-    """Render every PR shard of `prs_dir` into D_ctx documents of format `fmt` under `out_dir`."""
+def _dup_keys(inputs: list[Path]) -> list[list[str]]:
+    """Per input shard, its dedup keys already seen in an earlier shard (so shards render apart).
+
+    Reads only the key columns of Parquet shards; a shard that is not PullRequest records fails here,
+    in one line, before any work starts."""
+    import pyarrow.parquet as pq
+
+    seen: set[str] = set()
+    out = []
+    for path in inputs:
+        if path.suffix == ".parquet":
+            io.check_record_file(path, PullRequest)
+            table = pq.read_table(path, columns=["repo", "number"])
+            keys = [filters.dedup_key(SimpleNamespace(repo=r, number=n))
+                    for r, n in zip(table.column("repo").to_pylist(), table.column("number").to_pylist())]
+        else:
+            keys = [filters.dedup_key(pr) for pr in read_pr_shard(path)]
+        out.append(sorted({k for k in keys if k in seen}))
+        seen.update(keys)
+    return out
+
+
+@functools.cache
+def _tokenizer(name: str):
     from agentmt.corpus.tokenize import load_tokenizer
+
+    return load_tokenizer(name)  # once per worker process
+
+
+def _render_unit(unit, ctx) -> dict:
+    """Runner unit: one input PR shard → one D_ctx shard (module level, so any executor can run it)."""
+    path, dup_keys = unit.items
+    cfg = CtxConfig.model_validate(ctx.shared["cfg"])
+    enhance = None
+    if ctx.shared.get("llm_base_url"):
+        from agentmt.corpus.enhance import EnhanceConfig
+
+        ecfg = EnhanceConfig.model_validate(cfg.llm).model_copy(update={"base_url": ctx.shared["llm_base_url"]})
+        enhance = functools.partial(_enhance, ecfg=ecfg)
+    return render_shard(Path(path), ctx.out_dir / unit.name, ctx.shared["format"], cfg, set(dup_keys),
+                        _tokenizer(cfg.tokenizer), enhance, ctx.shared.get("curator"))
+
+
+def _enhance(prs, manifest, ecfg):
+    from agentmt.corpus.enhance import enhance_prs
+
+    return enhance_prs(prs, ecfg, manifest)
+
+
+@contextlib.contextmanager
+def _open_llm(cfg: CtxConfig):
+    """Runner setup: the LLM endpoint (a local server started here when needed), for every unit."""
+    from agentmt.corpus.enhance import EnhanceConfig, open_endpoint
+
+    try:
+        ecfg = EnhanceConfig.model_validate(cfg.llm)
+    except ValueError as e:
+        raise ConfigError(f"config section 'llm' is invalid: {str(e).splitlines()[-1]}") from e
+    if not ecfg.enabled:
+        yield {}
+        return
+    with open_endpoint(ecfg) as url:
+        yield {"llm_base_url": url}
+
+
+def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs: str, no_llm: bool = False,
+               executor=None, force: bool = False) -> io.Manifest:
+    """Render every PR shard of `prs_dir` into D_ctx documents of format `fmt` under `out_dir`
+    (input shard i → output shard i), resumable through the stage runner."""
+    from agentmt.runner import StageSpec, Unit, make_manifest, run_stage
 
     if fmt not in FORMATS:
         raise ConfigError(f"format {fmt!r} is unknown: use one of {', '.join(FORMATS)}")
@@ -196,39 +244,28 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
     use_llm = fmt == "py" and not no_llm  # gen documents show original messages: nothing to enhance
     recorded = {**cfg.model_dump(), "format": fmt, "llm_enabled": use_llm}
     recorded["llm"] = {k: v for k, v in cfg.llm.items() if k != "api_key"}  # never write secrets out
-    manifest = io.Manifest(stage="ctx_render", config=recorded, inputs=[str(p) for p in inputs])
+    dups = _dup_keys(inputs)
+    curator = _make_curator(cfg, out_dir, inputs)
+    spec = StageSpec(
+        name="ctx_render", out_dir=out_dir, config=recorded, inputs=[prs_dir],
+        units=[Unit(io.shard_name(i), (str(path), dups[i])) for i, path in enumerate(inputs)],
+        process=_render_unit, shared={"cfg": cfg.model_dump(), "format": fmt, "curator": curator},
+        setup=(lambda: _open_llm(cfg)) if use_llm else None,
+        # the curator's near-duplicate state spans shards: it runs them in order, in this process
+        sequential=curator is not None,
+        on_reuse=(lambda unit, info: curator.resume([(r["id"], r["text"]) for r in io.read_rows(out_dir / unit.name)]))
+        if curator is not None else None,
+    )
+    run = run_stage(spec, executor=executor, force=force)
+    manifest = make_manifest(spec, run)
+    manifest.inputs = [str(p) for p in inputs]
     if (Path(prs_dir) / io.MANIFEST).exists():
         src = io.read_manifest(prs_dir)
         manifest.extra["input_manifest"] = {k: src.get(k) for k in ("stage", "agentmt_version", "counts", "drops")}
-    tokenizer = load_tokenizer(cfg.tokenizer)
-    curator = _make_curator(cfg, out_dir, inputs)
-    seen: set[str] = set()
-    all_tokens: list[int] = []
-    kept_tokens = 0
-    errors: list[str] = []
-    # A finished shard is reused only if it was made with the same settings.
-    fingerprint = hashlib.sha256(json.dumps(manifest.config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    with contextlib.ExitStack() as stack:
-        enhance = _make_enhancer(cfg, stack) if use_llm else None
-        for i, path in enumerate(inputs):
-            name = io.shard_name(i)
-            done = io.is_done(out_dir, name) and (out_dir / name).exists()
-            info = io.done_info(out_dir, name) if done else {}
-            if info.get("config_fingerprint") == fingerprint:
-                seen.update(info["keys"])
-                if curator is not None:  # dedup state: a resumed run keeps what an uninterrupted one keeps
-                    curator.resume([(r["id"], r["text"]) for r in io.read_rows(out_dir / name)])
-            else:
-                info = render_shard(path, out_dir / name, fmt, cfg, seen, tokenizer, enhance, curator)
-                io.mark_done(out_dir, name, {**info, "config_fingerprint": fingerprint})
-            manifest.counts.update(info["counts"])
-            manifest.drops.update(info["drops"])
-            manifest.shards.append(name)
-            all_tokens += info["tokens"]
-            kept_tokens += info["kept_tokens"]
-            errors += info["errors"]
+    all_tokens = [n for info in run.infos for n in info["tokens"]]
+    errors = [e for info in run.infos for e in info["errors"]]
     manifest.extra.update({
-        "format": fmt, "tokenizer": cfg.tokenizer, "tokens": {fmt: kept_tokens},
+        "format": fmt, "tokenizer": cfg.tokenizer, "tokens": {fmt: sum(i["kept_tokens"] for i in run.infos)},
         "retention": filters.retention(all_tokens), "error_examples": errors[:MAX_ERROR_EXAMPLES],
     })
     if curator is not None:
