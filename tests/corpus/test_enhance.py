@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 from fake_endpoint import FakeEndpoint, chat_answer
@@ -205,11 +205,14 @@ def test_concurrent_run_keeps_input_order_and_stops_when_abandoned(tmp_path):
         gen = enhance_prs((make_pr(n) for n in range(100, 200)), cfg, Manifest(stage="test"))
         assert next(gen).number == 100
         gen.close()
-        time.sleep(0.3)  # requests already on the wire may still land
+        # Requests already on the wire may still land; they are all recorded once the worker threads
+        # that made them have exited (a worker waits for its answer), so wait for exactly that.
+        workers = [t for t in threading.enumerate() if t.name.startswith("enhance-")]
+        for t in workers:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in workers), [t.name for t in workers if t.is_alive()]
         calls = len(fake.posts)
         assert calls < len(out) + 20  # a few PRs in flight, not the other 99 summaries
-        time.sleep(0.3)
-        assert len(fake.posts) == calls
 
 
 def test_long_prompts_get_tighter_patch_cuts_or_are_skipped(tmp_path):
