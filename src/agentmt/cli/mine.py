@@ -16,10 +16,33 @@ def git_cmd(
     metadata: Path | None = typer.Option(None, "--metadata", help="Folder of GitHub-shaped JSON to join."),
     config: list[str] = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value."),
 ) -> None:
-    """Mine merged PRs from REPO's first-parent history into --out (resumes an unfinished run)."""
+    """Mine merged PRs from REPO's history (on and off its first-parent chain) into --out (resumes an unfinished run)."""
     from agentmt.sources.mine import mine_git
 
     manifest = mine_git(repo, out, *config, metadata_dir=metadata)
     c = manifest.counts
     typer.echo(f"kept {c.get('prs_kept', 0)} of {c.get('prs_seen', 0)} PRs "
                f"({c.get('mainline_commits', 0)} mainline commits) -> {out}")
+
+
+@app.command("github")
+def github_cmd(
+    repos: list[str] = typer.Argument(..., help="Repositories as OWNER/NAME (several allowed)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (Parquet shards + manifest.json)."),
+    tokens_file: Path | None = typer.Option(None, "--tokens-file",
+                                            help="File with one GitHub token per line (default: $GITHUB_TOKEN, comma-separated)."),
+    executor: str = typer.Option("local", "--executor", help="local (one repository after another) or ray (one task each)."),
+    config: list[str] = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value."),
+) -> None:
+    """Mine merged PRs of REPOS through the GitHub API (code from git) into --out (resumes an unfinished run)."""
+    from agentmt.sources.github.mine import mine_github, read_tokens_file
+
+    tokens = read_tokens_file(tokens_file) if tokens_file else None
+    manifest = mine_github(repos, out, *config, tokens=tokens, executor=executor)
+    c, states = manifest.counts, manifest.extra["repos"]
+    typer.echo(f"kept {c.get('prs_kept', 0)} of {c.get('prs_seen', 0)} merged PRs from "
+               f"{sum(s == 'mined' for s in states.values())} of {len(states)} repositories "
+               f"({manifest.extra['api_requests']} API requests) -> {out}")
+    for name, state in states.items():
+        if state != "mined":
+            typer.echo(f"  {name}: {state}", err=True)

@@ -62,6 +62,9 @@ def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, token
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     toks = tokens if tokens is not None else _env_tokens()
+    if not toks:
+        raise InputError("mine github needs a GitHub token (GraphQL answers no anonymous request): "
+                         "set GITHUB_TOKEN or pass --tokens-file")
     if executor == "ray":
         from agentmt.sources.github.parallel import run_on_ray
 
@@ -81,6 +84,18 @@ def _check_name(repo: str) -> str:
     if len(parts) != 2 or not all(parts):
         raise InputError(f"{repo!r} is not a repository name: pass OWNER/NAME, e.g. pallets/flask")
     return "/".join(parts)
+
+
+def read_tokens_file(path: str | Path) -> list[str]:
+    """One token per line (blank lines and # comments skipped)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise InputError(f"cannot read the tokens file {path} ({e.strerror}): pass a file with one token per line") from None
+    tokens = [ln.strip() for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+    if not tokens:
+        raise InputError(f"{path} holds no token: put one GitHub token per line")
+    return tokens
 
 
 def _env_tokens() -> list[str]:
