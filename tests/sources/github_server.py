@@ -33,6 +33,7 @@ class Fault:
     reset_in: float = 120.0
     retry_after: int = 30
     delay: float = 1.0
+    after: int = 0  # matching calls to let through first (the fault hits call after+1)
 
 
 def _cursor(i: int) -> str:
@@ -170,6 +171,9 @@ class FakeGitHub:
         with self.lock:
             for f in self.faults:
                 if f.times > 0 and f.match in call:
+                    if f.after > 0:
+                        f.after -= 1
+                        continue
                     f.times -= 1
                     return f
         return None
