@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentmt.config import make_config
+from agentmt.models.config import ModelConfig
 
 
 class AgentConfig(BaseModel):
@@ -49,6 +50,8 @@ class AgentConfig(BaseModel):
     """Characters kept from the end of a long command output (the middle is cut and counted)."""
     workdir: str = "/testbed"
     """Repository folder inside the container."""
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    """Sampling and timeouts of the model (`make_model(spec, config=agent_config)` reads it)."""
 
 
 def load_agent_config(*specs: str) -> AgentConfig:

@@ -245,6 +245,8 @@ def run_bash(args):
         except OSError:
             pass
     rc = 124 if timed_out else proc.wait()
+    if rc < 0:  # killed by a signal: report it the way a shell does (128 + signal number)
+        rc = 128 - rc
     cut = total - len(head) - len(tail)
     out = head.decode("utf-8", "replace")
     if cut > 0:
@@ -254,6 +256,8 @@ def run_bash(args):
     out += tail.decode("utf-8", "replace")
     if timed_out:
         out += "\n<command timed out after %d seconds and was killed>" % timeout
+    elif rc == 137:
+        out += "\n<the command was killed (signal 9); it may have run out of memory>"
     return {"output": out, "returncode": rc}
 
 

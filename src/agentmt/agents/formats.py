@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agentmt.types import Message
+
 TOOLS: list[dict[str, Any]] = [
     {"type": "function", "function": {
         "name": "bash",
@@ -175,3 +177,28 @@ def _coerce(name: str, key: str, kind: str | None, value: Any) -> Any:
         except json.JSONDecodeError:
             raise ActionParseError(f"{name}.{key} must be a JSON list like [1, 20], got {value!r}") from None
     return value
+
+
+def render_for_model(messages: list[Message], action_format: str) -> list[Message]:
+    """The conversation as the model sees it: unchanged for `tool_calls`; for `xml`, calls become
+    function-call text inside the assistant turn and tool results become user turns."""
+    if action_format != "xml":
+        return messages
+    out = []
+    for m in messages:
+        if m.role == "assistant" and m.tool_calls:
+            calls = [render_xml_call(c.function.name, _loads(c.function.arguments)) for c in m.tool_calls]
+            out.append(Message("assistant", "\n\n".join([m.content or "", *calls]).strip()))
+        elif m.role == "tool":
+            out.append(Message("user", m.content))
+        else:
+            out.append(m)
+    return out
+
+
+def _loads(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"arguments": text}
+    return value if isinstance(value, dict) else {"arguments": text}

@@ -9,14 +9,29 @@ whatever the action format; `render_for_model` turns them into what an XML-forma
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 
 from agentmt.agents.config import AgentConfig, load_agent_config
-from agentmt.agents.exceptions import (AgentExit, ContextExceeded, EnvironmentFailed, FormatError,
-                                       LimitsExceeded, ModelFailed, Submitted, WallTimeout)
-from agentmt.agents.formats import (TOOLS, ActionParseError, coerce_arguments, parse_xml_calls,
-                                    render_tools_text, render_xml_call)
+from agentmt.agents.exceptions import (
+    AgentExit,
+    ContextExceeded,
+    EnvironmentFailed,
+    FormatError,
+    LimitsExceeded,
+    ModelFailed,
+    Submitted,
+    WallTimeout,
+)
+from agentmt.agents.formats import (
+    TOOLS,
+    ActionParseError,
+    coerce_arguments,
+    parse_xml_calls,
+    render_for_model,
+    render_tools_text,
+)
 from agentmt.agents.tools import ToolBox
 from agentmt.errors import EndpointError
 from agentmt.types import FunctionCall, Message, StepStats, TaskInstance, ToolCall
@@ -38,31 +53,6 @@ class AgentResult:
     @property
     def num_tokens(self) -> int:
         return sum(s.prompt_tokens + s.completion_tokens for s in self.steps)
-
-
-def render_for_model(messages: list[Message], action_format: str) -> list[Message]:
-    """The conversation as the model sees it: unchanged for `tool_calls`; for `xml`, calls become
-    function-call text inside the assistant turn and tool results become user turns."""
-    if action_format != "xml":
-        return messages
-    out = []
-    for m in messages:
-        if m.role == "assistant" and m.tool_calls:
-            calls = [render_xml_call(c.function.name, _loads(c.function.arguments)) for c in m.tool_calls]
-            out.append(Message("assistant", "\n\n".join([m.content or "", *calls]).strip()))
-        elif m.role == "tool":
-            out.append(Message("user", m.content))
-        else:
-            out.append(m)
-    return out
-
-
-def _loads(text: str) -> dict:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {"arguments": text}
-    return value if isinstance(value, dict) else {"arguments": text}
 
 
 class DefaultAgent:
@@ -106,6 +96,7 @@ class DefaultAgent:
                                          tool_call_id=self._pending_id, name="submit"))
         except AgentExit as e:
             status, error = e.exit_status, str(e)
+            self._answer_pending(f"The run ended before this call ran: {error}")
             if not isinstance(e, EnvironmentFailed):
                 submission = self._autosubmit(tools)
         return AgentResult(self.messages, status, submission, self.steps,
@@ -153,17 +144,26 @@ class DefaultAgent:
 
     def _act(self, tools: ToolBox, call_id: str, name: str, args: dict) -> None:
         remaining = self.deadline - time.monotonic()
-        if remaining < 1:
+        if remaining <= 0 and name != "submit":  # submitting is cheap and keeps the work done so far
             raise WallTimeout(f"wall-clock limit of {self.config.wall_limit_s:.0f}s reached")
         self._pending_id = call_id
         t0 = time.monotonic()
         try:
-            out, _ = tools.call(name, args, timeout_s=max(1, int(remaining)))
+            out, _ = tools.call(name, args, timeout_s=max(1, math.ceil(remaining)))
         finally:
             dt = time.monotonic() - t0
             self.tool_s += dt
             self.steps[-1].tool_time_s += dt
         self.messages.append(Message("tool", out, tool_call_id=call_id, name=name))
+
+    def _answer_pending(self, text: str) -> None:
+        """Give every unanswered tool call of the last assistant turn a result (the OpenAI format needs one)."""
+        last = next((i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "assistant"), None)
+        if last is None:
+            return
+        answered = {m.tool_call_id for m in self.messages[last + 1:]}
+        self.messages += [Message("tool", text, tool_call_id=c.id, name=c.function.name)
+                          for c in self.messages[last].tool_calls if c.id not in answered]
 
     def _check_limits(self, model) -> None:
         cfg = self.config

@@ -20,13 +20,13 @@ class EmbeddedModel:
 
     def __init__(self, checkpoint: str | None = None, *, sampling: dict[str, Any] | None = None,
                  threads: int | None = None, startup_timeout_s: float = 300.0, timeout_s: float = 300.0,
-                 retries: int = 1):
+                 retries: int = 1, base_url: str | None = None):
         from agentmt.models.checkpoint import resolve_model
         from agentmt.models.server import served_name
 
         self.checkpoint = resolve_model(checkpoint)
         self.name = served_name(self.checkpoint)
-        self.server = ""
+        self.server = base_url or ""
         self.sampling = dict(sampling or {})
         self.threads, self.startup_timeout_s = threads, startup_timeout_s
         self.timeout_s, self.retries = timeout_s, retries
@@ -39,8 +39,9 @@ class EmbeddedModel:
         if self._remote is None:
             from agentmt.models.server import ModelServer
 
-            self._server = ModelServer(self.checkpoint, threads=self.threads)
-            self.server = self._server.start(self.startup_timeout_s)
+            if not self.server:  # no shared server given: own one
+                self._server = ModelServer(self.checkpoint, threads=self.threads)
+                self.server = self._server.start(self.startup_timeout_s)
             self._remote = OpenAIModel(self.server, sampling=self.sampling, timeout=self.timeout_s,
                                        retries=self.retries)
         return self.server
@@ -64,6 +65,7 @@ class EmbeddedModel:
             self._remote.close()
         if self._server is not None:
             self._server.stop()
+            self.server = ""
         self._remote = self._server = None
 
     def __enter__(self) -> EmbeddedModel:

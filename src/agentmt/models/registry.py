@@ -9,49 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from agentmt.errors import ConfigError, InputError
+from agentmt.models.config import ModelConfig
 from agentmt.types import TaskInstance
-
-
-class ModelConfig(BaseModel):
-    """How an agent model samples and how patiently it is waited for."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    temperature: float = Field(0.7, ge=0)
-    """Sampling temperature (0: greedy)."""
-    top_p: float = Field(0.95, gt=0, le=1)
-    """Nucleus sampling mass."""
-    max_tokens: int = Field(1024, ge=1)
-    """Completion tokens per step."""
-    seed: int | None = None
-    """Sampling seed sent to the server (recorded with the trajectory)."""
-    model: str | None = None
-    """Model id sent to a URL endpoint (None: omit, for servers pinned to one model)."""
-    api_key: str | None = None
-    """Bearer token for a URL endpoint (None: AGENTMT_LLM_API_KEY / OPENAI_API_KEY)."""
-    timeout_s: float = Field(300.0, gt=0)
-    """Seconds one request may take before it is retried."""
-    retries: int = Field(2, ge=0)
-    """Retries of a failed request (429, 5xx, timeouts, connection errors) before model_error."""
-    threads: int | None = Field(None, ge=1)
-    """CPU threads of the embedded server (None: torch's default)."""
-    startup_timeout_s: float = Field(300.0, gt=0)
-    """Seconds the embedded server may take to load."""
-
-    def sampling(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens}
-        if self.seed is not None:
-            out["seed"] = self.seed
-        return out
 
 
 def _embedded(arg: str, task: TaskInstance | None, cfg: ModelConfig):
     from agentmt.models.embedded import EmbeddedModel
 
-    return EmbeddedModel(arg or None, sampling=cfg.sampling(), threads=cfg.threads,
+    return EmbeddedModel(arg or None, sampling=cfg.sampling(), threads=cfg.threads, base_url=cfg.base_url,
                          startup_timeout_s=cfg.startup_timeout_s, timeout_s=cfg.timeout_s, retries=cfg.retries)
 
 
@@ -84,8 +50,12 @@ MODELS: dict[str, Callable[[str, TaskInstance | None, ModelConfig], Any]] = {
 }
 
 
-def make_model(spec: str, *, task: TaskInstance | None = None, config: ModelConfig | dict | None = None):
-    """The model named by `spec`: embedded[:CHECKPOINT] | gold | scripted:FILE | http(s)://host/v1."""
+def make_model(spec: str, *, task: TaskInstance | None = None, config=None):
+    """The model named by `spec`: embedded[:CHECKPOINT] | gold | scripted:FILE | http(s)://host/v1.
+
+    `config`: a ModelConfig, its dict, an AgentConfig (its `.model` is used) or None (defaults).
+    """
+    config = getattr(config, "model", config)
     if isinstance(config, dict) or config is None:
         try:
             config = ModelConfig.model_validate(config or {})
