@@ -7,7 +7,7 @@ import sys
 import typer
 
 from agentmt import __version__, settings
-from agentmt.cli import ctx, demo, env, envdata, mine, model, rollout, tasks, train
+from agentmt.cli import ctx, demo, env, envdata, mine, model, repos, rollout, tasks, train
 from agentmt.errors import AgentmtError, UserError
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(demo.app, name="demo")
 app.add_typer(mine.app, name="mine")
+app.add_typer(repos.app, name="repos")
 app.add_typer(ctx.app, name="ctx")
 app.add_typer(model.app, name="model")
 app.add_typer(tasks.app, name="tasks")

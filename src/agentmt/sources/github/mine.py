@@ -58,7 +58,7 @@ def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, token
                 clock=None, executor: str = "local") -> io.Manifest:
     """Mine each "owner/name" in `repos` into `out_dir` (resumes an unfinished run)."""
     cfg = make_config(GitHubMineConfig, *config_specs)
-    names = list(dict.fromkeys(_check_name(r) for r in repos))
+    names = list(dict.fromkeys(_check_name(r) for r in _expand(repos)))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     toks = tokens if tokens is not None else _env_tokens()
@@ -77,6 +77,16 @@ def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, token
     else:
         raise InputError(f"unknown executor {executor!r}: use local or ray")
     return _write_manifest(out, statuses, cfg, requests, client_counts)
+
+
+def _expand(repos: list[str]) -> list[str]:
+    """Names, where a path to a `repos select` output stands for the names it lists."""
+    from agentmt.sources.github.select import read_repo_names
+
+    out: list[str] = []
+    for r in repos:
+        out += read_repo_names(r) if Path(r).exists() else [r]
+    return out
 
 
 def _check_name(repo: str) -> str:
