@@ -118,8 +118,9 @@ def input_identity(path: str | Path) -> dict[str, Any]:
         return {"manifest": sha256_json({k: v for k, v in manifest.items() if k not in _VOLATILE})}
     if p.is_file():
         return {"file": sha256_file(p)}
-    if p.is_dir():
-        return {"files": {f.name: sha256_file(f) for f in io.shard_files(p)}}
+    if p.is_dir():  # shards without a manifest, or a folder of metadata JSON
+        files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+        return {"files": {str(f.relative_to(p)): sha256_file(f) for f in files}}
     return {"ref": str(path)}  # a URL or something the stage identifies itself (via `identity`)
 
 

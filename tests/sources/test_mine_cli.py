@@ -11,7 +11,7 @@ import pytest
 from gitrepo import GitRepo
 
 from agentmt import io
-from agentmt.errors import InputError
+from agentmt.errors import InputError, StageConflictError
 from agentmt.sources.mine import encode_pr, mine_git
 from agentmt.types import PullRequest
 
@@ -120,8 +120,12 @@ def test_resume_after_crash_matches_clean_run(history: Path, tmp_path: Path, mon
     assert [p.to_dict() for p in records(crashed)] == expected
     assert m.to_dict()["counts"] == expected_manifest["counts"]
 
-    with pytest.raises(InputError, match="another head, repo or config"):
+    with pytest.raises(StageConflictError, match="another config, input or agentmt version.*--force"):
         mine_git(history, crashed, "shard_size=4", "progress=false", metadata_dir=md)
+    m = mine_git(history, crashed, "shard_size=4", "progress=false", metadata_dir=md, force=True)
+    assert m.shards == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    assert sorted(p.name for p in crashed.glob("*.parquet")) == m.shards  # the old 4th shard is gone
+    assert [p.to_dict() for p in records(crashed)] == expected
 
 
 def test_metadata_join_through_stage(history: Path, tmp_path: Path):

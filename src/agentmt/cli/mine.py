@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from agentmt.cli import runopts
+
 app = typer.Typer(help="Mine merged pull requests from git history (and GitHub metadata).", no_args_is_help=True)
 
 
@@ -15,11 +17,15 @@ def git_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (Parquet shards + manifest.json)."),
     metadata: Path | None = typer.Option(None, "--metadata", help="Folder of GitHub-shaped JSON to join."),
     config: list[str] = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value."),
+    executor: str = runopts.ExecutorOpt,
+    ray_address: str | None = runopts.RayAddressOpt,
+    force: bool = runopts.ForceOpt,
 ) -> None:
     """Mine merged PRs from REPO's history (on and off its first-parent chain) into --out (resumes an unfinished run)."""
     from agentmt.sources.mine import mine_git
 
-    manifest = mine_git(repo, out, *config, metadata_dir=metadata)
+    manifest = mine_git(repo, out, *config, metadata_dir=metadata,
+                        executor=runopts.executor_from(1, executor, ray_address), force=force)
     c = manifest.counts
     typer.echo(f"kept {c.get('prs_kept', 0)} of {c.get('prs_seen', 0)} PRs "
                f"({c.get('mainline_commits', 0)} mainline commits) -> {out}")

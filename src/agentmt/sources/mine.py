@@ -1,15 +1,16 @@
 """Stage `mine git`: PRs from a repository's history (+ metadata) → filtered Parquet shards.
 
 Guarantees: shards hold `shard_size` kept PRs each (the last one fewer), written atomically and
-marked done with the mainline position and counts they cover; a rerun on the same output folder
-resumes after the last marked shard and gives exactly the shards and counts of a clean run. The
-manifest (config, version, repo + ref + head sha, counts, drops by reason) is written last.
+marked done with the walk position and counts they cover; the repository is one unit of the stage
+runner (agentmt.runner), so a rerun on the same output folder resumes after the last marked shard and
+gives exactly the shards and counts of a clean run, and another config, head or metadata is refused
+unless --force. The manifest (config, version, repo + ref + head sha, counts, drops by reason) is
+written last.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from pydantic import BaseModel, Field
 
 from agentmt import io
 from agentmt.config import make_config
-from agentmt.errors import InputError
 from agentmt.sources.filters import FilterConfig, first_drop_reason
 from agentmt.sources.git import GitHistorySource, count_mainline, repo_name_for
 from agentmt.sources.metadata import GitHubMetadata, load_metadata
@@ -30,9 +30,13 @@ class MineConfig(BaseModel):
     """How `mine git` walks history and which PRs it keeps."""
 
     ref: str = "HEAD"
-    """Branch, tag or commit whose first-parent history is mined."""
+    """Branch, tag or commit whose history is mined (PRs on and off its first-parent chain)."""
     repo_name: str = ""
-    """"owner/name" recorded in each PR; empty: repo.json's full_name, else derived from the path/URL."""
+    """"owner/name" recorded in each PR; empty: repo.json's full_name, else the origin remote's (or the
+    clone URL's) owner/name, else unknown (recorded as "", with a warning)."""
+    synthetic: bool = False
+    """Also record merges that are not PRs ("Merge branch 'x'") as merge_kind "synthetic"; the py
+    profile still drops them unless filters.synthetic_in_py."""
     shard_size: int = Field(500, ge=1)
     """Kept PRs per Parquet shard (also the resume granularity)."""
     max_file_bytes: int = Field(1_000_000, ge=1)
@@ -45,52 +49,36 @@ class MineConfig(BaseModel):
     """PR-level filters and profile (py | gen)."""
 
 
-def _fingerprint(cfg: MineConfig, repo_name: str, head_sha: str, metadata_dir: str | None) -> str:
-    """What an output folder's shards depend on; a resume with another fingerprint is refused."""
-    data = cfg.model_dump(exclude={"progress", "batch_prs"})
-    data.update(repo_name=repo_name, head_sha=head_sha, metadata=bool(metadata_dir))
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+def _source(repo: str, repo_name: str, cfg: MineConfig, md: GitHubMetadata | None) -> GitHistorySource:
+    return GitHistorySource(repo, repo_name=repo_name, ref=cfg.ref, max_file_bytes=cfg.max_file_bytes,
+                            batch_prs=cfg.batch_prs, screen=lambda pr, counts: _screen(pr, md, cfg.filters, counts),
+                            # The py filters drop most PRs of a typical repository, so diff only the kept
+                            # ones; gen keeps nearly all, where listing files first would cost more.
+                            diff_after_screen=cfg.filters.profile != "gen", synthetic=cfg.synthetic)
 
 
-def _resume(out: Path, fingerprint: str) -> tuple[int, dict]:
-    """(next shard index, info of the last finished shard or {})."""
-    index, info = 0, {}
-    while io.is_done(out, io.shard_name(index)):
-        info = io.done_info(out, io.shard_name(index))
-        if info.get("fingerprint") != fingerprint:
-            raise InputError(f"{out} holds shards mined from another head, repo or config: "
-                             "pass a new --out folder or delete this one")
-        index += 1
-    return index, info
-
-
-def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
-             metadata_dir: str | Path | None = None) -> io.Manifest:
-    """Mine `repo` into `out_dir`; `config_specs` as for `make_config` over the built-in `mine`."""
-    cfg = make_config(MineConfig, "mine", *config_specs)
-    md: GitHubMetadata | None = load_metadata(metadata_dir) if metadata_dir else None
-    repo_name = cfg.repo_name or (md.full_name if md else "") or repo_name_for(repo)
-
-    src = GitHistorySource(repo, repo_name=repo_name, ref=cfg.ref, max_file_bytes=cfg.max_file_bytes,
-                           batch_prs=cfg.batch_prs, screen=lambda pr, counts: _screen(pr, md, cfg.filters, counts),
-                           # The py filters drop most PRs of a typical repository, so diff only the kept
-                           # ones; gen keeps nearly all, where listing files first would cost more.
-                           diff_after_screen=cfg.filters.profile != "gen")
-    out = Path(out_dir)
-    fp = _fingerprint(cfg, repo_name, src.head_sha, str(metadata_dir) if metadata_dir else None)
-    shard, info = _resume(out, fp)
+def _mine_unit(unit, ctx) -> dict:
+    """Runner unit: one repository → its PR shards, each with a part marker holding the walk's
+    position and counts, so a killed run resumes after the last finished shard."""
+    cfg = MineConfig.model_validate(unit.items["cfg"])
+    metadata_dir = unit.items["metadata_dir"]
+    md = load_metadata(metadata_dir) if metadata_dir else None
+    src = _source(unit.items["repo"], unit.items["repo_name"], cfg, md)
+    out = ctx.out_dir
+    shard, info = 0, {}
+    while (part := ctx.part_done(io.shard_name(shard))) is not None:
+        shard, info = shard + 1, part
     src.counts.update(info.get("counts", {}))
     src.drops.update(info.get("drops", {}))
-
     rows: list[PullRequest] = []
 
     def write_shard() -> None:
         nonlocal shard, rows
         name = io.shard_name(shard)
         io.write_records(out / name, rows, PullRequest)
-        # Right after a PR is yielded the counts cover the mainline up to it, so they are the resume point.
-        io.mark_done(out, name, {"rows": len(rows), "position": src.counts["mainline_commits"], "fingerprint": fp,
-                                 "counts": dict(src.counts), "drops": dict(src.drops)})
+        # Right after a PR is yielded the counts cover the walk up to it, so they are the resume point.
+        ctx.mark_part(name, {"rows": len(rows), "position": list(src.position),
+                             "counts": dict(src.counts), "drops": dict(src.drops)})
         shard, rows = shard + 1, []
 
     with _progress(cfg.progress, src) as advance:
@@ -101,16 +89,41 @@ def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
                 write_shard()
         if rows or shard == 0:  # an empty result still gets one (empty) shard, so readers find a file
             write_shard()
+    shards = [io.shard_name(i) for i in range(shard)]
+    drops = Counter(src.drops) + Counter(md.drops if md is not None else {})
+    return {"counts": dict(src.counts), "drops": dict(drops), "shards": shards, "outputs": shards}
 
-    manifest = io.Manifest(stage=STAGE, config=cfg.model_dump(), inputs=[str(repo)])
-    manifest.counts.update(src.counts)
-    manifest.drops.update(src.drops)
-    if md is not None:
-        manifest.drops.update(md.drops)
-    manifest.shards = [io.shard_name(i) for i in range(shard)]
-    manifest.extra = {"repo": str(repo), "repo_name": repo_name, "ref": cfg.ref, "head_sha": src.head_sha,
-                      "metadata_dir": str(metadata_dir) if metadata_dir else None}
-    manifest.write(out)
+
+def mine_git(repo: str | Path, out_dir: str | Path, *config_specs: str,
+             metadata_dir: str | Path | None = None, executor=None, force: bool = False) -> io.Manifest:
+    """Mine `repo` into `out_dir`; `config_specs` as for `make_config` over the built-in `mine`.
+
+    One unit of the stage runner: the fingerprint covers the config (not progress or batch_prs, which
+    do not change the output), the repository's head sha and name, and the metadata files' content."""
+    from agentmt.runner import StageSpec, Unit, make_manifest, run_stage
+
+    cfg = make_config(MineConfig, "mine", *config_specs)
+    md: GitHubMetadata | None = load_metadata(metadata_dir) if metadata_dir else None
+    repo_name = cfg.repo_name or (md.full_name if md else "") or repo_name_for(repo)
+    head_sha = _source(str(repo), repo_name, cfg, md).head_sha  # a bad repo or ref fails here, in one line
+    if not repo_name:
+        # Unknown rather than a made-up "local/<folder>": name-based decontamination must not be fooled.
+        warnings.warn(f"cannot tell which repository {repo} is (no repo.json, no origin remote): its PRs are "
+                      "recorded with repo \"\"; pass -c repo_name=owner/name", UserWarning, stacklevel=2)
+    md_arg = str(metadata_dir) if metadata_dir else None
+    spec = StageSpec(name=STAGE, out_dir=Path(out_dir), config=cfg.model_dump(exclude={"progress", "batch_prs"}),
+                     inputs=[metadata_dir] if metadata_dir else [],
+                     identity={"repo_name": repo_name, "head_sha": head_sha},
+                     units=[Unit("repo", {"repo": str(repo), "repo_name": repo_name, "metadata_dir": md_arg,
+                                          "cfg": cfg.model_dump()})],
+                     process=_mine_unit)
+    run = run_stage(spec, executor=executor, force=force)
+    manifest = make_manifest(spec, run, shards=run.infos[0]["shards"])
+    manifest.config = cfg.model_dump()
+    manifest.inputs = [str(repo)]
+    manifest.extra.update({"repo": str(repo), "repo_name": repo_name, "ref": cfg.ref, "head_sha": head_sha,
+                           "metadata_dir": md_arg})
+    manifest.write(out_dir)
     return manifest
 
 
