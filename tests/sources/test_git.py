@@ -93,7 +93,10 @@ def test_synthetic_merge_and_branch_merged_twice(tmp_path: Path):
     r.checkout("main")
     r.commit("main moves", {"a.py": "2\n"})
     r.merge_pr(5, "topic", "Second round")
-    prs = list(iter_pull_requests(r.path, repo_name="x/y"))
+    src = GitHistorySource(r.path, repo_name="x/y")
+    assert [p.merge_kind for _, p in src.iter()] == ["merge"]  # not a PR: no record by default
+    assert src.counts["non_pr_merges"] == 1 and src.counts["prs_seen"] == 1
+    prs = list(iter_pull_requests(r.path, repo_name="x/y", synthetic=True))
     assert [p.merge_kind for p in prs] == ["synthetic", "merge"]
     assert prs[0].number == synthetic_number(m1) < 0
     assert [c.sha for c in prs[0].commits] == [c1]

@@ -4,7 +4,9 @@ A PR's changed files are the distinct paths its commits touch, a rename counted 
 path. Documentation files are those with a documentation extension (.md, .markdown, .rst, .txt,
 .adoc, .asciidoc, .rdoc, .org, .textile) or a conventional extensionless name (README, LICENSE,
 CHANGELOG, ...): the project files a Python change legitimately touches besides code.
-Profiles: "py" applies every filter (D_ctx_py); "gen" only merged + non-bot (D_ctx_gen).
+Profiles: "py" applies every filter (D_ctx_py); "gen" only merged + non-bot (D_ctx_gen). Merges
+that are not PRs (merge_kind "synthetic", mined only when asked) never enter "py" unless
+`synthetic_in_py`. `is_bot_account` is agentmt's one bot rule (git authors and GitHub users alike).
 "file_too_large" is judged by the git reader from object sizes (in every profile), so an oversized
 blob is never read into memory.
 """
@@ -41,6 +43,8 @@ class FilterConfig(BaseModel):
     """Most changed Python files a kept PR has (py profile)."""
     max_changed_files: int = 20
     """Most changed files of any kind a kept PR has (py profile)."""
+    synthetic_in_py: bool = False
+    """Let merges that are not PRs (mined with synthetic=true) into the py profile."""
 
 
 def changed_files(pr: PullRequest) -> list[str]:
@@ -68,8 +72,18 @@ def not_merged(pr: PullRequest, cfg: FilterConfig) -> str | None:
     return None if pr.state == "merged" else "not_merged"
 
 
+def is_bot_account(login: str, account_type: str = "") -> bool:
+    """The one bot rule: GitHub says the account is a "Bot", or the login (or git author name) is
+    an app's "name[bot]" (dependabot[bot], github-actions[bot], ...)."""
+    return account_type == "Bot" or login.strip().lower().endswith("[bot]")
+
+
 def bot_author(pr: PullRequest, cfg: FilterConfig) -> str | None:
-    return "bot_author" if pr.author_is_bot or pr.author.lower().endswith("[bot]") else None
+    return "bot_author" if pr.author_is_bot or is_bot_account(pr.author) else None
+
+
+def synthetic_merge(pr: PullRequest, cfg: FilterConfig) -> str | None:
+    return "synthetic_merge" if pr.merge_kind == "synthetic" and not cfg.synthetic_in_py else None
 
 
 def python_file_count(pr: PullRequest, cfg: FilterConfig) -> str | None:
@@ -93,7 +107,7 @@ def total_file_count(pr: PullRequest, cfg: FilterConfig) -> str | None:
 Filter = Callable[[PullRequest, FilterConfig], "str | None"]
 PROFILES: dict[str, list[Filter]] = {
     "gen": [not_merged, bot_author],
-    "py": [not_merged, bot_author, total_file_count, python_file_count, only_python_or_docs],
+    "py": [not_merged, bot_author, synthetic_merge, total_file_count, python_file_count, only_python_or_docs],
 }
 
 

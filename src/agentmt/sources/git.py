@@ -112,13 +112,26 @@ def count_mainline(repo: Path, ref: str) -> int:
 
 
 def repo_name_for(repo: str | Path) -> str:
-    """A default "owner/name" when no metadata names the repository."""
-    text = str(repo).rstrip("/")
-    if is_url(text):
-        parts = re.split(r"[/:]", text)
-        return f"{parts[-2]}/{parts[-1].removesuffix('.git')}"
-    name = Path(text).resolve().name.removesuffix(".git")
-    return f"local/{name}"
+    """"owner/name" from a clone URL, or from the origin remote of a local repository; "" when
+    neither names one (a local path is no name: "local/<folder>" fooled name-based decontamination)."""
+    if is_url(repo):
+        return name_from_url(str(repo))
+    try:
+        url = git(Path(repo).expanduser(), "config", "--get", "remote.origin.url").decode().strip()
+    except GitError:
+        return ""
+    return name_from_url(url)
+
+
+# scheme://[user@]host/…/owner/name[.git] or user@host:…/owner/name[.git]
+_REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://(?:[^@/]+@)?[^/]+/|[\w.-]+@[\w.-]+:/?)(?:[^/]+/)*"
+                        r"(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/*$", re.IGNORECASE)
+
+
+def name_from_url(url: str) -> str:
+    """"owner/name" of a remote URL with a host; "" for file:// URLs and paths."""
+    m = None if url.lower().startswith("file:") else _REMOTE_RE.match(url.strip())
+    return f"{m['owner']}/{m['name']}" if m else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,6 +153,7 @@ class _Stub:
     date: str = ""
     sub: int = 0
     skipped: str = ""  # a merge that is not a PR and not asked for (counted, never a record)
+    mainline: bool = True  # False: a PR merged into a branch that a mainline merge brings in
 
     @property
     def key(self) -> tuple[int, int]:
@@ -239,6 +253,9 @@ class GitHistorySource:
             if progress:
                 progress(index)
             stubs.extend(s for s in group if s.key >= start)
+            if index == start[0] and group[-1].key < start:
+                # resumed right after this commit's own PR: it still counts as walked, once
+                stubs.append(_Stub(index, sub=group[-1].sub))
         cands = [s for s in stubs if s.header is not None and not self._check(s)]
         logged = self._log(listing or diffs, cands)
         outcome: dict[tuple[int, int], PullRequest | str] = {}
@@ -277,7 +294,8 @@ class GitHistorySource:
     def _log(diffs: DiffTree, stubs: list[_Stub]) -> dict[str, LoggedCommit]:
         """The stubs' commits from one request; on a git failure, PR by PR, marking the failing ones."""
         try:
-            return diffs.commits([c for s in stubs for c in s.chain])
+            # dict.fromkeys: an off-mainline squash is also a commit of the merge that brought it
+            return diffs.commits(list(dict.fromkeys(c for s in stubs for c in s.chain)))
         except GitError:
             logged: dict[str, LoggedCommit] = {}
             for s in stubs:  # isolate the PR whose objects git cannot read
@@ -288,77 +306,158 @@ class GitHistorySource:
             return logged
 
     def _topology(self, cat: CatFile, seen: set[bytes], window: list[tuple[int, MainlineCommit]]
-                  ) -> dict[str, list[str]]:
-        """sha -> parents of (most of) the commits this window's merges bring in, read breadth first
-        through cat-file: one round trip per level of branch depth, no process per window. Shallow
-        repositories ask rev-list, which reports boundary commits parentless. Whatever is left out
-        (unreadable objects) `_walk` reads commit by commit, so an error is pinned on one PR."""
+                  ) -> dict[str, CommitInfo]:
+        """sha -> CommitInfo of (most of) the commits this window's merges bring in, read breadth
+        first through cat-file: one round trip per level of branch depth, no process per window.
+        Shallow repositories ask rev-list, which reports boundary commits parentless. Whatever is
+        left out (unreadable objects) `_walk` reads commit by commit, so an error is pinned on one PR."""
         include = [p for _, mc in window for p in mc.parents[1:]]
         if self.shallow:
             try:
-                return rev_list_parents(self.path, include, window[0][1].parents[:1])
+                parents = rev_list_parents(self.path, include, window[0][1].parents[:1])
+                infos = cat.commits(list(parents))
             except GitError:
                 return {}
-        known = {mc.sha: mc.parents for _, mc in window}
+            blank = CommitInfo([], "", "")
+            return {s: CommitInfo(p, infos.get(s, blank).message, infos.get(s, blank).date) for s, p in parents.items()}
+        known = {mc.sha: CommitInfo(mc.parents, mc.message, mc.date) for _, mc in window}
         frontier = include
         try:
             while ask := list(dict.fromkeys(s for s in frontier if s not in known and bytes.fromhex(s) not in seen)):
-                got = cat.parents_many(ask)
+                got = cat.commits(ask)
                 known.update(got)
-                frontier = [p for s in ask for p in got.get(s, ())]
+                frontier = [p for s in ask if s in got for p in got[s].parents]
         except GitError:
             pass
         return known
 
-    def _walk(self, cat: CatFile, seen: set[bytes], known: dict[str, list[str]], index: int,
-              mc: MainlineCommit) -> _Stub:
-        """Classify one mainline commit and add everything it makes reachable to `seen`."""
+    def _walk(self, cat: CatFile, seen: set[bytes], known: dict[str, CommitInfo], index: int,
+              mc: MainlineCommit) -> list[_Stub]:
+        """Classify one mainline commit and the commits it brings in, and add everything it makes
+        reachable to `seen`. Returns its PR candidates in walk order: PRs merged off the
+        first-parent chain (parents before children), then the commit itself (always last, so the
+        group also marks the mainline position)."""
         sha, parents = mc.sha, mc.parents
         header = make_pr_header(sha, parents, mc.message)
         stub = _Stub(index, sha, parents, header, date=mc.date)
+        if header is not None and header.kind == "synthetic" and not self.synthetic:
+            stub.header, stub.skipped = None, "non_pr_merges"
+        group = []
         if len(parents) >= 2:
-            new: dict[str, list[str]] = {}
-            stack = list(parents[1:])
+            new: dict[str, CommitInfo] = {}
+            order: list[str] = []  # the new commits, parents before children
+            stack: list[tuple[str, bool]] = [(p, False) for p in reversed(parents[1:])]
             try:
                 while stack:
-                    s = stack.pop()
+                    s, done = stack.pop()
+                    if done:
+                        order.append(s)
+                        continue
                     if s in new or bytes.fromhex(s) in seen:
                         continue
-                    new[s] = known[s] if s in known else cat.parents(s)
-                    stack.extend(new[s])
+                    new[s] = info = known[s] if s in known else cat.commit(s)
+                    stack.append((s, True))
+                    stack.extend((p, False) for p in reversed(info.parents))
             except GitError as e:
                 stub.error = f"git_error: {e}"
             cur: str | None = parents[1]
             while cur in new:
                 stub.chain.append(cur)
-                cur = new[cur][0] if new[cur] else None
+                cur = new[cur].parents[0] if new[cur].parents else None
             stub.chain.reverse()
             stub.snapshot = cur or ""
+            if not stub.error:
+                group = self._inner_prs(new, order, index)
             seen.update(bytes.fromhex(s) for s in new)
-            if len(parents) > 2 and header is not None:
+            if len(parents) > 2 and stub.header is not None:
                 stub.error = "octopus_merge"
         elif header is not None:
             stub.chain, stub.snapshot = [sha], parents[0]
         seen.add(bytes.fromhex(sha))
-        return stub
+        group.append(stub)
+        for sub, s in enumerate(group):
+            s.sub = sub
+            if s.header is not None and s.header.kind != "synthetic":
+                if s.header.number in self._numbers:
+                    s.error = s.error or "duplicate_pr"
+                self._numbers.add(s.header.number)
+        return group
 
-    def _flush(self, stubs: list[_Stub], outcome: dict[int, PullRequest | str], screen_counts: dict[int, Counter]
-               ) -> Iterator[tuple[int, PullRequest]]:
-        """Count a mined window and yield its kept PRs, in mainline order."""
-        for s in stubs:
-            self.counts["mainline_commits"] += 1
-            if s.header is None:
+    def _inner_prs(self, new: dict[str, CommitInfo], order: list[str], index: int) -> list[_Stub]:
+        """PR merges and squashes among the commits a mainline merge brings in (merged into the
+        branch it merges), each with its own base, head, commits and snapshot."""
+        found = []
+        for sha in order:
+            info = new[sha]
+            header = make_pr_header(sha, info.parents, info.message)
+            if header is None or header.kind == "synthetic":
                 continue
-            self.counts["prs_seen"] += 1
-            self.counts[f"prs_{s.header.kind}"] += 1
-            result = self._check(s) or outcome.get(s.index)
-            self.counts["commits_seen"] += len(s.chain)
-            self.counts.update(screen_counts.get(s.index, {}))
-            if isinstance(result, PullRequest):
-                yield s.index, result
+            stub = _Stub(index, sha, info.parents, header, date=info.date, mainline=False)
+            if header.kind == "squash":
+                stub.chain, stub.snapshot = [sha], info.parents[0]
+            elif len(info.parents) > 2:
+                stub.error = "octopus_merge"
             else:
-                self.drops[result] += 1
+                try:
+                    self._inner_chain(new, stub)
+                except GitError as e:
+                    stub.error = f"git_error: {e}"
+            found.append(stub)
+        return found
 
+    def _inner_chain(self, new: dict[str, CommitInfo], stub: _Stub) -> None:
+        """The first-parent chain of an off-mainline PR's head not reachable from its base. Inside
+        `new` reachability is read from memory; at the first commit the mainline already had, one
+        `merge-base --is-ancestor` confirms it is the snapshot (the usual case: the branch forked
+        from the maintenance branch), else rev-list gives the exact set (a branch based elsewhere)."""
+        base, head = stub.parents[0], stub.parents[1]
+        below: set[str] = set()
+        stack = [base]
+        while stack:
+            s = stack.pop()
+            if s in new and s not in below:
+                below.add(s)
+                stack.extend(new[s].parents)
+        chain: list[str] = []
+        cur: str | None = head
+        while cur in new and cur not in below:
+            chain.append(cur)
+            cur = new[cur].parents[0] if new[cur].parents else None
+        if cur is not None and cur not in new and not is_ancestor(self.path, cur, base):
+            exact = rev_list_parents(self.path, [head], [base])
+            chain, cur = [], head
+            while cur in exact:
+                chain.append(cur)
+                cur = exact[cur][0] if exact[cur] else None
+        stub.chain = chain[::-1]
+        stub.snapshot = cur or ""
+
+    def _flush(self, stubs: list[_Stub], outcome: dict[tuple[int, int], PullRequest | str],
+               screen_counts: dict[tuple[int, int], Counter]) -> Iterator[tuple[int, PullRequest]]:
+        """Count a mined window and yield its kept PRs, in walk order. A mainline commit is counted
+        after all its candidates (it is the last of its group), so `position` after any yielded PR
+        resumes exactly after it."""
+        for s in stubs:
+            if s.header is not None:
+                self.counts["prs_seen"] += 1
+                self.counts[f"prs_{s.header.kind}"] += 1
+                if not s.mainline:
+                    self.counts["prs_off_mainline"] += 1
+                result = self._check(s) or outcome.get(s.key)
+                self.counts["commits_seen"] += len(s.chain)
+                self.counts.update(screen_counts.get(s.key, {}))
+                if isinstance(result, PullRequest):
+                    self.position = (s.index, s.sub + 1)
+                    yield s.index, result
+                else:
+                    self.drops[result] += 1
+            elif s.skipped:
+                self.counts[s.skipped] += 1
+            elif s.error:  # a merge git could not read: the PRs it brought in are unknown
+                self.drops["git_error_merge"] += 1
+            if s.mainline:
+                self.counts["mainline_commits"] += 1
+                self.position = (s.index + 1, 0)
     @staticmethod
     def _check(s: _Stub) -> str | None:
         if s.error:

@@ -19,11 +19,11 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentmt.errors import InputError
+from agentmt.errors import GitError, InputError  # GitError re-exported: callers import it from here
 
 # Keep git's output stable whatever the user's git config says.
 GIT_CONFIG = ("-c", "core.quotePath=false", "-c", "color.ui=never", "-c", "log.showSignature=false",
@@ -31,23 +31,47 @@ GIT_CONFIG = ("-c", "core.quotePath=false", "-c", "color.ui=never", "-c", "log.s
 _READ = 1 << 16
 
 
-class GitError(RuntimeError):
-    """A git command failed on objects of one record (corrupt or missing objects)."""
-
-
-def git_env() -> dict[str, str]:
-    env = dict(os.environ)
+def git_env(extra: Mapping[str, str] | None = None, *, isolated: bool = False) -> dict[str, str]:
+    """The environment every git process gets. `isolated`: no GIT_* variable, global or system
+    config of the caller leaks in (for commands that write objects, whose ids must not depend on
+    who runs them)."""
+    env = {k: v for k, v in os.environ.items() if not (isolated and k.startswith("GIT_"))}
     env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_PAGER="cat", GIT_NO_REPLACE_OBJECTS="1")
+    if isolated:
+        env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
+    env.update(extra or {})
     return env
 
 
-def git(repo: str | Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+def git_command(repo: str | Path | None, *args: str) -> list[str]:
+    """argv of one git command in `repo` (None: the current directory) with the stable config."""
+    return ["git", *GIT_CONFIG, *(["-C", str(repo)] if repo is not None else []), *args]
+
+
+def run_git(repo: str | Path | None, *args: str, input: bytes | None = None,
+            env: Mapping[str, str] | None = None, isolated: bool = False,
+            timeout: float | None = None) -> subprocess.CompletedProcess:
+    """The one place a git command is run to completion (every git call in agentmt goes through
+    this module): captured stdout/stderr as bytes, the exit status left to the caller."""
+    return subprocess.run(git_command(repo, *args), input=input, capture_output=True,
+                          env=git_env(env, isolated=isolated), check=False, timeout=timeout)
+
+
+def git(repo: str | Path | None, *args: str, input: bytes | None = None, check: bool = True,
+        env: Mapping[str, str] | None = None, isolated: bool = False) -> bytes:
     """Run one git command in `repo` and return its stdout; GitError with git's message on failure."""
-    proc = subprocess.run(["git", *GIT_CONFIG, "-C", str(repo), *args], input=input,
-                          capture_output=True, env=git_env(), check=False)
+    proc = run_git(repo, *args, input=input, env=env, isolated=isolated)
     if check and proc.returncode != 0:
         raise GitError(first_line(proc.stderr) or f"git {args[0]} exited with {proc.returncode}")
     return proc.stdout
+
+
+def is_ancestor(repo: str | Path, ancestor: str, descendant: str) -> bool:
+    """Whether `ancestor` is reachable from `descendant`; GitError when git cannot tell."""
+    proc = run_git(repo, "merge-base", "--is-ancestor", ancestor, descendant)
+    if proc.returncode not in (0, 1):
+        raise GitError(first_line(proc.stderr) or f"git merge-base exited with {proc.returncode}")
+    return proc.returncode == 0
 
 
 def first_line(err: bytes) -> str:
@@ -69,8 +93,8 @@ class MainlineCommit:
 
 def iter_mainline(repo: str | Path, ref: str) -> Iterator[MainlineCommit]:
     """Stream the first-parent history of `ref`, oldest first. InputError if git fails mid-way."""
-    cmd = ["git", *GIT_CONFIG, "-C", str(repo), "log", "--first-parent", "--reverse",
-           "--no-show-signature", "--format=%H %cI %P%x00%B%x00", ref, "--"]
+    cmd = git_command(repo, "log", "--first-parent", "--reverse", "--no-show-signature",
+                      "--format=%H %cI %P%x00%B%x00", ref, "--")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
     assert proc.stdout is not None
     buf = b""
@@ -130,9 +154,8 @@ class _Batcher:
     def _start(self) -> subprocess.Popen:
         # No poll() per request: a dead process shows as a broken pipe or EOF, and _died resets it.
         if self.proc is None:
-            self.proc = subprocess.Popen(["git", *GIT_CONFIG, "-C", self.repo, *self.args], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         env={**git_env(), **dict(self.env)})
+            self.proc = subprocess.Popen(git_command(self.repo, *self.args), stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(dict(self.env)))
             try:
                 import fcntl
 
@@ -279,6 +302,58 @@ class CatFile(_Batcher):
     def parents_many(self, shas: list[str]) -> dict[str, list[str]]:
         """sha -> parent shas for each commit of `shas` that exists (one round trip)."""
         return {s: _commit_parents(d) for s, d in zip(shas, self.contents(shas)) if d is not None}
+
+    def commit(self, sha: str) -> CommitInfo:
+        """Parents, message and committer date of a commit; GitError when it is missing."""
+        (data,) = self.contents([sha])
+        if data is None:
+            raise GitError(f"commit {sha} is missing")
+        return parse_commit(data)
+
+    def commits(self, shas: list[str]) -> dict[str, CommitInfo]:
+        """sha -> CommitInfo for each commit of `shas` that exists (one round trip)."""
+        return {s: parse_commit(d) for s, d in zip(shas, self.contents(shas)) if d is not None}
+
+
+@dataclass(slots=True)
+class CommitInfo:
+    """What the walk needs of a commit off the first-parent chain: is it a PR, and where is it."""
+
+    parents: list[str]
+    message: str
+    date: str  # committer date, strict ISO 8601 like git's %cI
+
+
+def parse_commit(data: bytes) -> CommitInfo:
+    """A raw commit object's parents, message (decoded by its `encoding` header, UTF-8 by default)
+    and committer date."""
+    head, _, message = data.partition(b"\n\n")
+    parents, date, encoding = [], "", "utf-8"
+    for line in head.split(b"\n"):
+        if line.startswith(b"parent "):
+            parents.append(line[7:].decode())
+        elif line.startswith(b"committer "):
+            date = _iso_date(line)
+        elif line.startswith(b"encoding "):
+            encoding = line[9:].decode("ascii", "replace").strip() or "utf-8"
+    try:
+        text = message.decode(encoding, "replace")
+    except LookupError:  # an encoding name Python does not know
+        text = message.decode("utf-8", "replace")
+    return CommitInfo(parents, text, date)
+
+
+def _iso_date(line: bytes) -> str:
+    """'committer Name <mail> 1700000000 +0130' -> '2023-11-14T22:13:20+01:30' (git's %cI)."""
+    from datetime import datetime, timedelta, timezone
+
+    try:
+        epoch, tz = line.rsplit(b" ", 2)[-2:]
+        sign = -1 if tz.startswith(b"-") else 1
+        offset = timedelta(hours=int(tz[1:3]), minutes=int(tz[3:5])) * sign
+        return datetime.fromtimestamp(int(epoch), timezone(offset)).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return ""
 
 
 def _commit_parents(data: bytes) -> list[str]:

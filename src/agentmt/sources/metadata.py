@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agentmt.errors import InputError
+from agentmt.sources.filters import is_bot_account
 from agentmt.sources.prdetect import make_linked_issues
 from agentmt.types import Comment, Issue, PullRequest, Review
 
@@ -81,7 +82,8 @@ class GitHubMetadata:
 
 
 def is_bot(user: Any) -> bool:
-    return isinstance(user, dict) and (user.get("type") == "Bot" or _login(user).endswith("[bot]"))
+    """A GitHub user object of a bot (filters.is_bot_account: the one bot rule)."""
+    return isinstance(user, dict) and is_bot_account(_login(user), str(user.get("type") or ""))
 
 
 def _login(user: Any) -> str:

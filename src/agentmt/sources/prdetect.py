@@ -3,8 +3,10 @@
 PR kinds, in order of precedence:
 - "merge": a merge commit whose subject is GitHub's "Merge pull request #N from owner/branch"; the
   title is the first non-empty line of the body (GitHub writes the PR title there), else the branch.
+  Also a merge commit whose subject ends with "(#N)": GitHub's "pull request title" merge message
+  (a third of click's PR merges since 2023), title = subject without the suffix.
 - "squash": a non-merge commit whose subject ends with "(#N)"; title = subject without the suffix.
-- "synthetic": any other two-parent merge commit. Its number is negative and derived from the merge
+- "synthetic": any other two-parent merge commit ("Merge branch '8.1.x'"). Its number is negative and derived from the merge
   sha: -(int(sha[:8], 16) % 10**9 + 1), so it is stable across reruns, never collides with a real
   PR number and is 1-to-1 with the merge commit for practical purposes (collisions ~1e-9).
 """
@@ -44,6 +46,9 @@ def make_pr_header(sha: str, parents: list[str], message: str) -> PRHeader | Non
         if m:
             title, _, body = rest.partition("\n")
             return PRHeader("merge", int(m.group(1)), title.strip() or m.group(2), body.strip("\n"))
+        m = SQUASH_RE.match(subject)
+        if m:
+            return PRHeader("merge", int(m.group("num")), m.group("title"), rest)
         return PRHeader("synthetic", synthetic_number(sha), subject.strip(), rest)
     if len(parents) == 1:
         m = SQUASH_RE.match(subject)
