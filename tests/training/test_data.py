@@ -42,12 +42,12 @@ def test_continue_schedule_spans_stages():
     assert one(0) == 0.5 and one(1) == 1.0 and one(2) == 1.0 and abs(one(20)) < 1e-12
 
 
-def test_sft_keeps_apart_conversations_that_share_an_id(data_dirs, tokenizer, tmp_path):
+def test_sft_keeps_apart_conversations_that_share_an_id(data_dirs, embedded_checkpoint, tokenizer, tmp_path):
     """Two rollout folders reuse trajectory ids ("<instance>/<run>"); each keeps its own conversation."""
     from agentmt import io
+    from agentmt.training.arrowfile import ArrowRows
     from agentmt.training.config import SFTConfig
-    from agentmt.training.sft import make_sft_items
-
+    from agentmt.training.sft import build_sft_data
     from agentmt.types import Trajectory
 
     runs = []
@@ -60,22 +60,24 @@ def test_sft_keeps_apart_conversations_that_share_an_id(data_dirs, tokenizer, tm
     cfg = SFTConfig(
         data=[SourceConfig(path=str(data_dirs["env"]), kind="env", where={"resolved": True}),
               SourceConfig(path=str(tmp_path / "env2"), kind="env", where={"resolved": True})],
-        epochs=1, seq_len=100_000,
+        epochs=1, seq_len=100_000, output_dir=str(tmp_path / "sft"),
     )
-    items, order = make_sft_items(cfg, tokenizer, Manifest(stage="t"))
-    assert len(items) == 4 and len(set(order)) == 2  # two ids, each in both folders
-    marked = Counter(i for i, it in zip(order, items) if "another model" in tokenizer.decode(it["input_ids"]))
+    rows = ArrowRows(build_sft_data(cfg, str(embedded_checkpoint)).shards)
+    order = [rows.get_id(i).split("@")[0] for i in range(len(rows))]
+    assert len(rows) == 4 and len(set(order)) == 2  # two ids, each in both folders
+    texts = [tokenizer.decode(rows.get(i, "input_ids")) for i in range(len(rows))]
+    marked = Counter(i for i, text in zip(order, texts) if "another model" in text)
     assert marked == {i: 1 for i in set(order)}  # per id: one conversation from each folder
 
 
-def test_mt_stage_without_documents_is_a_one_line_error(data_dirs, tokenizer):
+def test_mt_stage_without_documents_is_a_one_line_error(data_dirs, embedded_checkpoint, tmp_path):
     import pytest
 
     from agentmt.errors import InputError
     from agentmt.training.config import MTConfig
-    from agentmt.training.mt import make_stage_packs
+    from agentmt.training.mt import build_stage_data
 
-    cfg = MTConfig(data_root=str(data_dirs["root"]), seq_len=32,
+    cfg = MTConfig(data_root=str(data_dirs["root"]), seq_len=32, output_dir=str(tmp_path),
                    stages=[{"name": "s1", "sources": [{"path": "not-yet", "optional": True}]}])
     with pytest.raises(InputError, match="MT stage 's1' has no document"):
-        make_stage_packs(cfg.stages[0], cfg, 0, tokenizer, Manifest(stage="t"))
+        build_stage_data(cfg.stages[0], cfg, 0, str(embedded_checkpoint))

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import pytest
 from trainhelp import mt_config, write_yaml
@@ -15,28 +15,22 @@ from trainhelp import mt_config, write_yaml
 from agentmt.training.trainer import SAMPLE_LOG, read_step_log
 
 
+KILLPOINT = Path(__file__).with_name("killpoint.py")
+
+
 def _train(cfg_path, env, kill_at_step=None):
-    cmd = [sys.executable, "-m", "agentmt.cli.main", "train", "mt", str(cfg_path)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    """Run `agentmt train mt`; with `kill_at_step` the process SIGKILLs itself inside that step."""
     if kill_at_step is None:
-        out, _ = proc.communicate(timeout=600)
-        assert proc.returncode == 0, out
-        return
-    sample_log = cfg_path.parent / "out" / "s1" / SAMPLE_LOG.format(rank=0)
-    deadline = time.time() + 600
-    # Kill as soon as the step after the checkpoint starts: its samples are logged, it never finishes.
-    while time.time() < deadline and proc.poll() is None:
-        if sample_log.exists() and any(
-            json.loads(line)["step"] >= kill_at_step for line in sample_log.read_text().splitlines()
-        ):
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+        cmd = [sys.executable, "-m", "agentmt.cli.main", "train", "mt", str(cfg_path)]
+    else:
+        cmd = [sys.executable, str(KILLPOINT), str(kill_at_step), "train", "mt", str(cfg_path)]
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    expected = 0 if kill_at_step is None else -signal.SIGKILL
+    assert proc.returncode == expected, proc.stdout
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_resume_after_kill_matches_uninterrupted_run(data_dirs, tiny_checkpoint, tmp_path):
     from safetensors.torch import load_file
 

@@ -62,10 +62,15 @@ def format_tool_call(call: dict[str, Any]) -> str:
     return f"<function={name}>\n{params}</function>"
 
 
-def make_template_messages(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """OpenAI messages (tool_calls, reasoning_content, tool role) → plain role/content turns any template accepts."""
+def make_template_messages(messages: list[Any]) -> list[dict[str, str]]:
+    """OpenAI messages (tool_calls, reasoning_content, tool role) → plain role/content turns any template accepts.
+
+    Accepts OpenAI dicts, `types.Message` records and rows read back from typed Arrow columns (every
+    field present: `content: None`, `tool_calls: []`, `reasoning_content: None`)."""
     out: list[dict[str, str]] = []
     for m in messages:
+        if not isinstance(m, dict):  # a `types.Message` record: same fields as the OpenAI dict
+            m = m.to_dict()
         role = m.get("role", "")
         content = _text(m.get("content"))
         if role == "assistant":

@@ -1,5 +1,9 @@
 """HF-format checkpoints with metadata, and resume points.
 
+Disk: at most `save_total_limit` resumable `checkpoint-N` folders exist while a stage runs (the
+Trainer rotates them); the final checkpoint is written once, by `save_model` (no end-of-training
+checkpoint beside it), and the resumable ones are deleted after it unless `keep_checkpoints`.
+
 Every checkpoint folder (resumable `checkpoint-N` and the final one) holds what `transformers
 serve` and vLLM load directly (config, safetensors, tokenizer, chat template) plus
 `agentmt_training.json`: resolved config, data manifests, batch plan, package versions. A final
@@ -54,6 +58,26 @@ def final_dir(stage_dir: Path) -> Path:
 
 def is_final(stage_dir: Path) -> bool:
     return (final_dir(stage_dir) / FINAL_MARKER).exists()
+
+
+class NoFinalSaveCallback(TrainerCallback):
+    """Skips the resumable checkpoint the Trainer saves at the last step: the final checkpoint follows at
+    once, and a finished stage is never resumed, so it would only be a second copy of the weights."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= state.max_steps:
+            control.should_save = False
+        return control
+
+
+def remove_checkpoints(stage_dir: Path) -> list[str]:
+    """Delete a finished stage's resumable `checkpoint-N` folders (after its final marker exists)."""
+    assert is_final(stage_dir), stage_dir
+    removed = []
+    for ckpt in sorted(stage_dir.glob("checkpoint-*")):
+        shutil.rmtree(ckpt, ignore_errors=True)
+        removed.append(ckpt.name)
+    return removed
 
 
 class MetadataCallback(TrainerCallback):

@@ -72,6 +72,9 @@ class TrainCommon(_Strict):
     """Gradient clipping norm."""
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     """`auto`: bf16 where the device supports it (CUDA with bf16), otherwise fp32."""
+    dtype: Literal["auto", "bfloat16", "float32"] = "auto"
+    """Dtype the weights are loaded (and trained, and saved) in. `auto`: bfloat16 on CUDA devices with bf16
+    support (half the memory of fp32), float32 elsewhere (CPU kernels are slow and inexact in bf16)."""
     attn_implementation: str | None = None
     """transformers attention kernel: None (SDPA; block-diagonal mask from position ids), or `flash_attention_2`
     on GPU (varlen kernels over the packed documents)."""
@@ -81,8 +84,11 @@ class TrainCommon(_Strict):
     """Cap on optimizer steps (per stage for MT; -1: derived from epochs and data size)."""
     save_steps: PositiveInt = 500
     """Save a resumable checkpoint every N optimizer steps."""
-    save_total_limit: int = 2
-    """Resumable checkpoints kept per stage (the final HF checkpoint is always kept)."""
+    save_total_limit: int = Field(1, ge=1)
+    """Resumable checkpoints (weights + optimizer state) kept per stage while it runs; older ones are deleted."""
+    keep_checkpoints: bool = False
+    """Keep the resumable checkpoints once the stage's final checkpoint is written (default: delete them, the
+    final checkpoint is the stage's one copy of the weights)."""
     logging_steps: PositiveInt = 1
     """Log loss and learning rate every N optimizer steps (written to loss.jsonl)."""
     seed: int = 0

@@ -2,34 +2,32 @@
 
 Shared by MT stages and SFT. A stage whose final checkpoint exists is skipped; one with
 `checkpoint-N` folders resumes from the newest (optimizer, scheduler, RNG and data position included).
+The samples come from the stage's training-data shards (prepare.py), whose fingerprint guards a
+resume against changed data.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
-from agentmt import io
-from agentmt.errors import InputError
 from agentmt.io import Manifest
 from agentmt.training.checkpoint import (
     MetadataCallback,
+    NoFinalSaveCallback,
     build_final_checkpoint,
     final_dir,
     latest_checkpoint,
     make_metadata,
+    remove_checkpoints,
 )
 from agentmt.training.config import TrainCommon
+from agentmt.training.prepare import PreparedData
 from agentmt.training.trainer import (
     AgentmtTrainer,
-    ListDataset,
     LossLogCallback,
     make_batch_plan,
     make_training_args,
 )
-
-ORDER_FILE = "order.json"
 
 
 def world_size() -> int:
@@ -41,15 +39,24 @@ def world_size() -> int:
     return max(1, PartialState().num_processes // settings.sequence_parallel_degree())
 
 
-def check_order(stage_dir: Path, order: list[Any]) -> None:
-    """Record the stage's sample order; on resume, refuse data that changed since the run started."""
-    path = stage_dir / ORDER_FILE
-    if path.exists():
-        # Compare through JSON so tuples and lists written earlier compare equal.
-        if json.loads(path.read_text()) != json.loads(json.dumps(order)):
-            raise InputError(f"the data or seed changed since {stage_dir} was started: use a new output_dir")
-        return
-    io.write_json(path, order)
+def load_dtype(cfg: TrainCommon):
+    """The dtype weights load in: bf16 on CUDA with bf16 support under `auto`, else what `dtype` says."""
+    import torch
+
+    if cfg.dtype == "auto":
+        cuda_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        return torch.bfloat16 if cuda_bf16 else torch.float32
+    return getattr(torch, cfg.dtype)
+
+
+def make_stage_manifest(stage: str, cfg: TrainCommon, data: PreparedData, inputs: list[str]) -> Manifest:
+    """The training stage's manifest: its config plus the counts, drops and identity of its data stage."""
+    manifest = Manifest(stage=stage, config=cfg.model_dump(), inputs=inputs)
+    manifest.counts.update(data.manifest["counts"])
+    manifest.drops.update(data.manifest["drops"])
+    manifest.extra.update({k: v for k, v in data.manifest["extra"].items() if k != "fingerprint"})
+    manifest.extra["data"] = {"dir": str(data.data_dir), "fingerprint": data.fingerprint}
+    return manifest
 
 
 def run_stage(
@@ -59,41 +66,44 @@ def run_stage(
     stage_dir: Path,
     model_path: str,
     tokenizer,
-    items: list[dict[str, Any]],
+    dataset,
     collator,
     manifest: Manifest,
     schedule_span: tuple[int, int] | None = None,
 ) -> Path:
-    """Train `items` (already in order) from `model_path`; return the final checkpoint folder."""
-    import torch
+    """Train `dataset` (already in order) from `model_path`; return the final checkpoint folder."""
     from transformers import AutoModelForCausalLM
 
     stage_dir.mkdir(parents=True, exist_ok=True)
-    plan = make_batch_plan(cfg, len(items), world_size())
+    plan = make_batch_plan(cfg, len(dataset), world_size())
     args = make_training_args(cfg, stage_dir, plan)
     manifest.extra["batch_plan"] = plan
     metadata = make_metadata(
         name, cfg.model_dump(), base_model=model_path, batch_plan=plan, data_manifest=manifest.to_dict()
     )
     kwargs = {"attn_implementation": cfg.attn_implementation} if cfg.attn_implementation else {}
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, **kwargs)
+    dtype = load_dtype(cfg)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, **kwargs)
+    manifest.extra["dtype"] = str(dtype).removeprefix("torch.")
     # No KV cache in training: besides being useless, a cache disables transformers' packed-sequence
     # detection from position_ids, which is what keeps documents from attending to each other.
     model.config.use_cache = False
     trainer = AgentmtTrainer(
         model=model,
         args=args,
-        train_dataset=ListDataset(items),
+        train_dataset=dataset,
         data_collator=collator,
         processing_class=tokenizer,
-        callbacks=[LossLogCallback(), MetadataCallback(metadata)],
+        callbacks=[LossLogCallback(), MetadataCallback(metadata), NoFinalSaveCallback()],
         schedule_span=schedule_span,
     )
     trainer.train(resume_from_checkpoint=latest_checkpoint(stage_dir))
     out = build_final_checkpoint(trainer, stage_dir, metadata)
+    if trainer.is_world_process_zero() and not cfg.keep_checkpoints:
+        manifest.extra["removed_checkpoints"] = remove_checkpoints(stage_dir)
     manifest.counts["optimizer_steps"] = trainer.state.global_step
     manifest.write(stage_dir)
     return out
 
 
-__all__ = ["check_order", "final_dir", "run_stage"]
+__all__ = ["final_dir", "load_dtype", "make_stage_manifest", "run_stage"]

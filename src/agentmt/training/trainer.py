@@ -25,7 +25,7 @@ LOSS_LOG = "loss.jsonl"
 
 
 class ListDataset(torch.utils.data.Dataset):
-    """Samples already in training order (the Trainer's sampler is sequential)."""
+    """Samples held in memory, already in training order (benchmarks; training reads `ArrowDataset`)."""
 
     def __init__(self, items: list[dict[str, Any]]):
         self.items = items
@@ -35,6 +35,22 @@ class ListDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         return {**self.items[i], "sample_index": i}
+
+
+class ArrowDataset(torch.utils.data.Dataset):
+    """Samples of the training-data stage's shards, in training order, read memory-mapped (prepare.py)."""
+
+    def __init__(self, shards: list[Path], columns: tuple[str, ...]):
+        from agentmt.training.arrowfile import ArrowRows
+
+        self.rows = ArrowRows(shards)
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {**{c: self.rows.get(i, c).tolist() for c in self.columns}, "sample_index": i}
 
 
 def collate_packs(features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
