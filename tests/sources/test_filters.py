@@ -49,3 +49,24 @@ def test_rename_counts_once_and_docs_are_recognised():
     pr = make_pr("a.py", renamed=("old.py", "new.py"))
     assert changed_files(pr) == ["a.py", "new.py"]
     assert is_doc("docs/LICENSE", PY) and is_doc("Guide.adoc", PY) and not is_doc("setup.cfg", PY)
+
+
+def test_one_bot_rule_for_git_authors_and_github_users():
+    from agentmt.sources.filters import is_bot_account
+    from agentmt.sources.metadata import is_bot
+
+    for login, kind, bot in [("dependabot[bot]", "Bot", True), ("pre-commit-ci[bot]", "", True),
+                             ("renovate", "Bot", True), ("botanist", "User", False), ("Dev", "User", False)]:
+        assert is_bot_account(login, kind) is bot
+        assert is_bot({"login": login, "type": kind}) is bot
+        pr = make_pr("a.py", author=login, bot=is_bot({"login": login, "type": kind}))
+        assert (first_drop_reason(pr, GEN) == "bot_author") is bot
+    assert first_drop_reason(make_pr("a.py", author="github-actions[bot]"), GEN) == "bot_author"  # git author only
+
+
+def test_synthetic_merges_stay_out_of_py_unless_asked():
+    pr = make_pr("a.py")
+    pr.merge_kind = "synthetic"
+    assert first_drop_reason(pr, PY) == "synthetic_merge"
+    assert first_drop_reason(pr, FilterConfig(synthetic_in_py=True)) is None
+    assert first_drop_reason(pr, GEN) is None

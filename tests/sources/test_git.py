@@ -226,3 +226,16 @@ def test_diff_after_screen_gives_the_same_prs(repo: GitRepo, tmp_path: Path):
     prs, counts, drops = mine(r.path, diff_after_screen=True)
     assert [p["number"] for p in prs] == [3] and drops == {"git_error": 1, "dropped": 1}
     assert (prs, counts, drops) == mine(r.path)
+
+
+def test_every_git_command_in_src_goes_through_gitproc():
+    """One git runner: no module but gitproc starts a git process itself."""
+    import re
+
+    import agentmt
+
+    root = Path(agentmt.__file__).parent
+    direct = re.compile(r"""(subprocess\.\w+|Popen|check_output)\(\s*\[\s*["']git["']""")
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "gitproc.py" and direct.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

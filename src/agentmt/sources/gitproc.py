@@ -1,6 +1,8 @@
-"""Batch plumbing over the git CLI: a streaming first-parent reader and long-lived processes fed
-through stdin: `git diff-tree --stdin` for per-commit diffs, `git cat-file --batch-command` for
-commit parents and blobs.
+"""agentmt's one git runner: every git command in src/ is started here (`run_git`/`git` for
+one-shot commands, `git_command`/`git_env` for the streaming processes below), with one stable
+config and environment, failures as `GitError`. Plus batch plumbing over the git CLI: a streaming
+first-parent reader and long-lived processes fed through stdin: `git diff-tree --stdin` for
+per-commit diffs, `git cat-file --batch-command` for commits and blobs.
 
 Why the git CLI: it is the diff engine every repository is already checked with (C, rename and
 binary detection, streaming) and needs no extra package. benchmarks/bench_git_access.py measures the

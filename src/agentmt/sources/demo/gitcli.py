@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from agentmt.errors import InputError
 from agentmt.sources.demo.spec import Person
+from agentmt.sources.gitproc import run_git
 
 # Settings that would otherwise come from ~/.gitconfig or /etc/gitconfig and could change objects.
 _CONFIG = (
@@ -39,18 +39,10 @@ class GitCLI:
         if shutil.which("git") is None:
             raise InputError("git is not installed: install git (the demo is built with the git CLI)")
         self.path = path
-        self._base_env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-        self._base_env.update(
-            GIT_CONFIG_GLOBAL=os.devnull,
-            GIT_CONFIG_NOSYSTEM="1",
-            GIT_TERMINAL_PROMPT="0",
-            LC_ALL="C",
-        )
 
     def run(self, *args: str, author: Person, when: int, committer: Person | None = None) -> str:
         committer = committer or author
         env = dict(
-            self._base_env,
             GIT_AUTHOR_NAME=author.name,
             GIT_AUTHOR_EMAIL=author.email,
             GIT_AUTHOR_DATE=git_date(when),
@@ -58,20 +50,18 @@ class GitCLI:
             GIT_COMMITTER_EMAIL=committer.email,
             GIT_COMMITTER_DATE=git_date(when),
         )
-        proc = subprocess.run(
-            ["git", *_CONFIG, *args], cwd=self.path, env=env, capture_output=True, text=True
-        )
-        # An internal invariant: the history is fixed, so a failing command is a bug in the demo.
-        assert proc.returncode == 0, f"git {' '.join(args)} failed: {proc.stderr.strip()}"
-        return proc.stdout
+        return self._git(args, env)
 
     def read(self, *args: str) -> str:
         """Run a read-only command (no identity needed)."""
-        proc = subprocess.run(
-            ["git", *_CONFIG, *args], cwd=self.path, env=self._base_env, capture_output=True, text=True
-        )
-        assert proc.returncode == 0, f"git {' '.join(args)} failed: {proc.stderr.strip()}"
-        return proc.stdout
+        return self._git(args, {})
+
+    def _git(self, args: tuple[str, ...], env: dict[str, str]) -> str:
+        # isolated: no GIT_* variable or user/system config of the caller changes the objects
+        proc = run_git(self.path, *_CONFIG, *args, env=env, isolated=True)
+        # An internal invariant: the history is fixed, so a failing command is a bug in the demo.
+        assert proc.returncode == 0, f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace').strip()}"
+        return proc.stdout.decode("utf-8", "replace")
 
     def rev(self, ref: str) -> str:
         return self.read("rev-parse", "--verify", ref + "^{commit}").strip()
