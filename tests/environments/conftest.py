@@ -9,6 +9,7 @@ import pytest
 
 from agentmt.types import Commit, FileSnapshot, PullRequest
 
+FIXTURE_DATE = "2024-03-01T12:00:00+00:00"
 PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=61"]
@@ -30,7 +31,9 @@ TEST_V1 = "from calc import neg\n\n\ndef test_neg():\n    assert neg(2) == -2\n"
 
 def git(repo: Path, *args: str) -> str:
     env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COMMITTER_NAME": "dev",
-           "GIT_COMMITTER_EMAIL": "dev@example.com", "PATH": "/usr/bin:/bin"}
+           "GIT_COMMITTER_EMAIL": "dev@example.com", "PATH": "/usr/bin:/bin",
+           # a fixed era: pinned resolution and the Python choice (3.12 era → bookworm's 3.11) are stable
+           "GIT_COMMITTER_DATE": FIXTURE_DATE, "GIT_AUTHOR_DATE": FIXTURE_DATE}
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
                           env=env).stdout.strip()
 

@@ -64,8 +64,11 @@ def test_failed_install_is_an_environment_failure_with_log(calc_repo, tmp_path, 
     manifest = read_manifest(tmp_path / "out")
     assert manifest["drops"] == {"install_error": 1} and manifest["counts"]["tasks_out"] == 0
     log = (tmp_path / "out" / "logs" / "task-demo__calc-broken.log").read_text()
-    failed = next(read_tasks(tmp_path / "out" / "failed" / "install_errors.jsonl"))
+    failed = next(read_tasks(tmp_path / "out" / "failed" / "tasks.jsonl"))
     assert failed.validation["outcome"] == "install_error" and "broken build" in failed.validation["log"]
+    drop = failed.validation["drop"]
+    assert drop["stage"] == "build" and drop["reason"] == "install_error" and "broken build" in drop["log_tail"]
+    assert manifest["extra"]["drops_by_repo"] == {"demo/calc": {"install_error": 1}}
     assert "broken build" in log
 
 

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from agentmt.environments.images import build_task_image, make_env_dockerfile
+from agentmt.environments.images import build_task_image, make_env_dockerfile, make_requirements
 from agentmt.environments.recipe import make_recipe, read_recipe_files
 from agentmt.environments.runtime import DockerEnvironment
 from agentmt.environments.validate import NO_TESTS_RAN, validate_task
@@ -83,8 +83,10 @@ def test_build_requirements_are_upgraded_in_the_env_layer():
     assert recipe["build_dependencies"] == ["setuptools>=77", "x-scm"]
     assert make_recipe({"setup.py": "setup()"})["build_dependencies"] == ["setuptools>=40.8.0", "wheel"]
     task = TaskInstance("o__r-1", "o/r", "0" * 40, "", "", "", install=recipe)
+    # the env layer resolves build requirements with the project's (one uv resolution, one date)
+    assert make_requirements(task) == "setuptools>=77\nx-scm\nwheel\npytest\n"
     dockerfile = make_env_dockerfile(task, "agentmt-base:bookworm", with_ca=False)
-    assert "RUN pip install -q -U 'setuptools>=77' x-scm wheel && pip install -q pytest\n" in dockerfile
+    assert "-r /etc/agentmt/requirements.txt" in dockerfile
 
 
 def _git(repo, *args):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from agentmt.environments.runtime import RuntimeConfig
 
@@ -28,6 +28,23 @@ class EnvConfig(BaseModel):
     """Local clones by repository name ("owner/name" → path) used to build /testbed."""
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     """Container limits for validation runs."""
+    pin_date: str = "commit"
+    """Resolve dependencies as of: `commit` (the base commit's committer date), `pr_created`, a date
+    (YYYY-MM-DD or ISO timestamp) or `none` (today's releases). Also bounds the Python chosen."""
+    lock: str = ""
+    """A freeze file (name==version lines) installed exactly, instead of resolving, for every task."""
+    reuse_locks: bool = False
+    """Install each task's recorded lock (from an earlier build) exactly instead of resolving again."""
+    replace_lists: bool = False
+    """Rows that carry FAIL_TO_PASS/PASS_TO_PASS: replace them with the lists validation derives
+    (default: keep the given lists, report agreement)."""
+
+    @field_validator("pin_date", mode="before")
+    @classmethod
+    def _check_pin(cls, value):
+        from agentmt.environments.pins import check_pin_setting
+
+        return check_pin_setting(value)
 
 
 def load_env_config(*specs: str) -> EnvConfig:

@@ -11,7 +11,7 @@ import re
 import shlex
 from typing import Any
 
-from agentmt.environments.parsers import SKIPPED, get_parser, is_pass
+from agentmt.environments.parsers import SKIPPED, get_parser, is_pass, with_swebench_ids
 from agentmt.types import TaskInstance
 
 START_TEST_OUTPUT = ">>>>> Start Test Output"
@@ -72,6 +72,7 @@ def parse_test_log(task: TaskInstance, log: str) -> dict[str, str]:
 
 def make_tests_status(task: TaskInstance, status_map: dict[str, str]) -> dict[str, dict[str, list[str]]]:
     """SWE-bench's tests_status: success/failure lists for F2P and P2P (a skipped P2P test is kept)."""
+    status_map = with_swebench_ids(status_map)  # given SWE-bench lists name truncated parametrized ids
     f2p = {"success": [], "failure": []}
     p2p = {"success": [], "failure": []}
     for t in task.FAIL_TO_PASS:

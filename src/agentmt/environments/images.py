@@ -8,7 +8,6 @@ log; every image used is recorded with a last-used time so `prune_images` remove
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -23,13 +22,17 @@ from pathlib import Path
 from agentmt import settings
 from agentmt.environments.base import image_exists
 from agentmt.errors import AgentmtError
+from agentmt.hashing import sha256_json
 from agentmt.types import TaskInstance
 
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 ENV_REPOSITORY = "agentmt-env"
 TASK_REPOSITORY = "agentmt-task"
 VENV = "/opt/venv"
-ENV_LAYOUT = 2  # bump when make_env_dockerfile changes what an env image holds (part of its tag)
+UV_HOME = "/opt/agentmt-uv"
+UV_VERSION = "0.13.9"  # the resolver is pinned too: a lock must not depend on when the image was built
+LOCK_PATH = "/etc/agentmt/lock.txt"
+ENV_LAYOUT = 3  # bump when make_env_dockerfile changes what an env image holds (part of its tag)
 TESTBED = "/testbed"
 
 
@@ -55,44 +58,74 @@ def _slug(text: str) -> str:
 
 
 def _short_hash(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return sha256_json(parts, 12)
 
 
 def make_env_tag(task: TaskInstance, base: str) -> str:
-    """Env image tag: one per repository × base × dependency set."""
+    """Env image tag: one per repository × base × dependency set × pin date (or exact lock)."""
     r = task.install
-    key = _short_hash(base, task.repo, r.get("python"), r.get("dependencies"), r.get("test_dependencies"),
-                      r.get("build_dependencies"), ENV_LAYOUT)
+    lock = install_lock(task)
+    # an exact lock is the whole dependency set: tasks whose locks are equal share the image
+    what = [lock] if lock else [r.get("dependencies"), r.get("test_dependencies"), r.get("build_dependencies"),
+                                r.get("pin_date")]
+    key = _short_hash(base, task.repo, r.get("python"), *what, ENV_LAYOUT)
     return f"{ENV_REPOSITORY}:{_slug(task.repo.replace('/', '__'))}-{key}"
+
+
+def install_lock(task: TaskInstance) -> list[str]:
+    """The exact set to install instead of resolving in the image: a lock the user gave (`given`) or
+    one resolved on the host before the build (`resolved`, see resolve.py)."""
+    r = task.install
+    return list(r.get("lock") or []) if r.get("lock_source") in ("given", "resolved") else []
+
+
+def make_requirements(task: TaskInstance) -> str:
+    """requirements.txt the env layer resolves: build requirements, dependencies, test dependencies."""
+    r = task.install
+    build = list(r.get("build_dependencies") or ["setuptools"])
+    if not any(re.match(r"wheel\b", b) for b in build):  # old setuptools builds editables with it
+        build.append("wheel")
+    reqs = [*build, *r.get("dependencies", []), *r.get("test_dependencies", [])]
+    return "".join(f"{line}\n" for line in dict.fromkeys(reqs))
+
+
+def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
+    """The env layer: a venv whose packages uv resolves as of the pin date (or installs from a lock);
+    the resolved set is frozen to LOCK_PATH. The context holds requirements.txt (see make_requirements)."""
+    r = task.install
+    uv = f"{UV_HOME}/bin/uv"
+    lines = [f"FROM {base}"]
+    if with_ca:  # the package registry sits behind a proxy with its own CA (ENVIRONMENT.md)
+        lines += ["COPY ca.crt /etc/agentmt/ca.crt",
+                  "ENV PIP_CERT=/etc/agentmt/ca.crt REQUESTS_CA_BUNDLE=/etc/agentmt/ca.crt "
+                  "SSL_CERT_FILE=/etc/agentmt/ca.crt"]
+    lines += [
+        "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8 "
+        "UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never",
+        # uv lives in its own venv so that it never appears in (or changes) the project's lock
+        f"RUN python3 -m venv {UV_HOME} && {UV_HOME}/bin/pip install -q uv=={UV_VERSION} && python3 -m venv {VENV}",
+        f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}",
+        # pip is the instance layer's installer (its `setup.py develop` fallback serves old
+        # setuptools), not a dependency: the newest, so era-pinned setuptools still installs editably
+        f"RUN {uv} pip install -q --python {VENV}/bin/python -U pip",
+        "COPY requirements.txt /etc/agentmt/requirements.txt",
+    ]
+    pin = f" --exclude-newer {shlex.quote(r['pin_date'])}" if r.get("pin_date") else ""
+    if install_lock(task):  # exact versions, nothing resolved
+        lines.append(f"RUN {uv} pip install --python {VENV}/bin/python --no-deps --reinstall "
+                     "-r /etc/agentmt/requirements.txt")
+    else:
+        lines.append(f"RUN {uv} pip install --python {VENV}/bin/python{pin} -r /etc/agentmt/requirements.txt")
+    lines += [
+        f"RUN {uv} pip freeze --python {VENV}/bin/python > {LOCK_PATH}",
+        f"LABEL agentmt.kind=env agentmt.repo={shlex.quote(task.repo)}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def make_task_tag(task: TaskInstance, env_tag: str) -> str:
     key = _short_hash(env_tag, task.base_commit, task.install.get("install"))
     return f"{TASK_REPOSITORY}:{_slug(task.instance_id)[:60]}-{key}"
-
-
-def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
-    r = task.install
-    # `python3 -m venv` seeds the distribution's old setuptools (66 on bookworm), which pip treats as
-    # satisfying a bare "setuptools"; -U brings the newest the project allows, since the instance
-    # layer builds the project with --no-build-isolation against exactly these
-    build = list(r.get("build_dependencies") or ["setuptools"])
-    if not any(re.match(r"wheel\b", b) for b in build):  # old setuptools builds editables with it
-        build.append("wheel")
-    pkgs = [*r.get("dependencies", []), *r.get("test_dependencies", [])]
-    lines = [f"FROM {base}"]
-    if with_ca:  # the package registry sits behind a proxy with its own CA (ENVIRONMENT.md)
-        lines += ["COPY ca.crt /etc/agentmt/ca.crt",
-                  "ENV PIP_CERT=/etc/agentmt/ca.crt REQUESTS_CA_BUNDLE=/etc/agentmt/ca.crt"]
-    lines += [
-        "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8",
-        f"RUN python3 -m venv {VENV}",
-        f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}",
-        "RUN pip install -q -U " + " ".join(shlex.quote(p) for p in build)
-        + (" && pip install -q " + " ".join(shlex.quote(p) for p in pkgs) if pkgs else ""),
-        f"LABEL agentmt.kind=env agentmt.repo={shlex.quote(task.repo)}",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def make_task_dockerfile(task: TaskInstance, env_tag: str) -> str:
@@ -103,15 +136,16 @@ def make_task_dockerfile(task: TaskInstance, env_tag: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=True).stdout
+def _git(cwd: Path | None, *args: str) -> str:
+    from agentmt.sources.gitproc import git  # the one git runner (GitError with git's message)
+
+    return git(cwd, *args).decode("utf-8", "replace")
 
 
 def build_testbed(repo: str | Path, base_commit: str, dest: Path) -> None:
     """Clone `repo` into `dest` at `base_commit`, then erase every ref, tag, reflog entry and object
     not reachable from it, so nothing from the task's future (the fix) can be read from git."""
-    subprocess.run(["git", "clone", "-q", "--no-checkout", "--no-hardlinks", str(repo), str(dest)],
-                   check=True, capture_output=True)
+    _git(None, "clone", "-q", "--no-checkout", "--no-hardlinks", str(repo), str(dest))
     _git(dest, "checkout", "-q", "-B", "main", base_commit)
     for ref in _git(dest, "for-each-ref", "--format=%(refname)").split():
         if ref != "refs/heads/main":
@@ -139,6 +173,30 @@ def docker_build(context: Path, tag: str, *, network_host: bool) -> str:
     return log
 
 
+RESOLUTION_FAILED = "resolution_failed"
+# uv's resolver reports an unsatisfiable set with this line, then the reasons ("Because ...")
+_NO_SOLUTION = re.compile(r"No solution found when resolving[^\n]*\n(?:.*\n){0,40}", re.IGNORECASE)
+
+
+def build_failure(log: str) -> tuple[str, str]:
+    """(drop reason, message) of a failed env/instance build: `resolution_failed` with the resolver's
+    explanation when uv found no solution, else `install_error` with the log's tail (pure)."""
+    m = _NO_SOLUTION.search(log)
+    if m:
+        text = m.group(0).split("The command '")[0].split("Removing intermediate")[0]
+        return RESOLUTION_FAILED, text.strip()[:3000]
+    return "install_error", log.strip()[-1500:]
+
+
+def read_lock(tag: str) -> list[str]:
+    """The frozen package set of an env image (`uv pip freeze` at build time), one requirement a line."""
+    res = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "cat", tag, LOCK_PATH],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        raise ImageBuildError(f"{tag} holds no lock at {LOCK_PATH}", res.stderr)
+    return [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]
+
+
 def image_id(tag: str) -> str:
     return subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", tag],
                           capture_output=True, text=True, check=True).stdout.strip()
@@ -156,6 +214,8 @@ def build_env_image(task: TaskInstance, base: str, *, log_dir: Path | None = Non
         if with_ca:
             shutil.copy(HOST_CA_BUNDLE, ctx / "ca.crt")
         (ctx / "Dockerfile").write_text(make_env_dockerfile(task, base, with_ca))
+        lock = install_lock(task)
+        (ctx / "requirements.txt").write_text("".join(f"{x}\n" for x in lock) if lock else make_requirements(task))
         _logged(lambda: docker_build(ctx, tag, network_host=True), log_dir, f"env-{_slug(tag)}.log")
     touch_image(tag)
     return tag

@@ -17,6 +17,20 @@ def is_pass(status: str | None) -> bool:
     """A status that counts as passing (an expected failure passes, as in SWE-bench)."""
     return status in (PASSED, XFAIL)
 
+
+def swebench_id(test_id: str) -> str:
+    """A pytest id as the official `swebench` pytest parser names it: cut at the first space
+    (`test_x[a b]` → `test_x[a`); other runners' ids ("test_x (mod.Class)") are kept whole."""
+    return test_id.split()[0] if "::" in test_id and test_id.strip() else test_id
+
+
+def with_swebench_ids(status: dict[str, str]) -> dict[str, str]:
+    """`status` where each test is also found under its swebench id (exact ids win; of two tests cut
+    to one id the later wins, as in swebench's own map)."""
+    out = {swebench_id(t): s for t, s in status.items()}
+    out.update(status)
+    return out
+
 # pytest -rA short summary: "PASSED tests/test_a.py::test_x", "FAILED tests/test_a.py::test_y - msg"
 _PYTEST_SUMMARY = re.compile(r"^(PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\s+(\S.*)$")
 # pytest -v progress: "tests/test_a.py::test_x PASSED                 [ 50%]"

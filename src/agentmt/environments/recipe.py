@@ -9,19 +9,18 @@ from a git commit.
 from __future__ import annotations
 
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
 
-RECIPE_FORMAT = 1
+RECIPE_FORMAT = 2
 RECIPE_GLOBS = (
     "pyproject.toml", "setup.cfg", "setup.py", "tox.ini", "noxfile.py", "pytest.ini",
-    "requirements.txt", "requirements-dev.txt", "requirements-test.txt", "requirements_dev.txt",
-    "requirements/test.txt", "requirements/dev.txt", "test-requirements.txt", "dev-requirements.txt",
-    "manage.py", "runtests.py", "tests/runtests.py",
+    "requirements.txt", "manage.py", "runtests.py", "tests/runtests.py",
 )
-_TEST_REQ = re.compile(r"(^|/)(requirements[-_/]?(dev|test|tests|testing)|(dev|test)-requirements)\.txt$")
+# any requirements file at the top level or in a requirements/ folder (includes are followed)
+_REQ_FILE = re.compile(r"^(requirements[^/]*\.txt|[^/]*requirements\.txt|requirements/[^/]+\.txt)$")
+_TEST_REQ = re.compile(r"(^|/)(requirements[-_/]?(dev|test|tests|testing|ci)|(dev|test|tests|ci)[-_]requirements)\.txt$")
 _DEFAULT_TEST_DEPS = ["pytest"]
 _TEST_EXTRAS = ("test", "tests", "testing", "dev")
 # PEP 518's default when a project names no build requirements
@@ -32,69 +31,95 @@ DEBIAN_PYTHONS = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 
 def read_recipe_files(repo: str | Path, commit: str) -> dict[str, str]:
     """The recipe-relevant files present at `commit` (plus CI workflows), path → text."""
-    listing = subprocess.run(
-        ["git", "-C", str(repo), "ls-tree", "-r", "--name-only", commit],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()
+    from agentmt.sources.gitproc import git, run_git
+
+    listing = git(repo, "ls-tree", "-r", "--name-only", "-z", commit).decode("utf-8", "replace").split("\0")
     wanted = [
         p for p in listing
-        if p in RECIPE_GLOBS or _TEST_REQ.search(p) or p.startswith(".github/workflows/")
+        if p in RECIPE_GLOBS or _REQ_FILE.match(p) or _TEST_REQ.search(p)
+        or re.match(r"\.github/workflows/[^/]+\.ya?ml$", p)
     ]
     out = {}
     for p in wanted:
-        res = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{p}"], capture_output=True)
+        res = run_git(repo, "show", f"{commit}:{p}")
         if res.returncode == 0:
             out[p] = res.stdout.decode("utf-8", "replace")
     return out
 
 
-def make_recipe(files: dict[str, str], default_python: str = "3.11") -> dict[str, Any]:
-    """Infer the install recipe; `sources` lists the files each decision came from."""
+def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str | None = None,
+                available: list[str] | None = None) -> dict[str, Any]:
+    """Infer the install recipe from the files at the base commit (pure); `sources` lists the files
+    each decision came from, most trusted first. `era` (the pin date) bounds the Python chosen;
+    `available` lists the Pythons a base image can provide (default: the offline Debian ones)."""
+    from agentmt.environments import declared as d
+    from agentmt.environments.pins import choose_python
+
+    pyproject = _toml(files.get("pyproject.toml", ""))
+    readers: list[tuple[str, d.Declared]] = []
+    for path in sorted(p for p in files if p.startswith(".github/workflows/")):
+        readers.append((path, d.read_workflow(files[path])))
+    if "tox.ini" in files:
+        readers.append(("tox.ini", d.read_tox(files["tox.ini"])))
+    if "noxfile.py" in files:
+        readers.append(("noxfile.py", d.read_nox(files["noxfile.py"])))
+    if pyproject:
+        readers.append(("pyproject.toml", d.read_pyproject(pyproject)))
+    if "setup.cfg" in files:
+        readers.append(("setup.cfg", d.read_setup_cfg(files["setup.cfg"])))
+    if "setup.py" in files:
+        readers.append(("setup.py", d.read_setup_py(files["setup.py"])))
     sources: list[str] = []
     deps: list[str] = []
     test_deps: list[str] = []
-    python_spec = ""
-    pyproject = _toml(files.get("pyproject.toml", ""))
-    project = pyproject.get("project", {})
-    # the extras a tox test env installs ("extras = testing") are the test extras, whatever their name
-    wanted_extras = (*_TEST_EXTRAS, *_tox_extras(files.get("tox.ini", "")))
-    if project:
-        sources.append("pyproject.toml")
-        deps += list(project.get("dependencies", []))
-        test_deps += _test_extras(project.get("optional-dependencies", {}), wanted_extras)
-        python_spec = project.get("requires-python", "") or python_spec
-    if "setup.cfg" in files:
-        cfg_deps, cfg_extras, cfg_py = _setup_cfg(files["setup.cfg"])
-        if cfg_deps or cfg_extras or cfg_py:
-            sources.append("setup.cfg")
-        deps += cfg_deps
-        test_deps += _test_extras(cfg_extras, wanted_extras)
-        python_spec = python_spec or cfg_py
-    if "setup.py" in files:
-        sources.append("setup.py")
-        m = re.search(r"python_requires\s*=\s*['\"]([^'\"]+)", files["setup.py"])
-        python_spec = python_spec or (m.group(1) if m else "")
-    for path, text in sorted(files.items()):
-        if path == "requirements.txt":
-            deps += _requirements(text)
+    extras_map: dict[str, list[str]] = {}
+    wanted_extras: list[str] = []
+    req_files: list[str] = []
+    pythons: list[str] = []
+    python_spec, runner = "", ""
+    for path, got in readers:
+        if not any((got.deps, got.test_deps, got.extras, got.extras_map, got.req_files, got.python_spec,
+                    got.pythons, got.runner)):
+            continue
+        sources.append(path)
+        deps += got.deps
+        test_deps += got.test_deps
+        for name, reqs in got.extras_map.items():
+            extras_map.setdefault(name, list(reqs))
+        wanted_extras += got.extras
+        req_files += got.req_files
+        pythons += got.pythons
+        python_spec = python_spec or got.python_spec  # the packaging metadata is the hard constraint
+        runner = runner or got.runner  # the most trusted command wins
+    # the project's own name inside an extra ("pkg[test]" in CI) refers back to itself: skip it
+    test_deps += _test_extras(extras_map, (*wanted_extras, *_TEST_EXTRAS))
+    for path in sorted(files):
+        if path == "requirements.txt" and "requirements.txt" not in req_files:
+            deps += _requirement_tree(files, path, set())
             sources.append(path)
-        elif _TEST_REQ.search(path):
-            test_deps += _requirements(text)
+    for path in _dedup([*req_files, *sorted(p for p in files if _TEST_REQ.search(p))]):
+        path = path.lstrip("./")
+        if path in files:
+            test_deps += _requirement_tree(files, path, set())
             sources.append(path)
-    runner = _test_runner(files)
-    if runner == "pytest" and not any(_req_name(d) == "pytest" for d in test_deps + deps):
+    runner = runner or _test_runner(files)
+    test_deps = [t for t in test_deps if not t.startswith(".")]
+    if runner == "pytest" and not any(_req_name(x) == "pytest" for x in test_deps + deps):
         test_deps += _DEFAULT_TEST_DEPS
     installable = any(p in files for p in ("pyproject.toml", "setup.py", "setup.cfg"))
-    python = pick_python(python_spec, default_python)
+    stated = sorted(set(pythons), key=lambda v: tuple(map(int, v.split("."))))
+    python, target = choose_python(python_spec, stated, era, list(available or DEBIAN_PYTHONS), default_python)
     return {
         "format": RECIPE_FORMAT,
-        "python": python,
+        "python": python,  # None: no base image provides a Python the project allows
+        "python_target": target,
         "python_spec": python_spec,
-        "base_release": DEBIAN_PYTHONS.get(python, "bookworm"),
+        "python_stated": stated,
+        "base_release": DEBIAN_PYTHONS.get(python or "", "bookworm"),
         "dependencies": _dedup(deps),
         "build_dependencies": _dedup(list(pyproject.get("build-system", {}).get("requires", []))
                                      or _DEFAULT_BUILD_DEPS),
-        "test_dependencies": _dedup(test_deps),
+        "test_dependencies": _dedup(t for t in test_deps if t not in deps),
         # --no-build-isolation: the build backend comes from the env layer, so no network is needed;
         # --use-pep517: without it a setup.py-only project goes through `setup.py develop`, which
         # setuptools >= 80 runs as a nested, isolated (network-needing) pip install
@@ -105,16 +130,30 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11") -> dict[str
     }
 
 
+def _requirement_tree(files: dict[str, str], path: str, seen: set[str]) -> list[str]:
+    """A requirements file's requirements, following `-r` includes among the collected files."""
+    from agentmt.environments.declared import requirement_lines
+
+    if path in seen or path not in files:
+        return []
+    seen.add(path)
+    reqs, includes = requirement_lines(files[path])
+    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    for inc in includes:
+        reqs += _requirement_tree(files, (folder + inc).replace("/./", "/"), seen)
+    return reqs
+
+
 def pick_python(spec: str, default: str) -> str:
     """The newest offline-available Python satisfying a `requires-python`-style lower/upper bound."""
     candidates = sorted(DEBIAN_PYTHONS, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
-    ok = [v for v in candidates if _satisfies(v, spec)]
+    ok = [v for v in candidates if satisfies(v, spec)]
     if default in ok:
         return default
     return ok[0] if ok else default
 
 
-def _satisfies(version: str, spec: str) -> bool:
+def satisfies(version: str, spec: str) -> bool:
     """PEP 440 matching (`==3.*`, `~=3.9`, `>=3.8,<3.12`); an unparsable spec constrains nothing."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -151,50 +190,12 @@ def _toml(text: str) -> dict[str, Any]:
         return {}
 
 
-def _setup_cfg(text: str) -> tuple[list[str], dict[str, list[str]], str]:
-    import configparser
-
-    cp = configparser.ConfigParser(interpolation=None)
-    try:
-        cp.read_string(text)
-    except configparser.Error:
-        return [], {}, ""
-    deps = _requirements(cp.get("options", "install_requires", fallback=""))
-    extras = ({k: _requirements(v) for k, v in cp.items("options.extras_require")}
-              if cp.has_section("options.extras_require") else {})
-    return deps, extras, cp.get("options", "python_requires", fallback="").strip()
-
-
 def _test_extras(extras: dict[str, list[str]], wanted: tuple[str, ...]) -> list[str]:
     """The requirements of the extras named in `wanted` (names compared normalised, PEP 685)."""
     norm = {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in extras.items()}
     out: list[str] = []
     for name in _dedup([re.sub(r"[-_.]+", "-", w).lower() for w in wanted]):
         out += list(norm.get(name, []))
-    return out
-
-
-def _tox_extras(text: str) -> list[str]:
-    """Extras the default `[testenv]` of tox.ini installs (factor prefixes like "py39:" dropped);
-    named envs such as docs or lint are not the test run."""
-    import configparser
-
-    cp = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        cp.read_string(text)
-    except configparser.Error:
-        return []
-    raw = cp.get("testenv", "extras", fallback="")
-    names = [item.split(":")[-1].strip() for item in re.split(r"[\s,]+", raw)]
-    return [n for n in names if re.fullmatch(r"[A-Za-z0-9][\w.-]*", n)]
-
-
-def _requirements(text: str) -> list[str]:
-    out = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith(("-", "git+", "http:", "https:", ".")):
-            out.append(line)
     return out
 
 

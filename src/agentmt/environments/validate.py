@@ -22,12 +22,15 @@ from agentmt.environments.grading import (
     split_log,
     task_parser,
 )
+from agentmt.environments.givenlists import check_given, make_agreement
 from agentmt.environments.harness import apply_patch, run_tests
 from agentmt.environments.parsers import is_pass
 from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig
 from agentmt.errors import RecordDropped
 from agentmt.types import TaskInstance
 
+GIVEN_F2P_BROKEN = "given_fail_to_pass_not_reproduced"
+GIVEN_P2P_BROKEN = "given_pass_to_pass_not_reproduced"
 NO_TESTS_RAN = "no_tests_ran"  # drop reason: no test status could be parsed after the gold patch
 MISSING = "MISSING"  # the test did not run (e.g. the module failed to import before the fix)
 
@@ -57,55 +60,84 @@ def make_test_lists(before: list[dict[str, str]], after: list[dict[str, str]]) -
 
 
 def _run_phase(env: DockerEnvironment, task: TaskInstance, runs: int, timeout_s: int, phase: str):
+    """N runs of the task's tests; what each run gave is recorded on the task as it happens, so a
+    drop mid-way still keeps the exit codes, the last status map and the log tail (`env explain`)."""
+    from agentmt.environments.buildtask import LOG_TAIL, record_drop
+
     parser = task_parser(task)
     maps, logs = [], []
+    record = task.validation.setdefault("phases", {})[phase] = {"exit_codes": [], "status": {}, "log_tail": ""}
     for _ in range(runs):
         log = run_tests(env, task, timeout_s)
         body, code = split_log(log)
-        outcome = make_outcome(exit_code=code, log=body, tests_status=None)
-        if outcome in (TEST_TIMEOUT, INFRA_ERROR):
-            raise RecordDropped(outcome, f"{phase} run of {task.instance_id}: exit {code}")
         maps.append(parser(body))
         logs.append(log)
+        record.update(status=maps[-1], log_tail=(body or log)[-LOG_TAIL:])
+        record["exit_codes"].append(code)
+        outcome = make_outcome(exit_code=code, log=body, tests_status=None)
+        if outcome in (TEST_TIMEOUT, INFRA_ERROR):
+            raise record_drop(task, "validate", outcome, f"{phase} run of {task.instance_id}: exit {code}")
     return maps, logs
 
 
 def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: int = 600,
-                  runtime: RuntimeConfig | None = None) -> TaskInstance:
-    """Fill FAIL_TO_PASS / PASS_TO_PASS and `validation` (flake rates, outcome); raises RecordDropped."""
+                  runtime: RuntimeConfig | None = None, replace_lists: bool = False) -> TaskInstance:
+    """Fill FAIL_TO_PASS / PASS_TO_PASS and `validation` (flake rates, outcome); raises RecordDropped
+    after recording the drop and both phases on the task. Rows that came with lists are checked
+    against them and keep them unless `replace_lists`; `validation.agreement` compares the two."""
+    from agentmt.environments.buildtask import record_drop
+
     if task.validation.get("outcome") == INSTALL_ERROR:
         raise RecordDropped(INSTALL_ERROR, task.validation.get("error", ""))
+    given_f2p, given_p2p = list(task.FAIL_TO_PASS), list(task.PASS_TO_PASS)
     start = time.monotonic()
     try:
         with DockerEnvironment(image, runtime) as env:
             ok, log = apply_patch(env, task.test_patch, "test")
             if not ok:
-                raise RecordDropped("test_patch_does_not_apply", log[-200:])
+                raise record_drop(task, "validate", "test_patch_does_not_apply", log[-1500:])
             before, _ = _run_phase(env, task, runs, timeout_s, "before")
             ok, log = apply_patch(env, task.patch, "gold")
             if not ok:
-                raise RecordDropped("gold_patch_does_not_apply", log[-200:])
+                raise record_drop(task, "validate", "gold_patch_does_not_apply", log[-1500:])
             after, after_logs = _run_phase(env, task, runs, timeout_s, "after")
     except InfrastructureError as e:
-        raise RecordDropped(INFRA_ERROR, str(e)) from e
+        raise record_drop(task, "validate", INFRA_ERROR, str(e)) from e
     if not any(after):
         # the runner reported no test at all (usage error, missing plugin, collection error): the
         # environment's fault, not the task's; keep the log tail so the cause can be read
         body, code = split_log(after_logs[-1])
-        raise RecordDropped(NO_TESTS_RAN, f"after gold patch, exit {code}: {body.strip()[-1500:]}")
+        raise record_drop(task, "validate", NO_TESTS_RAN, f"after gold patch, exit {code}: {body.strip()[-1500:]}")
     lists = make_test_lists(before, after)
-    task.FAIL_TO_PASS, task.PASS_TO_PASS = lists["FAIL_TO_PASS"], lists["PASS_TO_PASS"]
     v = task.validation
     v.update(runs=runs, flake_rates=lists["flake_rates"], num_flaky=len(lists["flake_rates"]),
              num_tests=lists["num_tests"], seconds=round(time.monotonic() - start, 2),
              before_status=dict(Counter(before[-1].values())), after_status=dict(Counter(after[-1].values())))
+    if given_f2p or given_p2p:
+        v["agreement"] = make_agreement(given_f2p, given_p2p, lists)
+        bad = check_given(given_f2p, given_p2p, before, after)
+        if bad["FAIL_TO_PASS"] and not replace_lists:
+            raise record_drop(task, "validate", GIVEN_F2P_BROKEN,
+                              f"{len(bad['FAIL_TO_PASS'])} given FAIL_TO_PASS tests do not fail before and "
+                              f"pass after: {bad['FAIL_TO_PASS'][:10]}", tests=bad["FAIL_TO_PASS"])
+        if bad["PASS_TO_PASS"] and not replace_lists:
+            raise record_drop(task, "validate", GIVEN_P2P_BROKEN,
+                              f"{len(bad['PASS_TO_PASS'])} given PASS_TO_PASS tests do not pass on both "
+                              f"sides: {bad['PASS_TO_PASS'][:10]}", tests=bad["PASS_TO_PASS"])
+    if replace_lists or not (given_f2p or given_p2p):
+        task.FAIL_TO_PASS, task.PASS_TO_PASS = lists["FAIL_TO_PASS"], lists["PASS_TO_PASS"]
+        if given_f2p or given_p2p:
+            v["given_lists"] = {"FAIL_TO_PASS": given_f2p, "PASS_TO_PASS": given_p2p}
     if not task.FAIL_TO_PASS:
-        v.update(status="dropped", outcome="no_fail_to_pass")
-        raise RecordDropped("no_fail_to_pass", f"{task.instance_id}: before {v['before_status']}, "
-                                                f"after {v['after_status']}, {len(lists['flake_rates'])} flaky")
-    # the gold patch must grade as resolved under the lists just derived (a self-check of grading)
+        raise record_drop(task, "validate", "no_fail_to_pass",
+                          f"{task.instance_id}: before {v['before_status']}, after {v['after_status']}, "
+                          f"{len(lists['flake_rates'])} flaky")
+    # the gold patch must grade as resolved under the task's lists (a self-check of grading)
     report = make_report(task, after_logs[-1], model_patch=task.patch)[task.instance_id]
     if report["outcome"] != RESOLVED:
-        raise RecordDropped("gold_not_resolved", str(report.get("tests_status")))
+        raise record_drop(task, "validate", "gold_not_resolved", str(report.get("tests_status"))[:1500])
     v.update(status="validated", outcome=RESOLVED)
+    v.pop("drop", None)
+    # a kept task needs only the exit codes; status maps and logs are what a dropped one is read for
+    v["phases"] = {ph: {"exit_codes": r["exit_codes"]} for ph, r in v.get("phases", {}).items()}
     return task

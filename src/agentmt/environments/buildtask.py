@@ -1,0 +1,109 @@
+"""One task's environment: recipe as of its pin date, the Python for it, images, the recorded lock.
+
+`build_task(task, cfg, repo)` fills `task.install` (recipe, `pin_date`, `lock`, `lock_source`) and
+`task.validation["image"]` (tags, digests, the installed freeze), or raises `RecordDropped` (`python_unavailable`, `resolution_failed`,
+`install_error`) after recording on the task what a reader needs to debug it (`record_drop`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agentmt.environments.config import EnvConfig
+from agentmt.errors import RecordDropped
+from agentmt.types import TaskInstance
+
+PYTHON_UNAVAILABLE = "python_unavailable"
+LOG_TAIL = 4000  # characters of a build or test log kept with a dropped task
+
+
+def record_drop(task: TaskInstance, stage: str, reason: str, detail: str, **extra: Any) -> RecordDropped:
+    """Mark `task` dropped (reason, detail, stage) in its validation record; returns the exception to raise."""
+    task.validation.update(status="dropped", outcome=reason,
+                           drop={"stage": stage, "reason": reason, "detail": detail, **extra})
+    return RecordDropped(reason, detail)
+
+
+def commit_date(repo: str | Path, sha: str) -> str:
+    """The committer date of `sha` (ISO 8601), "" when git cannot read it."""
+    from agentmt.sources.gitproc import GitError, git
+
+    try:
+        return git(repo, "show", "-s", "--format=%cI", sha).decode().strip()
+    except GitError:
+        return ""
+
+
+def given_lock(cfg: EnvConfig, task: TaskInstance) -> list[str] | None:
+    """The lock that overrides resolution: `env.lock` (a freeze file), or with `env.reuse_locks` the
+    lock recorded on the task by an earlier build; None when the task is to be resolved."""
+    if cfg.lock:
+        lines = Path(cfg.lock).read_text().splitlines()
+        return [x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#")]
+    if cfg.reuse_locks and task.install.get("lock"):
+        return list(task.install["lock"])
+    return None
+
+
+def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
+    """Infer the recipe when the task has none, with the pin date resolved from `cfg.pin_date`."""
+    from agentmt.environments.pins import resolve_pin_date
+    from agentmt.environments.recipe import make_recipe, read_recipe_files
+
+    commit = task.environment_setup_commit or task.base_commit
+    if not task.install:
+        pin = resolve_pin_date(cfg.pin_date, commit_date=commit_date(repo, commit), pr_created=task.created_at)
+        task.install = make_recipe(read_recipe_files(repo, commit), cfg.default_python, era=pin)
+        task.install["pin_date"] = pin
+    lock = given_lock(cfg, task)
+    if lock is not None:
+        task.install.update(lock=lock, lock_source="given")
+
+
+def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path | None = None,
+               locks: dict[str, list[str]] | None = None) -> TaskInstance:
+    """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock."""
+    from agentmt.environments.base import ensure_base_image
+    from agentmt.environments.images import (
+        RESOLUTION_FAILED,
+        ImageBuildError,
+        build_failure,
+        build_task_image,
+        make_requirements,
+        read_lock,
+    )
+    from agentmt.environments.resolve import ResolutionFailed, resolve_lock, uv_binary
+
+    prepare_recipe(task, cfg, repo)
+    r = task.install
+    if "python" in r and not r["python"]:
+        raise record_drop(task, "build", PYTHON_UNAVAILABLE,
+                          f"Python {r.get('python_target')} (requires-python {r.get('python_spec')!r}, "
+                          f"stated {r.get('python_stated')}) is provided by no base image",
+                          python=r.get("python_target"))
+    if r.get("lock_source") != "given" and uv_binary():
+        try:
+            lock, exempt = resolve_lock(make_requirements(task).splitlines(), r.get("python") or cfg.default_python,
+                                        r.get("pin_date"))
+        except ResolutionFailed as e:
+            raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
+        r.update(lock=lock, lock_source="resolved", pin_exempt=exempt)
+    base = ensure_base_image(r.get("base_release") or cfg.base_release, try_pull=cfg.try_pull)
+    try:
+        img = build_task_image(task, repo, base, log_dir=log_dir)
+    except ImageBuildError as e:
+        reason, message = build_failure(e.log)
+        # `error`/`log` kept at the top level too: readers of format-1 failed tasks look there
+        task.validation.update(error=str(e), log=e.log[-LOG_TAIL:])
+        raise record_drop(task, "build", reason, message, log_tail=e.log[-LOG_TAIL:]) from e
+    locks = {} if locks is None else locks
+    if img.env_tag not in locks:
+        locks[img.env_tag] = read_lock(img.env_tag)
+    if r.get("lock_source") not in ("given", "resolved"):  # resolved inside the image: its freeze
+        r.update(lock=locks[img.env_tag], lock_source="frozen")
+    task.validation["image"] = {"installed": locks[img.env_tag]}  # what the image holds (pip included)
+    task.validation["image"].update(tag=img.tag, id=img.image_id, env_tag=img.env_tag, env_id=img.env_id,
+                                    base=base)
+    task.validation["build_seconds"] = round(img.seconds, 2)
+    return task

@@ -1,0 +1,279 @@
+"""What a repository's CI, tox, nox and packaging files declare, read statically (never executed).
+
+Each `read_*` is pure: text in, a `Declared` out (requirements, test requirements, extras asked
+for, a requires-python spec, supported Python versions, the test runner the commands use).
+`make_recipe` merges them in order of trust: CI workflows, tox, nox, pyproject, setup.cfg,
+setup.py, requirements files.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+from dataclasses import dataclass, field
+
+from agentmt.environments.pins import PYTHON_RELEASES, stated_pythons
+
+
+@dataclass(slots=True)
+class Declared:
+    deps: list[str] = field(default_factory=list)
+    test_deps: list[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)  # extras the test run installs (".[test]")
+    extras_map: dict[str, list[str]] = field(default_factory=dict)  # extra name → requirements
+    req_files: list[str] = field(default_factory=list)  # requirement files the test run installs
+    python_spec: str = ""
+    pythons: list[str] = field(default_factory=list)
+    runner: str = ""  # pytest | unittest | django, when a test command names one
+
+
+# installers and CI tooling that CI steps install but the tests do not import
+_TOOLING = {"pip", "setuptools", "wheel", "tox", "nox", "build", "twine", "codecov", "coveralls",
+            "pre-commit", "virtualenv", "uv", "poetry", "hatch", "pdm", "flit", "tox-gh-actions"}
+
+
+def requirement_lines(text: str) -> tuple[list[str], list[str]]:
+    """(requirements, included files) of a requirements.txt; URLs, options and local paths skipped."""
+    reqs, includes = [], []
+    for line in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", line).strip()
+        m = re.match(r"-r\s*(\S+)|--requirement[= ]\s*(\S+)", line)
+        if m:
+            includes.append(m.group(1) or m.group(2))
+        elif line and not line.startswith(("-", "git+", "http:", "https:", ".", "/")):
+            reqs.append(line)
+    return reqs, includes
+
+
+def _runner_of(commands: str) -> str:
+    if re.search(r"\bruntests\.py\b", commands):
+        return "django"
+    if re.search(r"\bpy\.?test\b", commands):
+        return "pytest"
+    if re.search(r"-m\s+unittest\b|setup\.py\s+test\b", commands):
+        return "unittest"
+    return ""
+
+
+def _pip_installs(commands: str, out: Declared) -> None:
+    """Extras, requirement files and packages named by `pip install` / `session.install` commands."""
+    for m in re.finditer(r"pip3?\s+install\s+([^\n;&|]+)", commands):
+        args = m.group(1).split()
+        i = 0
+        while i < len(args):
+            a = args[i].strip("'\"")
+            if a in ("-r", "--requirement") and i + 1 < len(args):
+                out.req_files.append(args[i + 1].strip("'\""))
+                i += 2
+                continue
+            # ".[test]" or "name[test]" (the project itself, as CI installs it): the extras count
+            ex = re.match(r"(?:-e\s*)?[\w.\-]*\[([\w,.\- ]+)\]$", a)
+            if ex:
+                out.extras += [e.strip() for e in ex.group(1).split(",") if e.strip()]
+            elif re.match(r"[A-Za-z][\w.\-]*([<>=!~]=?[\w.*]+)?$", a) and "$" not in a \
+                    and re.split(r"[<>=!~]", a)[0].lower() not in _TOOLING:
+                out.test_deps.append(a)
+            i += 1
+
+
+def _version(value) -> str:
+    """A matrix entry as "X.Y": YAML reads an unquoted 3.10 as the float 3.1."""
+    if isinstance(value, float):
+        text = f"{value:.2f}".rstrip("0")
+        return text + "0" if text.endswith(".1") else text
+    return str(value).strip()
+
+
+def read_workflow(text: str) -> Declared:
+    """A GitHub Actions workflow: the matrix's Python versions, what its steps install and run."""
+    import yaml
+
+    out = Declared()
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return out
+    jobs = doc.get("jobs", {}) if isinstance(doc, dict) else {}
+    for job in jobs.values() if isinstance(jobs, dict) else []:
+        if not isinstance(job, dict):
+            continue
+        matrix = (job.get("strategy") or {}).get("matrix") or {}
+        if isinstance(matrix, dict):
+            for key in ("python-version", "python", "python_version", "py"):
+                values = matrix.get(key) or []
+                out.pythons += [_version(v) for v in values if isinstance(values, list)]
+            for inc in matrix.get("include") or []:
+                if isinstance(inc, dict):
+                    out.pythons.append(_version(inc.get("python-version") or inc.get("python") or ""))
+            out.pythons = [v for v in out.pythons if v in PYTHON_RELEASES]
+        runs = "\n".join(str(s.get("run", "")) for s in job.get("steps") or [] if isinstance(s, dict))
+        _pip_installs(runs, out)
+        out.runner = out.runner or _runner_of(runs)
+    return out
+
+
+def read_tox(text: str) -> Declared:
+    """tox.ini: envlist Pythons, the default [testenv]'s deps, extras and commands."""
+    out = Declared()
+    cp = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        cp.read_string(text)
+    except configparser.Error:
+        return out
+    out.pythons = stated_pythons([cp.get("tox", "envlist", fallback="")])
+    for raw in cp.get("testenv", "deps", fallback="").splitlines():
+        item = raw.split(":", 1)[-1].strip() if re.match(r"\s*[\w,{}\-]+:\s", raw) else raw.strip()
+        if item.startswith("-r"):
+            out.req_files.append(item[2:].strip().replace("{toxinidir}/", ""))
+        elif item and not item.startswith(("-", "{", ".")):
+            out.test_deps.append(item)
+    raw = cp.get("testenv", "extras", fallback="")
+    # factor prefixes ("py39: testing") select envs; the extra named is still the test run's
+    out.extras = [n for n in (i.split(":")[-1].strip() for i in re.split(r"[\s,]+|\n", raw))
+                  if re.fullmatch(r"[A-Za-z0-9][\w.-]*", n)]
+    out.runner = _runner_of(cp.get("testenv", "commands", fallback=""))
+    return out
+
+
+def read_nox(text: str) -> Declared:
+    """noxfile.py: session Pythons and what sessions install and run (regex, not executed)."""
+    out = Declared()
+    out.pythons = sorted(set(re.findall(r"['\"](3\.\d+)['\"]", text)))
+    for m in re.finditer(r"session\.install\(([^)]*)\)", text):
+        args = re.findall(r"['\"]([^'\"]+)['\"]", m.group(1))
+        _pip_installs("pip install " + " ".join(args), out)
+    out.runner = _runner_of(text)
+    return out
+
+
+def _poetry_req(name: str, spec) -> str | None:
+    if isinstance(spec, dict):
+        if spec.get("optional") or "git" in spec or "path" in spec or "url" in spec:
+            return None
+        spec = spec.get("version", "*")
+    if not isinstance(spec, str):
+        return None
+    return name + poetry_spec(spec)
+
+
+def poetry_spec(spec: str) -> str:
+    """Poetry's version syntax ("^1.2", "~1.2", "1.2.*", "*") as a PEP 440 specifier."""
+    out = []
+    for part in (p.strip() for p in spec.split(",")):
+        m = re.fullmatch(r"([\^~])\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?", part)
+        if part in ("", "*"):
+            continue
+        if not m:
+            out.append(part if re.match(r"[<>=!~]", part) else f"=={part}")
+            continue
+        op, major, minor, patch = m.group(1), int(m.group(2)), m.group(3), m.group(4)
+        low = ".".join(x for x in (str(major), minor, patch) if x is not None)
+        if op == "^":
+            upper = (f"{major + 1}.0" if major or minor is None else
+                     f"0.{int(minor) + 1}" if int(minor) or patch is None else f"0.0.{int(patch) + 1}")
+        else:
+            upper = f"{major}.{int(minor) + 1}" if minor is not None else f"{major + 1}.0"
+        out.append(f">={low},<{upper}")
+    return ",".join(out)
+
+
+def read_pyproject(doc: dict) -> Declared:
+    """PEP 621, Poetry, Hatch, PDM and PEP 735 dependency groups."""
+    out = Declared()
+    project = doc.get("project", {})
+    out.deps += list(project.get("dependencies", []))
+    out.extras_map.update(project.get("optional-dependencies", {}))
+    out.python_spec = project.get("requires-python", "")
+    out.pythons = stated_pythons(["\n".join(project.get("classifiers", []))])
+    tool = doc.get("tool", {})
+    poetry = tool.get("poetry", {})
+    if poetry:
+        for name, spec in poetry.get("dependencies", {}).items():
+            if name.lower() == "python":
+                out.python_spec = out.python_spec or poetry_spec(str(spec))
+            elif (req := _poetry_req(name, spec)) is not None:
+                out.deps.append(req)
+        groups = dict(poetry.get("dev-dependencies", {}))
+        for gname, group in poetry.get("group", {}).items():
+            if gname in ("dev", "test", "tests", "testing"):
+                groups.update(group.get("dependencies", {}))
+        out.test_deps += [r for n, s in groups.items() if (r := _poetry_req(n, s)) is not None]
+        out.pythons += stated_pythons(["\n".join(poetry.get("classifiers", []))])
+    for env in ("default", "test", "tests"):
+        out.test_deps += list(tool.get("hatch", {}).get("envs", {}).get(env, {}).get("dependencies", []))
+    pdm = tool.get("pdm", {}).get("dev-dependencies", {})
+    for gname in ("test", "tests", "testing", "dev"):
+        out.test_deps += list(pdm.get(gname, []))
+    for gname in ("test", "tests", "testing", "dev"):
+        out.test_deps += [r for r in doc.get("dependency-groups", {}).get(gname, []) if isinstance(r, str)]
+    return out
+
+
+def read_setup_cfg(text: str) -> Declared:
+    out = Declared()
+    cp = configparser.ConfigParser(interpolation=None)
+    try:
+        cp.read_string(text)
+    except configparser.Error:
+        return out
+    out.deps = requirement_lines(cp.get("options", "install_requires", fallback=""))[0]
+    if cp.has_section("options.extras_require"):
+        out.extras_map = {k: requirement_lines(v)[0] for k, v in cp.items("options.extras_require")}
+    out.test_deps = requirement_lines(cp.get("options", "tests_require", fallback=""))[0]
+    out.python_spec = cp.get("options", "python_requires", fallback="").strip()
+    out.pythons = stated_pythons([cp.get("metadata", "classifiers", fallback="")])
+    return out
+
+
+def read_setup_py(text: str) -> Declared:
+    """setup.py's literal arguments to setup() (names bound to literals at module level resolved)."""
+    out = Declared()
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        m = re.search(r"python_requires\s*=\s*['\"]([^'\"]+)", text)
+        out.python_spec = m.group(1) if m else ""
+        return out
+    names: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = _literal(node.value, names)
+            if value is not None:
+                names[node.targets[0].id] = value
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "setup"):
+            continue
+        for kw in node.keywords:
+            value = _literal(kw.value, names)
+            if kw.arg == "install_requires" and isinstance(value, (list, tuple)):
+                out.deps = [str(v) for v in value]
+            elif kw.arg == "tests_require" and isinstance(value, (list, tuple)):
+                out.test_deps = [str(v) for v in value]
+            elif kw.arg == "extras_require" and isinstance(value, dict):
+                out.extras_map = {str(k): [str(r) for r in v] for k, v in value.items() if isinstance(v, (list, tuple))}
+            elif kw.arg == "python_requires" and isinstance(value, str):
+                out.python_spec = value
+            elif kw.arg == "classifiers" and isinstance(value, (list, tuple)):
+                out.pythons = stated_pythons(["\n".join(map(str, value))])
+    return out
+
+
+def _literal(node: ast.AST, names: dict[str, object]):
+    """A literal value, with module-level names and `+` of lists resolved; None when not static."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_literal(e, names) for e in node.elts]
+        return None if any(i is None for i in items) else items
+    if isinstance(node, ast.Dict):
+        keys = [_literal(k, names) if k is not None else None for k in node.keys]
+        values = [_literal(v, names) for v in node.values]
+        return {k: v for k, v in zip(keys, values) if isinstance(k, str) and v is not None}
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal(node.left, names), _literal(node.right, names)
+        return left + right if isinstance(left, list) and isinstance(right, list) else None
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        return None

@@ -1,0 +1,78 @@
+"""Dependency resolution as of a date, with uv on the host: requirements → an exact lock.
+
+Why on the host: resolving is network and metadata work that needs no image, so a lock is known
+before any build, tasks whose locks are equal share one env image, and the env layer installs the
+lock exactly (`--no-deps`), which is what makes a rebuild from the lock give the same versions.
+
+Guarantee: `resolve_lock` returns `name==version` lines, or raises `ResolutionFailed` carrying the
+resolver's explanation. Packages whose every release was re-uploaded after the pin date (PyPI's
+atomicwrites was deleted and re-uploaded in 2022) are retried exempt from the date, and named.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from agentmt.errors import AgentmtError
+
+_NO_VERSIONS = re.compile(r"there (?:are|is) no versions of ([A-Za-z0-9][\w.\-]*)")
+_MAX_EXEMPT = 3
+# the glibc of each offline base (bullseye 2.31, bookworm 2.36, trixie 2.41): wheels it can load
+_PLATFORM = "x86_64-manylinux_2_31"
+
+
+class ResolutionFailed(AgentmtError):
+    """uv found no set of versions satisfying the requirements (as of the pin date)."""
+
+    def __init__(self, message: str, exempt: list[str]):
+        super().__init__(message)
+        self.exempt = exempt
+
+
+def uv_binary() -> str | None:
+    """uv next to this interpreter (the `env` extra installs it), else on PATH; None when absent."""
+    local = Path(sys.executable).parent / "uv"
+    return str(local) if local.exists() else shutil.which("uv")
+
+
+def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
+                 timeout_s: int = 600) -> tuple[list[str], list[str]]:
+    """(lock lines, packages exempted from the date) for `requirements` on CPython `python`."""
+    uv = uv_binary()
+    assert uv, "resolve_lock needs uv (pip install uv)"
+    exempt: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="agentmt-resolve-") as tmp:
+        req = Path(tmp) / "requirements.in"
+        req.write_text("".join(f"{r}\n" for r in requirements))
+        while True:
+            cmd = [uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python-version", python,
+                   "--python-platform", _PLATFORM, str(req)]
+            if pin_date:
+                cmd += ["--exclude-newer", pin_date]
+                for name in exempt:  # a per-package cutoff far in the future lifts the date for it
+                    cmd += ["--exclude-newer-package", f"{name}=2100-01-01T00:00:00Z"]
+            env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
+            try:
+                res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=tmp)
+            except subprocess.TimeoutExpired as e:
+                raise ResolutionFailed(f"uv pip compile timed out after {timeout_s}s", exempt) from e
+            if res.returncode == 0:
+                lines = [ln.strip() for ln in res.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
+                return lines, exempt
+            missing = _NO_VERSIONS.findall(res.stderr)
+            new = [m for m in missing if m not in exempt]
+            if not pin_date or not new or len(exempt) >= _MAX_EXEMPT:
+                raise ResolutionFailed(_explanation(res.stderr), exempt)
+            exempt.append(new[0])
+
+
+def _explanation(stderr: str) -> str:
+    """The resolver's own words, without the interpreter-download warnings that precede them."""
+    lines = [ln for ln in stderr.splitlines() if not ln.startswith("warning:")]
+    return "\n".join(lines).strip()[:3000] or "uv pip compile failed without a message"
