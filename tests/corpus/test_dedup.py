@@ -70,3 +70,22 @@ def test_curator_exact_then_near_and_resume_gives_the_same_verdicts(curator):
     two = curator()
     two.resume([d for d, r in zip(stream[:10], whole[:10]) if r is None])
     assert two.judge_docs(stream[10:]) == whole[10:]
+
+
+def test_different_prs_on_one_large_file_are_not_near_duplicates_but_a_forks_copy_is(curator):
+    import copy
+
+    from prfixtures import make_pr
+
+    from agentmt.corpus.render_py import render_py
+
+    big = "".join(f"def helper_{i}(value):\n    return value * {i} + {i * 7} - len(str(value))\n\n\n" for i in range(300))
+    one = make_pr([{"core.py": big}, {"core.py": big.replace("return value * 3 +", "return value * 4 +")}], number=1)
+    two = make_pr([{"core.py": big}, {"core.py": big.replace("def helper_250(value)", "def helper_250(value, x=0)")}],
+                  number=2)
+    two.title, two.body = "Accept x in helper_250", "Callers pass an offset now."
+    fork = copy.deepcopy(one)
+    fork.repo, fork.id = "forker/widgets", "forker/widgets#77"
+    docs = [(p.id, render_py(p)) for p in (one, two, fork)]
+    docs[2] = (docs[2][0], docs[2][1].replace("Name: acme/widgets", "Name: forker/widgets"))
+    assert curator().judge_docs(docs) == [None, None, "near_duplicate"]

@@ -134,7 +134,7 @@ class Curator:
     def judge_docs(self, docs: list[tuple[str, str]]) -> list[str | None]:
         """Post-render, in order: per (id, text) the drop reason or None; only kept documents join the
         indexes, so judging a corpus in one run or across a resume gives the same reasons."""
-        sigs = self.near.signatures([t for _, t in docs]) if self.near is not None and docs else [None] * len(docs)
+        sigs = self.near.signatures([dedup.change_view(t) for _, t in docs]) if self.near is not None and docs else [None] * len(docs)
         reasons: list[str | None] = []
         for (doc_id, text), sig in zip(docs, sigs):
             h = dedup.content_hash(text) if self.cfg.exact_content else ""
@@ -170,7 +170,7 @@ class Curator:
                 iid = self.index.ids[k]
                 self.max_leak[iid] = max(ratio, self.max_leak.get(iid, 0.0))
         if self.near is not None:
-            self.near.add([t for _, t in docs], [d for d, _ in docs])
+            self.near.add([dedup.change_view(t) for _, t in docs], [d for d, _ in docs])
 
     def report(self) -> dict:
         """What the manifest records: instances reaching the threshold (to exclude from evaluation)."""

@@ -5,7 +5,7 @@ document of a cluster is kept, every later one that matches a kept document is d
 is fixed by the input, so a rerun or a resume keeps the same documents. (repo, PR) duplicates are
 caught before rendering (agentmt.corpus.filters.dedup_key).
 
-Near duplicates: word 5-gram shingles, MinHash over `num_perm` permutations, LSH bands sized for
+Near duplicates: word 5-gram shingles of the document's change view (`change_view`), MinHash over `num_perm` permutations, LSH bands sized for
 `threshold` (see num_bands_for) in rensa (a maintained Rust MinHash; chosen over datatrove's four-stage disk pipeline and
 datasketch by benchmarks/bench_dedup.py), then each LSH candidate is confirmed by its estimated
 Jaccard similarity, so a band collision alone never drops a document. The index keeps one MinHash per
@@ -25,6 +25,21 @@ WORD = re.compile(r"\w+")
 def content_hash(text: str) -> str:
     """Exact-duplicate key: the document with runs of whitespace collapsed."""
     return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+def change_view(text: str) -> str:
+    """The part of a rendered document that says what the PR did: the document without its context
+    files (py: "# Relevant Files Found" up to the last "# Edits"; gen: "# Relevant Files Context" up to
+    "Response:"). Two different PRs on the same large file share most of their text, so near-duplicate
+    judging over whole documents would take them for copies; a fork's or cherry-pick's copy of a PR
+    shares the change itself."""
+    for start, end in (("# Relevant Files Found\n", "\n# Edits\n"), ("# Relevant Files Context\n", "\nResponse:\n<pr>")):
+        i = text.find(start)
+        if i != -1:
+            j = text.rfind(end) if end.startswith("\n# Edits") else text.find(end, i)
+            if j > i:
+                return text[:i] + text[j:]
+    return text
 
 
 def shingles(text: str, n: int = 5) -> list[str]:
