@@ -1,17 +1,13 @@
-"""Golden-file comparison; `UPDATE_GOLDEN=1 pytest tests/corpus` rewrites the files."""
+"""Golden-file comparison; `python scripts/update_goldens.py` rewrites the files."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run UPDATE_GOLDEN=1 pytest tests/corpus"
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed: rerun with UPDATE_GOLDEN=1 if intended"
+    from goldens import check_text  # tests/goldens.py: one update script for every golden
+
+    check_text(GOLDEN / name, text)

@@ -1,14 +1,13 @@
 """Chat rendering with tool calls and the assistant-only loss mask, on a real SWE-agent trajectory.
 
 Golden file: tests/training/golden/sft_mask_swe_agent.txt shows the templated text with trained
-spans between [[TRAIN]] and [[/TRAIN]]. Regenerate with AGENTMT_UPDATE_GOLDEN=1 and review the diff.
+spans between [[TRAIN]] and [[/TRAIN]]. Regenerate with `python scripts/update_goldens.py` and review the diff.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from goldens import check_text
 from trainhelp import GOLDEN, load_trajectory
 
 from agentmt.errors import RecordDropped
@@ -26,12 +25,13 @@ def show_mask(sample, tokenizer) -> str:
 
 
 def test_golden_assistant_mask(tokenizer):
-    sample = render_conversation(load_trajectory().messages, tokenizer)
+    traj = load_trajectory()
+    sample = render_conversation(traj.messages, tokenizer)
+    # The same conversation as OpenAI dicts (what a JSONL or an Arrow row gives) renders identically.
+    as_dicts = render_conversation([m.to_dict() for m in traj.messages], tokenizer)
+    assert (as_dicts.input_ids, as_dicts.assistant_mask) == (sample.input_ids, sample.assistant_mask)
     shown = show_mask(sample, tokenizer)
-    golden = GOLDEN / "sft_mask_swe_agent.txt"
-    if os.environ.get("AGENTMT_UPDATE_GOLDEN") or not golden.exists():
-        golden.write_text(shown)
-    assert shown == golden.read_text()
+    check_text(GOLDEN / "sft_mask_swe_agent.txt", shown)
     # Every assistant turn (5) is trained, ending with its end-of-turn token; nothing else is.
     assert shown.count("[[TRAIN]]") == 5
     assert shown.count("<|im_end|>[[/TRAIN]]") == 5

@@ -66,7 +66,7 @@ def mt_config(data_dirs: dict, model: Path, out: Path, **over) -> dict:
     """A two-stage MT config over the fixture folders, tiny sizes."""
     cfg = {
         "model": str(model), "data_root": str(data_dirs["root"]), "output_dir": str(out), "seq_len": 64,
-        "global_batch_size": 2, "micro_batch_size": 1, "learning_rate": 1e-3, "warmup_ratio": 0.05,
+        "global_batch_size": 2, "micro_batch_size": 1, "learning_rate": 1e-3, "warmup_ratio": 0.0,
         "precision": "fp32", "gradient_checkpointing": False, "max_steps": 3, "save_steps": 2, "seed": 0,
         "stages": [
             {"name": "s1", "sources": [{"path": "ctx-gen", "kind": "ctx"}]},
