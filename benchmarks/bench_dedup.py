@@ -34,7 +34,7 @@ def read_python_files(git_dir: Path) -> list[str]:
         if not name.endswith(".py"):
             continue
         text = subprocess.run(["git", "--git-dir" if (git_dir / "HEAD").is_file() else "-C", str(git_dir), "show",
-                               f"HEAD:{name}"], capture_output=True).stdout.decode("utf-8", "replace")
+                               f"HEAD:{name}"], capture_output=True, check=True).stdout.decode("utf-8", "replace")
         if len(text) >= 1024:
             out.append(text)
     return out
@@ -83,7 +83,6 @@ def run_datatrove(docs: list[str]) -> tuple[float, set[int]]:
         MinhashDedupFilter,
         MinhashDedupSignature,
     )
-
     from datatrove.utils.word_tokenizers import WordTokenizer
 
     class Words(WordTokenizer):  # the same \w+ words agentmt shingles (datatrove's English default needs spaCy)
@@ -104,7 +103,7 @@ def run_datatrove(docs: list[str]) -> tuple[float, set[int]]:
     cfg = MinhashConfig()
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        make = lambda: (Document(text=d, id=str(i)) for i, d in enumerate(docs))  # noqa: E731
+        make = lambda: (Document(text=d, id=str(i)) for i, d in enumerate(docs))
         MinhashDedupSignature(output_folder=f"{tmp}/sigs", config=cfg, language=Words()).run(make(), rank=0, world_size=1)
         for b in range(cfg.num_buckets):  # one worker per bucket, as datatrove's executor would run them
             MinhashDedupBuckets(input_folder=f"{tmp}/sigs", output_folder=f"{tmp}/buckets",

@@ -17,7 +17,7 @@ from agentmt.corpus.render import render_ctx
 from agentmt.types import Issue, PullRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))
-from gitrepo import GitRepo  # noqa: E402  (the mining tests' real-git builder)
+from gitrepo import GitRepo
 
 DECONTAM_REASONS = {"swebench_repo_name", "swebench_repo_root", "swebench_repo_commit", "swebench_instance",
                     "swebench_base_commit", "swebench_patch", "ngram_leak"}
@@ -123,7 +123,7 @@ def _drops_by_id(prs_dir: Path, out: Path, *overrides: str) -> tuple[io.Manifest
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_planted_leaks_are_all_caught_and_clean_documents_kept(corpus, tmp_path):
-    clean_only, clean_kept = _drops_by_id(corpus["prs"], tmp_path / "ref", f"curation.instances_file={corpus['instances']}",
+    _, clean_kept = _drops_by_id(corpus["prs"], tmp_path / "ref", f"curation.instances_file={corpus['instances']}",
                                           "curation.decontam_content=false", "curation.ngram_action=report")
     m, kept = _drops_by_id(corpus["prs"], tmp_path / "out", f"curation.instances_file={corpus['instances']}")
     planted = set(corpus["planted"]) | set(corpus["mirror"])

@@ -4,7 +4,7 @@ Guarantees:
 - A person's login, author name or email gets the same pseudonym everywhere in one PR (so a thread
   still reads naturally), a different one in another PR (so documents cannot be joined on it), and
   it cannot be reversed without the salt: `user_` + HMAC-SHA256(salt, pr id + identity)[:8 hex].
-- Bots (the mining rule, agentmt.sources.metadata.is_bot) keep their names.
+- Bots (the mining's one rule, agentmt.sources.filters.is_bot_account) keep their names.
 - Identities are replaced in every text field (title, body, comments, reviews, review comments,
   issue, commit messages and authors, merged_by, Co-authored-by trailers, @mentions); in file
   contents and diffs only emails are, line by line, as secrets are (agentmt.corpus.secrets), so the
@@ -13,7 +13,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import re
@@ -29,12 +28,11 @@ COAUTHOR = re.compile(r"(?im)^(co-authored-by|signed-off-by|reviewed-by|reported
 NOREPLY = "users.noreply.github.com"
 
 
-@functools.lru_cache(maxsize=65536)
 def is_bot_name(name: str) -> bool:
-    from agentmt.sources.metadata import is_bot
+    """The mining's one bot rule (agentmt.sources.filters.is_bot_account), on a login or author name."""
+    from agentmt.sources.filters import is_bot_account
 
-    low = name.lower()
-    return is_bot({"login": name}) or low.endswith("-bot") or low in {"dependabot", "renovate", "github-actions"}
+    return is_bot_account(name)
 
 
 class Pseudonymizer:
