@@ -102,7 +102,7 @@ class DemoRepo:
                         "submittedAt": r["submitted_at"], "comments": _page(nodes, nested, None)})
         return out
 
-    def pr_node(self, p: dict, nested: int) -> dict:
+    def pr_node(self, p: dict, nested: int, reviews_first: int = 100) -> dict:
         n = p["number"]
         refs = [{"number": int(m.group(2)), "repository": {"nameWithOwner": m.group(1) or self.full_name}}
                 for m in CLOSING.finditer(p.get("body") or "") if int(m.group(2)) in self.issues or m.group(1)]
@@ -118,7 +118,7 @@ class DemoRepo:
             {"nameWithOwner": f"{owner}/{self.full_name.split('/')[1]}"},
             "closingIssuesReferences": {"nodes": refs},
             "comments": _page(self.comment_nodes(n), nested, None),
-            "reviews": _page(self.review_nodes(n, nested), nested, None),
+            "reviews": _page(self.review_nodes(n, nested), min(nested, reviews_first), None),
         }
 
     def merged(self) -> list[dict]:
@@ -328,7 +328,8 @@ def _graphql(gh: FakeGitHub, payload: dict) -> dict:
             "message": f"Could not resolve to a Repository with the name '{v.get('owner')}/{v.get('name')}'."}]}
     nested = gh.nested_page
     if op == "MergedPulls":
-        nodes = [repo.pr_node(p, nested) for p in repo.merged()]
+        asked = re.search(r"reviews\(first: (\d+)", query)  # honour the page size the query asks for
+        nodes = [repo.pr_node(p, nested, int(asked.group(1)) if asked else 100) for p in repo.merged()]
         conn = _page(nodes, int(v["first"]), v.get("after"))
         conn["totalCount"] = len(nodes)
         return {"data": {"repository": {"nameWithOwner": repo.full_name, "description": repo.repo.get("description"),

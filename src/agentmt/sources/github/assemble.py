@@ -74,49 +74,78 @@ class GitReader:
         license_at = getattr(gitsrc, "_license_at", None)  # the git miner's licence detection, when present
         return roots, (license_at(self.path, head) if license_at else "")
 
-    def side(self, merge_sha: str) -> GitSide | str:
-        """The PR's commits behind `merge_sha`, or a drop reason."""
-        (raw,) = self.cat.contents([merge_sha])
+    def sides(self, merges: list[str]) -> dict[str, GitSide | str]:
+        """merge sha -> the PR's commits behind it, or a drop reason. Batched: one cat-file and one
+        diff-tree round trip for all (plus a rev-list per two-parent merge); on a git failure, PR by PR."""
+        try:
+            raws = dict(zip(merges, self.cat.contents(merges)))
+        except GitError:
+            return {m: self.sides([m])[m] if len(merges) > 1 else "git_error" for m in merges}
+        out: dict[str, GitSide | str] = {}
+        found: dict[str, tuple] = {}
+        for sha in merges:
+            got = self._chain(sha, raws[sha])
+            if isinstance(got, str):
+                out[sha] = got
+            else:
+                found[sha] = got
+        try:
+            firsts = self.cat.parents_many(list({g[4][0] for g in found.values()}))
+            logged = self.diffs.commits(list(dict.fromkeys(c for g in found.values() for c in g[4])))
+        except GitError:
+            if len(found) == 1:
+                return {**out, **{sha: "git_error" for sha in found}}
+            return {**out, **{sha: self.sides([sha])[sha] for sha in found}}
+        for sha, (kind, base, head, header, chain) in found.items():
+            first = firsts.get(chain[0])
+            out[sha] = GitSide(kind, base, first[0], head, header, [logged[c] for c in chain]) if first \
+                else "no_snapshot"
+        return {m: out[m] for m in merges}
+
+    def _chain(self, sha: str, raw: bytes | None) -> tuple | str:
+        """(kind, base, head, header, chain) of one merge commit's object, or a drop reason."""
         if raw is None or not raw.startswith(b"tree "):
             return "merge_commit_missing"
-        parents = [ln[7:].decode() for ln in raw.split(b"\n\n", 1)[0].split(b"\n") if ln.startswith(b"parent ")]
-        message = raw.split(b"\n\n", 1)[1].decode("utf-8", "replace") if b"\n\n" in raw else ""
-        header = make_pr_header(merge_sha, parents, message)
+        head_part, _, body = raw.partition(b"\n\n")
+        parents = [ln[7:].decode() for ln in head_part.split(b"\n") if ln.startswith(b"parent ")]
+        header = make_pr_header(sha, parents, body.decode("utf-8", "replace"))
         if len(parents) > 2:
             return "octopus_merge"
         if not parents:
             return "no_snapshot"
-        try:
-            if len(parents) == 2:
-                out = git(self.path, "rev-list", "--first-parent", "--reverse", parents[1], f"^{parents[0]}", "--")
-                chain = out.decode().split()
-                kind, head = "merge", parents[1]
-            else:
-                chain, kind, head = [merge_sha], "squash", merge_sha
-            if not chain:
-                return "empty_pr"
-            first_parents = self.cat.parents(chain[0])
-            logged = self.diffs.commits(chain)
+        if len(parents) == 1:
+            return "squash", parents[0], sha, header, [sha]
+        try:  # exact, as mine git: the head's first-parent chain not reachable from the base
+            chain = git(self.path, "rev-list", "--first-parent", "--reverse", parents[1], f"^{parents[0]}",
+                        "--").decode().split()
         except GitError:
             return "git_error"
-        if not first_parents:
-            return "no_snapshot"
-        return GitSide(kind, parents[0], first_parents[0], head, header, [logged[c] for c in chain])
+        return ("merge", parents[0], parents[1], header, chain) if chain else "empty_pr"
 
-    def add_files(self, pr: PullRequest, logged: list[LoggedCommit]) -> str | None:
-        """Fill relevant_files / head_files; a drop reason when a file is too large or unreadable."""
-        before, after = touched_blobs(logged)
-        oids = sorted({b for b, m in (*before.values(), *after.values()) if b and m != GITLINK})
+    def add_files(self, items: list[tuple[PullRequest, list[LoggedCommit]]]) -> list[str | None]:
+        """Fill each PR's relevant_files / head_files (one info and one contents round trip for all);
+        per PR None, or a drop reason when a file is too large or unreadable."""
+        touched = [touched_blobs(logged) for _, logged in items]
+        oids = [sorted({b for b, m in (*bf.values(), *af.values()) if b and m != GITLINK}) for bf, af in touched]
+        every = sorted({o for os_ in oids for o in os_})
         try:
-            infos = self.cat.info(oids)
-            if any(i is None or i[1] > self.max_file_bytes for i in infos):
-                return "file_too_large" if all(i is not None for i in infos) else "git_error"
-            texts = dict(zip(oids, (_text(r) for r in self.cat.contents(oids))))
+            sizes = dict(zip(every, self.cat.info(every)))
+            reasons: list[str | None] = []
+            for os_ in oids:
+                infos = [sizes[o] for o in os_]
+                bad = any(i is None or i[1] > self.max_file_bytes for i in infos)
+                reasons.append(None if not bad else "file_too_large" if all(infos) else "git_error")
+            wanted = sorted({o for os_, r in zip(oids, reasons) if r is None for o in os_})
+            texts = dict(zip(wanted, (_text(r) for r in self.cat.contents(wanted))))
         except GitError:
-            return "git_error"
-        pr.relevant_files = [_snapshot(p, before[p], texts) for p in pr.changed_paths]
-        pr.head_files = [_snapshot(p, after[p], texts) for p in pr.changed_paths]
-        return None
+            if len(items) == 1:
+                return ["git_error"]
+            return [self.add_files([item])[0] for item in items]
+        for (pr, _), (before, after), reason in zip(items, touched, reasons):
+            if reason is None:
+                pr.relevant_files = [_snapshot(p, before[p], texts) for p in pr.changed_paths]
+                pr.head_files = [_snapshot(p, after[p], texts) for p in pr.changed_paths]
+        return reasons
 
 
 def make_commits(logged: list[LoggedCommit]):

@@ -68,9 +68,19 @@ class GitHubClient:
         with self._lock:
             if token not in self._clients:
                 # githubkit's own retry and cache sleep on the wall clock; ours waits on self.clock
-                self._clients[token] = GitHub(token or None, base_url=self.base_url + "/", timeout=self.timeout,
-                                              auto_retry=False, http_cache=False, user_agent="agentmt")
+                kit = GitHub(token or None, base_url=self.base_url + "/", timeout=self.timeout,
+                             auto_retry=False, http_cache=False, user_agent="agentmt")
+                # entered once: outside a `with`, githubkit builds an httpx client (and loads the CA
+                # bundle, ~0.1 s) for every request; inside, one connection pool serves them all
+                kit.__enter__()
+                self._clients[token] = kit
             return self._clients[token]
+
+    def close(self) -> None:
+        with self._lock:
+            for kit in self._clients.values():
+                kit.__exit__(None, None, None)
+            self._clients.clear()
 
     # -- public calls ------------------------------------------------------------------------
 

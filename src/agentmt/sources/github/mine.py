@@ -72,7 +72,10 @@ def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, token
     elif executor == "local":
         client = GitHubClient(toks, base_url=cfg.api_url, clock=clock, timeout=cfg.timeout_s,
                               cache_dir=out / ".github-cache", max_retries=cfg.max_retries)
-        statuses = {name: mine_repository(name, out, cfg, client)["status"] for name in names}
+        try:
+            statuses = {name: mine_repository(name, out, cfg, client)["status"] for name in names}
+        finally:
+            client.close()
         requests, client_counts = client.num_requests, dict(client.counts)
     else:
         raise InputError(f"unknown executor {executor!r}: use local or ray")
@@ -160,11 +163,13 @@ class _RepoDrop(Exception):
 
 
 def _resume(out: Path, name: str) -> tuple[int, dict]:
-    page, info = 0, {}
+    """(next page, info of the last marked page with "seen": every PR number marked so far)."""
+    page, info, seen = 0, {}, set()
     while io.is_done(out, _shard(name, page)):
         info = io.done_info(out, _shard(name, page))
+        seen.update(info.get("numbers", []))
         page += 1
-    return page, info
+    return page, {**info, "seen": seen}
 
 
 def _shard(name: str, page: int) -> str:
@@ -173,7 +178,7 @@ def _shard(name: str, page: int) -> str:
 
 def _pages(name, repo, facts, out, cfg, client, reader, page, info, counts, drops) -> None:
     owner, short = name.split("/")
-    cursor, seen = info.get("cursor"), set(info.get("numbers_all", []))
+    cursor, seen = info.get("cursor"), set(info["seen"])
     while True:
         result = client.graphql(q.MERGED_PULLS, {"owner": owner, "name": short, "first": cfg.page_size,
                                                  "after": cursor})
@@ -182,7 +187,7 @@ def _pages(name, repo, facts, out, cfg, client, reader, page, info, counts, drop
             raise _RepoDrop(_graphql_reason(result))
         conn = data["pullRequests"]
         numbers: list[int] = []
-        kept: list[PullRequest] = []
+        fresh = []
         for node in conn["nodes"]:
             number = int(node["number"])
             if number in seen:
@@ -190,18 +195,31 @@ def _pages(name, repo, facts, out, cfg, client, reader, page, info, counts, drop
                 continue
             counts["prs_seen"] += 1
             numbers.append(number)
-            outcome = _one(node, repo, facts, cfg, client, reader, owner, short, counts)
+            if not (node.get("mergeCommit") or {}).get("oid"):
+                drops["no_merge_commit"] += 1
+            else:
+                fresh.append(node)
+        sides = reader.sides([n["mergeCommit"]["oid"] for n in fresh])
+        screened = []
+        for node in fresh:
+            outcome = _one(node, sides[node["mergeCommit"]["oid"]], repo, facts, cfg, client, owner, short, counts)
             if isinstance(outcome, str):
                 drops[outcome] += 1
             else:
-                kept.append(outcome)
+                screened.append(outcome)
+        kept: list[PullRequest] = []
+        for (pr, _), reason in zip(screened, reader.add_files(screened)):
+            if reason:
+                drops[reason] += 1
+            else:
+                kept.append(pr)
         _add_issues(kept, client, owner, short, counts)
         counts["prs_kept"] += len(kept)
         seen.update(numbers)
         cursor = conn["pageInfo"]["endCursor"] or cursor
         name_ = _shard(name, page)
         _write_shard(out / name_, kept)
-        io.mark_done(out, name_, {"cursor": cursor, "numbers": numbers, "numbers_all": sorted(seen),
+        io.mark_done(out, name_, {"cursor": cursor, "numbers": numbers,
                                   "rows": len(kept), "counts": dict(counts), "drops": dict(drops)})
         page += 1
         if not conn["pageInfo"]["hasNextPage"]:
@@ -224,11 +242,9 @@ def _graphql_reason(result: dict) -> str:
     return "graphql_error"
 
 
-def _one(node, repo, facts, cfg, client, reader, owner, short, counts) -> PullRequest | str:
-    """One PR node → record or drop reason (filters run before file contents are read)."""
-    if not (node.get("mergeCommit") or {}).get("oid"):
-        return "no_merge_commit"
-    side = reader.side(node["mergeCommit"]["oid"])
+def _one(node, side, repo, facts, cfg, client, owner, short, counts):
+    """One PR node + its git side → (record without files, its git commits), or a drop reason;
+    the filters run before any file content is read."""
     if isinstance(side, str):
         return side
     _complete(node, client, owner, short)
@@ -238,7 +254,7 @@ def _one(node, repo, facts, cfg, client, reader, owner, short, counts) -> PullRe
         return reason
     if sum(len(ch.diff) for c in pr.commits for ch in c.changes) > cfg.max_diff_bytes:
         return "diff_too_large"
-    return reader.add_files(pr, side.logged) or pr
+    return pr, side.logged
 
 
 def _complete(node: dict, client: GitHubClient, owner: str, short: str) -> None:

@@ -20,7 +20,10 @@ def mine_one(name: str, out: str, cfg_data: dict, tokens: list[str]) -> tuple[st
     cfg = GitHubMineConfig.model_validate(cfg_data)
     client = GitHubClient(tokens, base_url=cfg.api_url, timeout=cfg.timeout_s, cache_dir=Path(out) / ".github-cache",
                           max_retries=cfg.max_retries)
-    status = mine_repository(name, Path(out), cfg, client)["status"]
+    try:
+        status = mine_repository(name, Path(out), cfg, client)["status"]
+    finally:
+        client.close()
     return status, client.num_requests, dict(client.counts)
 
 
