@@ -81,7 +81,7 @@ def test_setup_cfg_and_tox_extras_are_test_dependencies():
 def test_build_requirements_are_upgraded_in_the_env_layer():
     recipe = make_recipe({"pyproject.toml": PYPROJECT.replace('["setuptools"]', '["setuptools>=77", "x-scm"]')})
     assert recipe["build_dependencies"] == ["setuptools>=77", "x-scm"]
-    assert make_recipe({"setup.py": "setup()"})["build_dependencies"] == ["setuptools>=40.8.0", "wheel"]
+    assert make_recipe({"setup.py": "setup()"})["build_dependencies"] == ["setuptools", "wheel"]
     task = TaskInstance("o__r-1", "o/r", "0" * 40, "", "", "", install=recipe)
     # the env layer resolves build requirements with the project's (one uv resolution, one date)
     assert make_requirements(task) == "setuptools>=77\nx-scm\nwheel\npytest\n"

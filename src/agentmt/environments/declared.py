@@ -29,7 +29,7 @@ class Declared:
 
 
 # installers and CI tooling that CI steps install but the tests do not import
-_TOOLING = {"pip", "setuptools", "wheel", "tox", "nox", "build", "twine", "codecov", "coveralls",
+TOOLING = {"pip", "setuptools", "wheel", "tox", "nox", "build", "twine", "codecov", "coveralls",
             "pre-commit", "virtualenv", "uv", "poetry", "hatch", "pdm", "flit", "tox-gh-actions"}
 
 
@@ -72,7 +72,7 @@ def _pip_installs(commands: str, out: Declared) -> None:
             if ex:
                 out.extras += [e.strip() for e in ex.group(1).split(",") if e.strip()]
             elif re.match(r"[A-Za-z][\w.\-]*([<>=!~]=?[\w.*]+)?$", a) and "$" not in a \
-                    and re.split(r"[<>=!~]", a)[0].lower() not in _TOOLING:
+                    and re.split(r"[<>=!~]", a)[0].lower() not in TOOLING:
                 out.test_deps.append(a)
             i += 1
 
@@ -121,18 +121,37 @@ def read_tox(text: str) -> Declared:
         cp.read_string(text)
     except configparser.Error:
         return out
-    out.pythons = stated_pythons([cp.get("tox", "envlist", fallback="")])
+    out.pythons = stated_pythons([" ".join(expand_braces(cp.get("tox", "envlist", fallback="")))])
     for raw in cp.get("testenv", "deps", fallback="").splitlines():
-        item = raw.split(":", 1)[-1].strip() if re.match(r"\s*[\w,{}\-]+:\s", raw) else raw.strip()
+        # "pytest28: pytest>=2.8,<2.9" belongs to one factor of the matrix: taking every factor's
+        # pin at once is unsatisfiable, so only unconditional deps count
+        if re.match(r"\s*!?[\w.,{}\-]+:\s", raw):
+            continue
+        item = raw.strip()
         if item.startswith("-r"):
             out.req_files.append(item[2:].strip().replace("{toxinidir}/", ""))
-        elif item and not item.startswith(("-", "{", ".")):
+        elif item and not item.startswith(("-", "{", ".", "git+", "http:", "https:")) and " @ " not in item:
             out.test_deps.append(item)
     raw = cp.get("testenv", "extras", fallback="")
     # factor prefixes ("py39: testing") select envs; the extra named is still the test run's
     out.extras = [n for n in (i.split(":")[-1].strip() for i in re.split(r"[\s,]+|\n", raw))
                   if re.fullmatch(r"[A-Za-z0-9][\w.-]*", n)]
     out.runner = _runner_of(cp.get("testenv", "commands", fallback=""))
+    return out
+
+
+def expand_braces(text: str) -> list[str]:
+    """tox's generative envlist: "py{27,36}-x, docs" → ["py27-x", "py36-x", "docs"]."""
+    out = []
+    for item in re.split(r",(?![^{]*\})|\s+", text):
+        parts = [item.strip()]
+        while any("{" in p for p in parts):
+            nxt = []
+            for p in parts:
+                m = re.search(r"\{([^{}]*)\}", p)
+                nxt += [p[:m.start()] + o.strip() + p[m.end():] for o in m.group(1).split(",")] if m else [p]
+            parts = nxt
+        out += [p for p in parts if p]
     return out
 
 

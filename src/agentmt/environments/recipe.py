@@ -24,7 +24,8 @@ _TEST_REQ = re.compile(r"(^|/)(requirements[-_/]?(dev|test|tests|testing|ci)|(de
 _DEFAULT_TEST_DEPS = ["pytest"]
 _TEST_EXTRAS = ("test", "tests", "testing", "dev")
 # PEP 518's default when a project names no build requirements
-_DEFAULT_BUILD_DEPS = ["setuptools>=40.8.0", "wheel"]
+# (unversioned: PEP 518's "setuptools>=40.8.0" cannot resolve as of a date before 2018)
+_DEFAULT_BUILD_DEPS = ["setuptools", "wheel"]
 # The offline base images: Debian release by its python3 (ENVIRONMENT.md).
 DEBIAN_PYTHONS = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 
@@ -92,7 +93,9 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         python_spec = python_spec or got.python_spec  # the packaging metadata is the hard constraint
         runner = runner or got.runner  # the most trusted command wins
     # the project's own name inside an extra ("pkg[test]" in CI) refers back to itself: skip it
-    test_deps += _test_extras(extras_map, (*wanted_extras, *_TEST_EXTRAS))
+    # a "dev" extra (linters, pre-commit, docs) only when the project has no test extra
+    named = [x for x in _TEST_EXTRAS if x != "dev" and _test_extras(extras_map, (x,))] or ["dev"]
+    test_deps += _test_extras(extras_map, (*wanted_extras, *named))
     for path in sorted(files):
         if path == "requirements.txt" and "requirements.txt" not in req_files:
             deps += _requirement_tree(files, path, set())
@@ -103,7 +106,9 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
             test_deps += _requirement_tree(files, path, set())
             sources.append(path)
     runner = runner or _test_runner(files)
-    test_deps = [t for t in test_deps if not t.startswith(".")]
+    # CI tooling (tox, pre-commit, coverage uploaders) is not what the tests import, and its build
+    # chains (pre-commit → nodeenv) are what fails first as of an old date
+    test_deps = [t for t in test_deps if not t.startswith(".") and _req_name(t) not in TOOLING]
     if runner == "pytest" and not any(_req_name(x) == "pytest" for x in test_deps + deps):
         test_deps += _DEFAULT_TEST_DEPS
     installable = any(p in files for p in ("pyproject.toml", "setup.py", "setup.cfg"))
@@ -128,6 +133,9 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         "test_cmd": _test_cmd(runner),
         "sources": _dedup(sources),
     }
+
+
+from agentmt.environments.declared import TOOLING  # noqa: E402  (after the constants it sits beside)
 
 
 def _requirement_tree(files: dict[str, str], path: str, seen: set[str]) -> list[str]:

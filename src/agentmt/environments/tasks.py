@@ -1,13 +1,12 @@
 """PR records → SWE-bench task candidates, and lossless SWE-bench / SWE-rebench task files.
 
-Guarantees: `make_task(pr)` is pure; the code patch and the test patch together equal the PR's
-diff from `snapshot_sha` to `head_sha` and touch disjoint files; a PR is a candidate only when it
+Guarantees: `make_task(pr)` depends only on the PR record (and the clone, when given); the code
+patch and the test patch are git's own diff from `snapshot_sha` to `head_sha` and touch disjoint files; a PR is a candidate only when it
 changes both test and non-test files (otherwise `task_drop_reason` names why).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -33,58 +32,106 @@ def make_instance_id(repo: str, number: int) -> str:
 
 
 def make_file_diff(path: str, old: str | None, new: str | None) -> str:
-    """A git-style unified diff of one text file (None = absent); "" when both sides are equal."""
+    """One text file's diff (None = absent) exactly as `git diff` writes it, made by git itself
+    (`--no-index` on the two contents), so form feeds, carriage returns and missing final newlines
+    come out the way `git apply` reads them; "" when both sides are equal."""
     if old == new:
         return ""
-    a_lines = _lines(old)
-    b_lines = _lines(new)
-    head = [f"diff --git a/{path} b/{path}\n"]
-    if old is None:
-        head.append("new file mode 100644\n")
-    elif new is None:
-        head.append("deleted file mode 100644\n")
-    body = list(difflib.unified_diff(a_lines, b_lines, n=3))[2:]  # drop difflib's own ---/+++
-    if body:  # git writes no ---/+++ lines for an empty file added or deleted
-        head.append(f"--- {'/dev/null' if old is None else 'a/' + path}\n")
-        head.append(f"+++ {'/dev/null' if new is None else 'b/' + path}\n")
-    out = []
-    for line in body:
-        out.append(line)
-        if not line.endswith("\n"):  # last line of a file without a final newline
-            out.append("\n\\ No newline at end of file\n")
-    return "".join(head + out)
+    import tempfile
+
+    from agentmt.sources.gitproc import git
+
+    with tempfile.TemporaryDirectory(prefix="agentmt-diff-") as tmp:
+        sides = []
+        for name, text in (("a", old), ("b", new)):
+            if text is None:
+                sides.append("/dev/null")
+                continue
+            f = Path(tmp) / name / "f"
+            f.parent.mkdir()
+            f.write_bytes(text.encode("utf-8", "surrogateescape"))
+            sides.append(f"{name}/f")
+        out = git(tmp, "-c", "core.autocrlf=false", "diff", "--no-index", "--no-color", "--no-ext-diff",
+                  "--text", *sides, check=False)
+    return _rename_diff(out.decode("utf-8", "surrogateescape"), path)
 
 
-def _lines(text: str | None) -> list[str]:
-    return [] if text is None else text.splitlines(keepends=True)
+def _rename_diff(diff: str, path: str) -> str:
+    """Put `path` into the header lines of a --no-index diff of a/f and b/f (hunks untouched)."""
+    head, sep, body = diff.partition("\n@@")
+    lines = []
+    for line in head.split("\n"):
+        if line.startswith("diff --git "):
+            line = f"diff --git a/{path} b/{path}"
+        elif line.startswith("--- ") and line != "--- /dev/null":
+            line = f"--- a/{path}"
+        elif line.startswith("+++ ") and line != "+++ /dev/null":
+            line = f"+++ b/{path}"
+        lines.append(line)
+    return "\n".join(lines) + sep + body
 
 
-def make_patches(pr: PullRequest) -> tuple[str, str]:
-    """(code patch, test patch) from the PR's snapshot→head file contents."""
+def make_repo_file_diff(repo: str | Path, base: str, head: str, path: str) -> str:
+    """One path's diff between two commits of `repo` by `git diff --binary`: modes, binary
+    contents and every byte kept, as `git apply` reads it."""
+    from agentmt.sources.gitproc import git
+
+    out = git(repo, "-c", "core.autocrlf=false", "diff", "--binary", "--full-index", "--no-color", "--no-ext-diff",
+              "--no-renames", base, head, "--", path)
+    return out.decode("utf-8", "surrogateescape")
+
+
+def make_patches(pr: PullRequest, repo: str | Path | None = None) -> tuple[str, str]:
+    """(code patch, test patch) of the PR's snapshot→head change, made by git: from the clone `repo`
+    when given (binary files and modes kept), else from the PR's file contents (binary files left out:
+    `task_drop_reason` drops such PRs)."""
     before = {f.path: f for f in pr.relevant_files}
     after = {f.path: f for f in pr.head_files}
+    if repo is not None and not _has_commits(repo, pr.snapshot_sha, pr.head_sha):
+        repo = None  # a clone that lacks the PR's commits (another repository, a shallow copy)
     code, test = [], []
     for path in sorted(set(before) | set(after)):
         old, new = before.get(path), after.get(path)
-        if _is_binary(old) or _is_binary(new):
+        if repo is not None:
+            diff = make_repo_file_diff(repo, pr.snapshot_sha, pr.head_sha, path)
+        elif _is_binary(old) or _is_binary(new):
             continue
-        diff = make_file_diff(path, old.content if old else None, new.content if new else None)
+        else:
+            diff = make_file_diff(path, old.content if old else None, new.content if new else None)
         if diff:
             (test if is_test_path(path) else code).append(diff)
     return "".join(code), "".join(test)
+
+
+def _has_commits(repo: str | Path, *shas: str) -> bool:
+    from agentmt.sources.gitproc import git
+
+    out = git(repo, "cat-file", "--batch-check", input="".join(f"{s}^{{commit}}\n" for s in shas).encode(),
+              check=False)
+    return out.count(b" commit ") == len(shas)
+
+
+def mined_repo(prs_dir: str | Path) -> Path | None:
+    """The clone a PR folder was mined from (its manifest's `extra.repo`), when it still exists."""
+    manifest = Path(prs_dir) / "manifest.json"
+    if not manifest.exists():
+        return None
+    repo = json.loads(manifest.read_text()).get("extra", {}).get("repo")
+    return Path(repo) if repo and Path(repo).exists() else None
 
 
 def _is_binary(snap: FileSnapshot | None) -> bool:
     return bool(snap and snap.binary)
 
 
-def task_drop_reason(pr: PullRequest) -> str | None:
-    """Why a PR cannot become a task candidate, or None when it can."""
+def task_drop_reason(pr: PullRequest, repo: str | Path | None = None) -> str | None:
+    """Why a PR cannot become a task candidate, or None when it can. Binary changes need the clone
+    (`repo`) to be kept; without it they are a drop."""
     if pr.state != "merged":
         return "not_merged"
-    if any(f.binary for f in pr.relevant_files + pr.head_files):
+    if repo is None and any(f.binary for f in pr.relevant_files + pr.head_files):
         return "binary_change"
-    code, test = make_patches(pr)
+    code, test = make_patches(pr, repo)
     if not test:
         return "no_test_change"
     if not code:
@@ -106,9 +153,9 @@ def make_hints(pr: PullRequest) -> str:
     return "\n".join(c.body for c in pr.issue.comments if not pr.created_at or c.created_at <= pr.created_at)
 
 
-def make_task(pr: PullRequest) -> TaskInstance:
+def make_task(pr: PullRequest, repo: str | Path | None = None) -> TaskInstance:
     """A task candidate from a PR (call `task_drop_reason` first); F2P/P2P come from validation."""
-    code, test = make_patches(pr)
+    code, test = make_patches(pr, repo)
     return TaskInstance(
         instance_id=make_instance_id(pr.repo, pr.number),
         repo=pr.repo,
