@@ -168,6 +168,8 @@ def run_stage(spec: StageSpec, executor=None, force: bool = False) -> StageRun:
     out.mkdir(parents=True, exist_ok=True)
     fp = fingerprint(spec)
     _check_or_clear(spec, fp, force)
+    for tmp in [*out.glob(".*.tmp"), *(out / io.DONE_DIR).glob(".*.tmp")]:
+        tmp.unlink(missing_ok=True)  # the torn half of a write a killed run left (never a finished file)
     io.write_json(out / STAGE_FILE, {"stage": spec.name, "fingerprint": fp})
     names = [u.name for u in spec.units]
     if len(set(names)) != len(names):
