@@ -44,3 +44,27 @@ def validate_cmd(
     flaky = sum(len(v) for v in m.extra.get("flake_rates", {}).values())
     typer.echo(f"validated {m.counts.get('tasks_out', 0)} of {m.counts.get('tasks_in', 0)} tasks, "
                f"{flaky} flaky tests left out (dropped: {_drops(m)}) -> {out}")
+
+
+@app.command("explain")
+def explain_cmd(
+    task_id: str = typer.Argument(..., help="The task's instance_id."),
+    folder: Path = typer.Argument(..., help="Output folder of `agentmt env build` or `agentmt env validate`."),
+) -> None:
+    """Print what happened to one task: drop reason, recipe, lock, both phases' exit codes, statuses and logs."""
+    from agentmt.environments.explain import find_task, render_explanation
+
+    typer.echo(render_explanation(find_task(folder, task_id)), nl=False)
+
+
+@app.command("stats")
+def stats_cmd(folder: Path = typer.Argument(..., help="Output folder of `agentmt env build` or `env validate`.")) -> None:
+    """Tasks in and out, and drop reasons overall and per repository."""
+    from agentmt.io import read_manifest
+
+    m = read_manifest(folder)
+    counts = m.get("counts", {})
+    typer.echo(f"{m.get('stage')}: {counts.get('tasks_out', 0)} of {counts.get('tasks_in', 0)} tasks kept")
+    typer.echo("drops: " + (", ".join(f"{k}={v}" for k, v in sorted(m.get("drops", {}).items())) or "none"))
+    for repo, drops in sorted(m.get("extra", {}).get("drops_by_repo", {}).items()):
+        typer.echo(f"  {repo}: " + ", ".join(f"{k}={v}" for k, v in sorted(drops.items())))
