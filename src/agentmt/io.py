@@ -126,7 +126,7 @@ def write_records(path: str | Path, records: Iterable[Any], cls: type) -> int:
     try:
         table = pa.Table.from_pylist(rows, schema=schema)
         _write_table(Path(path), table)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError) as e:  # strings must be valid UTF-8 too
         # a field holding the wrong type (None in a non-optional field...) is agentmt's bug: say which
         raise TypeError(f"{cls.__name__} records do not fit their schema ({e}); writing {path}") from e
     return len(rows)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from agentmt.cli import runopts
+
 app = typer.Typer(help="Executable environments: Docker images and F2P/P2P validation.", no_args_is_help=True)
 
 ConfigOpt = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value (see env.yaml).")
@@ -21,11 +23,16 @@ def build_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (built tasks with image digests, logs/)."),
     repo: Path | None = typer.Option(None, "--repo", help="Local clone of the tasks' repository."),
     config: list[str] = ConfigOpt,
+    jobs: int = runopts.JobsOpt,
+    executor: str = runopts.ExecutorOpt,
+    ray_address: str | None = runopts.RayAddressOpt,
+    force: bool = runopts.ForceOpt,
 ) -> None:
     """Build base → dependency → instance images for each task (install failures are logged, not fatal)."""
     from agentmt.environments.stages import build_envs
 
-    m = build_envs(tasks, out, *config, repo=repo)
+    m = build_envs(tasks, out, *config, repo=repo, executor=runopts.executor_from(jobs, executor, ray_address),
+                   force=force)
     typer.echo(f"built {m.counts.get('tasks_out', 0)} of {m.counts.get('tasks_in', 0)} task images "
                f"(dropped: {_drops(m)}) -> {out}")
 
@@ -35,12 +42,16 @@ def validate_cmd(
     tasks: Path = typer.Argument(..., help="Built tasks (output of `agentmt env build`)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: TASKS/validated)."),
     config: list[str] = ConfigOpt,
+    jobs: int = runopts.JobsOpt,
+    executor: str = runopts.ExecutorOpt,
+    ray_address: str | None = runopts.RayAddressOpt,
+    force: bool = runopts.ForceOpt,
 ) -> None:
     """Run tests before/after the gold patch N times; keep tasks with FAIL_TO_PASS tests."""
     from agentmt.environments.stages import validate_envs
 
     out = out or Path(tasks) / "validated"
-    m = validate_envs(tasks, out, *config)
+    m = validate_envs(tasks, out, *config, executor=runopts.executor_from(jobs, executor, ray_address), force=force)
     flaky = sum(len(v) for v in m.extra.get("flake_rates", {}).values())
     typer.echo(f"validated {m.counts.get('tasks_out', 0)} of {m.counts.get('tasks_in', 0)} tasks, "
                f"{flaky} flaky tests left out (dropped: {_drops(m)}) -> {out}")

@@ -1,9 +1,11 @@
 """Stage functions behind `agentmt tasks from-prs`, `agentmt env build` and `agentmt env validate`.
 
-Each reads records, writes one task shard (`tasks.parquet`, SWE-bench columns + full record) plus
-`tasks.jsonl` (SWE-bench format) and `manifest.json` with counts and drop reasons. Per-task
-results are kept under completion markers, so a rerun skips tasks already done (tasks dropped for
-an infrastructure error excepted: those are retried).
+Each reads records, writes one task shard (`tasks.parquet`, typed TaskInstance columns) plus
+`tasks.jsonl` (SWE-bench format) and `manifest.json` with counts and drop reasons. They run on the
+stage runner (agentmt.runner): one unit per input PR shard (tasks) or per task (build, validate),
+whose result is kept in its completion marker, so a rerun skips what is done (tasks dropped for an
+infrastructure error excepted: those are retried) and a changed config or input is refused unless
+--force. Units run apart: `-j N` local processes or Ray.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ from agentmt.environments.tasks import (
     write_tasks_parquet,
 )
 from agentmt.errors import InputError, RecordDropped
-from agentmt.io import Manifest, done_info, is_done, mark_done
+from agentmt.io import Manifest
+from agentmt.runner import StageSpec, Unit, make_manifest, run_stage
 from agentmt.types import PullRequest, TaskInstance
+
+
+FAILED_SHARD = "failed/tasks.jsonl"
 
 
 def _write(tasks: list[TaskInstance], out_dir: Path, manifest: Manifest) -> Manifest:
@@ -33,21 +39,36 @@ def _write(tasks: list[TaskInstance], out_dir: Path, manifest: Manifest) -> Mani
     return manifest
 
 
-def tasks_from_prs(prs_dir: str | Path, out_dir: str | Path) -> Manifest:
-    """PR shards → task candidates (code/test patch split, problem statement); drops counted by reason."""
+def _tasks_unit(unit: Unit, ctx) -> dict:
+    """One PR shard → its task candidates, kept in the unit's marker (the stage writes one shard)."""
+    from collections import Counter
+
     from agentmt.io import read_records
 
-    out_dir = Path(out_dir)
-    manifest = Manifest(stage="tasks.from_prs", inputs=[str(prs_dir)])
-    tasks = []
-    for pr in read_records(prs_dir, PullRequest):
-        manifest.counts["prs_in"] += 1
-        reason = task_drop_reason(pr)
+    from agentmt.environments.tasks import mined_repo
+
+    counts, drops, tasks = Counter(), Counter(), []
+    repo = mined_repo(Path(unit.items).parent)  # patches by `git diff` in the mined clone when it is there
+    for pr in read_records(unit.items, PullRequest):
+        counts["prs_in"] += 1
+        reason = task_drop_reason(pr, repo)
         if reason:
-            manifest.drop(reason)
+            drops[reason] += 1
             continue
-        tasks.append(make_task(pr))
-    return _write(tasks, out_dir, manifest)
+        tasks.append(make_task(pr, repo).to_dict())
+    return {"counts": dict(counts), "drops": dict(drops), "tasks": tasks, "outputs": []}
+
+
+def tasks_from_prs(prs_dir: str | Path, out_dir: str | Path, executor=None, force: bool = False) -> Manifest:
+    """PR shards → task candidates (code/test patch split, problem statement); drops counted by reason."""
+    from agentmt.io import shard_files
+
+    shards = shard_files(prs_dir)
+    spec = StageSpec(name="tasks.from_prs", out_dir=Path(out_dir), config={}, inputs=[prs_dir],
+                     units=[Unit(f"prs-{p.name}", str(p)) for p in shards], process=_tasks_unit)
+    run = run_stage(spec, executor=executor, force=force)
+    tasks = [TaskInstance.from_dict(t) for info in run.infos for t in info["tasks"]]
+    return _write(tasks, Path(out_dir), make_manifest(spec, run))
 
 
 def _repo_path(task: TaskInstance, cfg: EnvConfig, repo: str | Path | None) -> Path:
@@ -57,74 +78,105 @@ def _repo_path(task: TaskInstance, cfg: EnvConfig, repo: str | Path | None) -> P
     return Path(path)
 
 
+_LOCKS: dict[str, list[str]] = {}  # env tag → lock read from its image, per worker process
+
+
+def _build_unit(unit: Unit, ctx) -> dict:
+    """Build one task's images; the built (or dropped) task is kept in the unit's marker."""
+    from agentmt.environments.buildtask import build_task
+
+    task, cfg = TaskInstance.from_dict(unit.items["task"]), EnvConfig.model_validate(ctx.shared["cfg"])
+    try:
+        build_task(task, cfg, Path(unit.items["repo"]), log_dir=ctx.out_dir / "logs", locks=_LOCKS)
+    except RecordDropped as e:
+        # the environment's failure, recorded with its log; the task is not built
+        return {"task": task.to_dict(), "dropped": e.reason, "outputs": []}
+    return {"task": task.to_dict(), "outputs": []}
+
+
+def _task_units(tasks: list[TaskInstance], extra=lambda t: {}) -> list[Unit]:
+    return [Unit(t.instance_id, {"task": t.to_dict(), **extra(t)}) for t in tasks]
+
+
+def _fold(run, manifest: Manifest) -> tuple[list[TaskInstance], list[TaskInstance]]:
+    """(kept, dropped) tasks from the units' infos, drops counted overall and per repository."""
+    kept, failed = [], []
+    for info in run.infos:
+        task = TaskInstance.from_dict(info["task"])
+        manifest.counts["tasks_in"] += 1
+        if info.get("dropped"):
+            _count_drop(manifest, task, info["dropped"])
+            failed.append(task)
+        else:
+            kept.append(task)
+    return kept, failed
+
+
 def build_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str,
-               repo: str | Path | None = None) -> Manifest:
-    """Infer each task's install recipe, build base → env → instance images, record digests."""
-    from agentmt.environments.base import ensure_base_image
-    from agentmt.environments.images import ImageBuildError, build_task_image, prune_images
-    from agentmt.environments.recipe import make_recipe, read_recipe_files
+               repo: str | Path | None = None, executor=None, force: bool = False) -> Manifest:
+    """Infer each task's install recipe (as of its pin date), build base → env → instance images,
+    record digests and the resolved lock; dropped tasks go to `failed/tasks.jsonl` with what happened."""
+    from agentmt.environments.images import prune_images
 
     cfg = load_env_config(*specs)
     out_dir = Path(out_dir)
-    manifest = Manifest(stage="env.build", config=cfg.model_dump(), inputs=[str(tasks_path)])
-    built, failed, seconds = [], [], {}
-    for task in read_tasks(tasks_path):
-        manifest.counts["tasks_in"] += 1
-        path = _repo_path(task, cfg, repo)
-        if not task.install:
-            files = read_recipe_files(path, task.environment_setup_commit or task.base_commit)
-            task.install = make_recipe(files, cfg.default_python)
-        base = ensure_base_image(task.install.get("base_release", cfg.base_release), try_pull=cfg.try_pull)
-        try:
-            img = build_task_image(task, path, base, log_dir=out_dir / "logs")
-        except ImageBuildError as e:
-            # an install failure is the environment's, recorded with its log; the task is not built
-            task.validation.update(outcome="install_error", error=str(e), log=e.log[-4000:])
-            manifest.drop("install_error")
-            failed.append(task)
-            continue
-        task.validation["image"] = {"tag": img.tag, "id": img.image_id, "env_tag": img.env_tag,
-                                    "env_id": img.env_id, "base": base}
-        seconds[task.instance_id] = round(img.seconds, 2)
-        built.append(task)
-    manifest.extra["build_seconds"] = seconds
+    tasks = list(read_tasks(tasks_path))
+    repos = {t.instance_id: str(_repo_path(t, cfg, repo)) for t in tasks}  # a missing clone fails up front
+    spec = StageSpec(name="env.build", out_dir=out_dir, config=cfg.model_dump(), inputs=[tasks_path],
+                     units=_task_units(tasks, lambda t: {"repo": repos[t.instance_id]}), process=_build_unit,
+                     shared={"cfg": cfg.model_dump()})
+    run = run_stage(spec, executor=executor, force=force)
+    manifest = make_manifest(spec, run, shards=[])
+    built, failed = _fold(run, manifest)
+    manifest.extra["build_seconds"] = {t.instance_id: t.validation.get("build_seconds", 0.0) for t in built}
     manifest.extra["pruned"] = prune_images(cfg.max_task_images, cfg.max_env_images)
-    write_tasks_jsonl(failed, out_dir / "failed" / "install_errors.jsonl")  # kept apart from the shards
+    write_tasks_jsonl(failed, out_dir / FAILED_SHARD)  # kept apart from the shards; `agentmt env explain`
     return _write(built, out_dir, manifest)
 
 
-def validate_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str) -> Manifest:
-    """Validate built tasks (F2P/P2P, flake rates); writes the validated ones, drops counted by reason."""
+def _count_drop(manifest: Manifest, task: TaskInstance, reason: str) -> None:
+    """Count a drop overall and per repository (`extra.drops_by_repo`)."""
+    manifest.drop(reason)
+    by_repo = manifest.extra.setdefault("drops_by_repo", {}).setdefault(task.repo, {})
+    by_repo[reason] = by_repo.get(reason, 0) + 1
+
+
+def _validate_unit(unit: Unit, ctx) -> dict:
+    """Validate one built task; an infrastructure failure is returned unmarked (retried next run)."""
     from agentmt.environments.images import touch_image
     from agentmt.environments.validate import validate_task
 
+    task, cfg = TaskInstance.from_dict(unit.items["task"]), EnvConfig.model_validate(ctx.shared["cfg"])
+    image = task.validation["image"]["tag"]
+    touch_image(image)
+    try:
+        task = validate_task(task, image, runs=cfg.runs, timeout_s=cfg.test_timeout_s, runtime=cfg.runtime,
+                             replace_lists=cfg.replace_lists)
+    except RecordDropped as e:
+        # validate_task recorded both phases on the task before raising; the daemon's failure is not
+        # the task's: no marker, so the next run retries it
+        return {"task": task.to_dict(), "dropped": e.reason, "detail": e.detail, "outputs": [],
+                "retry": e.reason == INFRA_ERROR}
+    return {"task": task.to_dict(), "outputs": []}
+
+
+def validate_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str, executor=None,
+                  force: bool = False) -> Manifest:
+    """Validate built tasks (F2P/P2P, flake rates); writes the validated ones, drops counted by reason."""
     cfg = load_env_config(*specs)
     out_dir = Path(out_dir)
-    manifest = Manifest(stage="env.validate", config=cfg.model_dump(), inputs=[str(tasks_path)])
-    valid, flakes = [], {}
-    for task in read_tasks(tasks_path):
-        manifest.counts["tasks_in"] += 1
-        marker = task.instance_id.replace("/", "__")
-        if is_done(out_dir, marker):  # resumable: reuse the recorded result
-            info = done_info(out_dir, marker)
-            if info.get("dropped"):
-                manifest.drop(info["dropped"])
-                continue
-            task = TaskInstance.from_dict(info["task"])
-        else:
-            image = task.validation.get("image", {}).get("tag")
-            if not image:
-                raise InputError(f"{task.instance_id} has no image: run `agentmt env build` on these tasks first")
-            touch_image(image)
-            try:
-                task = validate_task(task, image, runs=cfg.runs, timeout_s=cfg.test_timeout_s, runtime=cfg.runtime)
-            except RecordDropped as e:
-                manifest.drop(e.reason)
-                if e.reason != INFRA_ERROR:  # the daemon's failure, not the task's: the next run retries it
-                    mark_done(out_dir, marker, {"dropped": e.reason, "detail": e.detail})
-                continue
-            mark_done(out_dir, marker, {"task": task.to_dict()})
-        flakes[task.instance_id] = task.validation.get("flake_rates", {})
-        valid.append(task)
+    tasks = list(read_tasks(tasks_path))
+    for task in tasks:  # fail up front, before any container runs
+        if not task.validation.get("image", {}).get("tag"):
+            raise InputError(f"{task.instance_id} has no image: run `agentmt env build` on these tasks first")
+    spec = StageSpec(name="env.validate", out_dir=out_dir, config=cfg.model_dump(), inputs=[tasks_path],
+                     units=_task_units(tasks), process=_validate_unit, shared={"cfg": cfg.model_dump()})
+    run = run_stage(spec, executor=executor, force=force)
+    manifest = make_manifest(spec, run, shards=[])
+    valid, failed = _fold(run, manifest)
+    flakes = {t.instance_id: t.validation.get("flake_rates", {}) for t in valid}
     manifest.extra["flake_rates"] = flakes
+    manifest.extra["agreement"] = {t.instance_id: t.validation["agreement"]["label"]
+                                   for t in valid if "agreement" in t.validation}
+    write_tasks_jsonl(failed, out_dir / FAILED_SHARD)
     return _write(valid, out_dir, manifest)
