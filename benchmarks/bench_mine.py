@@ -12,6 +12,8 @@ JSON-encoding them and writing zstd Parquet shards (~34 MB of JSON, ~7x the refe
 (4) the first-parent walk plus branch topology (which commits each PR brought in).
 
     python benchmarks/bench_mine.py [REPO]   # without REPO, builds one with make_history.py
+    python benchmarks/make_history.py /tmp/h --maint 0.25 && python benchmarks/bench_mine.py /tmp/h
+                                             # a quarter of the PRs merged into a maintenance branch
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def time_mine(repo: Path, out: Path, profile: str) -> tuple[float, tuple[float, 
     from agentmt.sources.mine import mine_git
 
     c, t = cpu(), time.perf_counter()
-    m = mine_git(repo, out, f"filters.profile={profile}", "progress=false")
+    m = mine_git(repo, out, f"filters.profile={profile}", "progress=false", "repo_name=bench/history")
     return time.perf_counter() - t, cpu_since(c), dict(m.counts)
 
 

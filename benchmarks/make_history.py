@@ -2,9 +2,11 @@
 
 The history mixes GitHub merge commits over multi-commit branches (some with a direct commit landing
 on main meanwhile), squash merges "Title (#N)", direct commits, bot authors, docs and non-Python
-files, so both mining profiles see every code path.
+files, so both mining profiles see every code path. With `--maint SHARE`, that share of the PRs
+lands on a maintenance branch `1.x` instead (merged or squashed there), which is merged forward
+into main ("Merge branch '1.x'") after every 10 of them: the PRs off the first-parent chain.
 
-    python benchmarks/make_history.py OUT_DIR [--prs 1500] [--seed 0]
+    python benchmarks/make_history.py OUT_DIR [--prs 1500] [--seed 0] [--maint 0.25]
 """
 
 from __future__ import annotations
@@ -82,21 +84,29 @@ def _edit(rng: random.Random, lines: list[str]) -> list[str]:
     return lines
 
 
-def make_history(out: Path, num_prs: int = 1500, seed: int = 0) -> dict[str, int]:
-    """Create a bare-free normal repository at `out` (branch main); return counts."""
+def make_history(out: Path, num_prs: int = 1500, seed: int = 0, maint: float = 0.0) -> dict[str, int]:
+    """Create a bare-free normal repository at `out` (branch main); return counts. `maint` = 0 gives
+    exactly the history of earlier versions (the default benchmark)."""
     rng = random.Random(seed)
     paths = ([f"pkg/mod{i:03d}.py" for i in range(300)] + [f"docs/page{i:02d}.md" for i in range(30)]
              + [f"web/app{i:02d}.js" for i in range(30)])
+    # maintenance PRs touch only these, so a forward merge never conflicts with main's changes
+    maint_paths = [f"pkg/compat{i:02d}.py" for i in range(40)] if maint else []
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(out)], check=True)
     proc = subprocess.Popen(["git", "-C", str(out), "fast-import", "--quiet"], stdin=subprocess.PIPE)
     w = HistoryWriter(rng, proc.stdin)
-    init = {p: _new_file(rng, p) for p in paths}
+    init = {p: _new_file(rng, p) for p in paths + maint_paths}
     w.main_mark = w.commit("refs/heads/main", "Initial commit\n", "Founder", init, 0)
     w.main.update(init)
     authors = [f"Dev {i}" for i in range(40)] + ["dependabot[bot]"]
-    kinds = {"merge": 0, "squash": 0, "direct": 0}
+    kinds = {"merge": 0, "squash": 0, "direct": 0, "maintenance": 0, "forward_merges": 0}
+    branch_1x = _Maintenance(w, dict(init)) if maint else None
     for n in range(1, num_prs + 1):
+        if branch_1x is not None and rng.random() < maint:
+            branch_1x.land(n, rng.choice(authors), maint_paths, forward=True)
+            kinds["maintenance"] += 1
+            continue
         author = rng.choice(authors)
         k = rng.randint(2, 6)
         weights = [0.8, 0.12, 0.08]
@@ -136,11 +146,58 @@ def make_history(out: Path, num_prs: int = 1500, seed: int = 0) -> dict[str, int
         w.main.update(touched)
         w.out.append(f"reset refs/heads/pr{n}\nfrom {'0' * 40}\n\n".encode())  # null sha: drop the ref
         kinds["merge"] += 1
+    if branch_1x is not None:
+        branch_1x.forward()
+        kinds["forward_merges"] = branch_1x.forwards
     proc.stdin.close()
     if proc.wait() != 0:
         raise SystemExit("git fast-import failed")
     subprocess.run(["git", "-C", str(out), "checkout", "-q", "-f", "main"], check=True)
-    return {"commits": w.num_commits, "prs": kinds["merge"] + kinds["squash"], **kinds}
+    return {"commits": w.num_commits, "prs": kinds["merge"] + kinds["squash"] + kinds["maintenance"], **kinds}
+
+
+class _Maintenance:
+    """Branch 1.x: PRs merged or squashed into it, merged forward into main every 10 PRs."""
+
+    def __init__(self, w: HistoryWriter, files: dict[str, list[str]]):
+        self.w, self.files, self.pending, self.forwards, self.count = w, files, set(), 0, 0
+        self.mark = w.main_mark
+        w.out.append(f"reset refs/heads/1.x\nfrom :{self.mark}\n\n".encode())
+
+    def land(self, n: int, author: str, pool: list[str], forward: bool) -> None:
+        w, rng = self.w, self.w.rng
+        touched: dict[str, list[str]] = {}
+        mark = self.mark
+        squash = rng.random() < 0.4
+        for j in range(rng.randint(1, 3)):
+            p = rng.choice(pool)
+            touched[p] = _edit(rng, touched.get(p, self.files[p]))
+            if not squash:
+                mark = w.commit(f"refs/heads/pr{n}", f"Step {j + 1} of fix {n}\n", author, {p: touched[p]}, mark)
+        title = f"Fix compatibility, change {n}"
+        if squash:
+            self.mark = w.commit("refs/heads/1.x", f"{title} (#{n})\n", author, touched, self.mark)
+        else:
+            self.mark = w.commit("refs/heads/1.x", f"Merge pull request #{n} from dev/fix-{n}\n\n{title}\n",
+                                 "Maintainer", touched, self.mark, merge=mark)
+            w.out.append(f"reset refs/heads/pr{n}\nfrom {'0' * 40}\n\n".encode())
+        self.files.update(touched)
+        self.pending.update(touched)
+        self.count += 1
+        if forward and self.count % 10 == 0:
+            self.forward()
+
+    def forward(self) -> None:
+        """Merge 1.x into main: main's files plus 1.x's changes since the last forward merge."""
+        if not self.pending:
+            return
+        w = self.w
+        changes = {p: self.files[p] for p in sorted(self.pending)}
+        w.main_mark = w.commit("refs/heads/main", "Merge branch '1.x'\n", "Maintainer", changes, w.main_mark,
+                               merge=self.mark)
+        w.main.update(changes)
+        self.pending.clear()
+        self.forwards += 1
 
 
 def repo_from_argv(tmp: str | Path) -> Path:
@@ -157,9 +214,10 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--prs", type=int, default=1500)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--maint", type=float, default=0.0, help="share of PRs landing on maintenance branch 1.x")
     args = ap.parse_args()
     t = time.perf_counter()
-    counts = make_history(args.out, args.prs, args.seed)
+    counts = make_history(args.out, args.prs, args.seed, args.maint)
     print(f"{args.out}: {counts} in {time.perf_counter() - t:.1f}s")
 
 

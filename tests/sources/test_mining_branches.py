@@ -65,6 +65,7 @@ def test_prs_merged_into_a_maintenance_branch_are_found_once_each(maint):
     assert one.base_sha == sha["init"] and one.snapshot_sha == sha["init"] and one.head_sha == sha["pr1"][-1]
     assert [c.sha for c in one.commits] == sha["pr1"] and one.merge_sha == r.sha(f"{sha['pr2']}~1")
     assert one.changed_paths == ["a.py", "d.py"] and one.title == "PR 1"
+    assert one.merged_at == r.git("log", "-1", "--format=%cI", one.merge_sha)  # when it landed on 1.x
     two = by[2]
     assert (two.base_sha, two.snapshot_sha, two.head_sha) == (one.merge_sha, one.merge_sha, sha["pr2"])
     three = by[3]
@@ -111,6 +112,27 @@ def test_resume_inside_one_forward_merge(maint):
         json.dumps(list(position))  # stored in a shard's done marker
         assert [p.to_dict() for _, p in again.iter(start=list(position))] == prs[k + 1:]
         assert (again.counts, again.drops) == final
+
+
+def test_shallow_clone_finds_the_same_prs(tmp_path: Path):
+    """Shallow: rev-list (which reports boundary commits parentless) reads the branch topology."""
+    r = GitRepo(tmp_path / "repo")
+    for i in range(4):
+        r.commit(f"old {i}", {"a.py": f"{i}\n"})
+    r.git("branch", "1.x")
+    fork_merge(r, 1, "fix1", "1.x", "1.x", [{"b.py": "1\n"}])
+    r.commit("Fix on 1.x (#2)", {"b.py": "2\n"})
+    r.checkout("main")
+    r.commit("Feature (#3)", {"c.py": "3\n"})
+    r.merge("1.x", "Merge branch '1.x'")
+    shallow = tmp_path / "shallow"
+    r.git("clone", "-q", "--bare", "--depth", "5", f"file://{r.path}", str(shallow))
+    assert (shallow / "shallow").exists()
+    full, _ = mine(r.path)
+    prs, src = mine(shallow)
+    assert [p.number for p in prs] == [3, 1, 2] and src.counts["prs_off_mainline"] == 2
+    # equal but for the repository's root commits (a shallow clone's boundary stands in for them)
+    assert [p.to_dict() | {"repo_roots": []} for p in prs] == [p.to_dict() | {"repo_roots": []} for p in full]
 
 
 def test_branch_based_on_main_but_merged_into_maintenance(tmp_path: Path):

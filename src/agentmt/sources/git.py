@@ -318,9 +318,10 @@ class GitHistorySource:
                 infos = cat.commits(list(parents))
             except GitError:
                 return {}
-            blank = CommitInfo([], "", "")
-            return {s: CommitInfo(p, infos.get(s, blank).message, infos.get(s, blank).date) for s, p in parents.items()}
-        known = {mc.sha: CommitInfo(mc.parents, mc.message, mc.date) for _, mc in window}
+            blank = CommitInfo([], "")
+            return {s: CommitInfo(p, infos.get(s, blank).message, committer=infos.get(s, blank).committer)
+                    for s, p in parents.items()}
+        known = {mc.sha: CommitInfo(mc.parents, mc.message, iso=mc.date) for _, mc in window}
         frontier = include
         try:
             while ask := list(dict.fromkeys(s for s in frontier if s not in known and bytes.fromhex(s) not in seen)):

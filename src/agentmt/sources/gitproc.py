@@ -323,26 +323,31 @@ class CommitInfo:
 
     parents: list[str]
     message: str
-    date: str  # committer date, strict ISO 8601 like git's %cI
+    iso: str = ""  # committer date, strict ISO 8601 like git's %cI, when known up front
+    committer: bytes = b""  # else the raw committer line, converted only when asked (5x the parse cost)
+
+    @property
+    def date(self) -> str:
+        return self.iso or _iso_date(self.committer)
 
 
 def parse_commit(data: bytes) -> CommitInfo:
     """A raw commit object's parents, message (decoded by its `encoding` header, UTF-8 by default)
     and committer date."""
     head, _, message = data.partition(b"\n\n")
-    parents, date, encoding = [], "", "utf-8"
+    parents, committer, encoding = [], b"", "utf-8"
     for line in head.split(b"\n"):
         if line.startswith(b"parent "):
             parents.append(line[7:].decode())
         elif line.startswith(b"committer "):
-            date = _iso_date(line)
+            committer = line
         elif line.startswith(b"encoding "):
             encoding = line[9:].decode("ascii", "replace").strip() or "utf-8"
     try:
         text = message.decode(encoding, "replace")
     except LookupError:  # an encoding name Python does not know
         text = message.decode("utf-8", "replace")
-    return CommitInfo(parents, text, date)
+    return CommitInfo(parents, text, committer=committer)
 
 
 def _iso_date(line: bytes) -> str:
