@@ -110,3 +110,25 @@ def test_drop_test_files_is_the_task_rule():
             "diff --git a/pkg/test_b.py b/pkg/test_b.py\n+z\n"
             "diff --git a/conftest.py b/conftest.py\n+w\n")
     assert drop_test_files(diff) == "diff --git a/src/a.py b/src/a.py\n+x\n"
+
+
+def test_a_killed_tool_server_is_reported_and_restarted(tools):
+    out, rc = tools.call("bash", {"command": "kill -9 $PPID; sleep 5"})  # the parent is the tool server
+    assert rc == -1 and "restarted" in out
+    assert tools.call("bash", {"command": "echo back"}) == ("back\n", 0)
+
+
+class ExecOnly:
+    """An Environment with only the Protocol's methods (no docker container to attach a server to)."""
+
+    def __init__(self, env):
+        self.execute, self.write_file = env.execute, env.write_file
+
+
+def test_tools_without_a_server_run_one_exec_per_call(env, task):
+    tools = ToolBox(ExecOnly(env), base_commit=task.base_commit, timeout_s=20)
+    out, rc = tools.call("bash", {"command": "echo via exec; exit 2"})
+    assert (out, rc) == ("via exec\n", 2) and tools._server is None
+    big = "x" * 200_000  # beyond one exec argument: goes through a file
+    out, rc = tools.call("str_replace_editor", {"command": "create", "path": "/tmp/big.txt", "file_text": big})
+    assert rc == 0 and env.execute("wc -c < /tmp/big.txt")[0].strip() == "200000"

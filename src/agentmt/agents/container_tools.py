@@ -3,7 +3,9 @@
 Stdlib only and Python >= 3.6 syntax (task images carry whatever interpreter their era needs).
 Usage: `python3 container_tools.py ARG` where ARG is base64 JSON, or `@FILE` holding that JSON,
 of {"tool": "bash"|"str_replace_editor", ...arguments}. Prints one JSON object:
-{"output": str, "returncode": int}. The host never runs this file; it only ships it.
+{"output": str, "returncode": int}. `python3 container_tools.py serve` answers such requests, one
+base64 line in, one base64 line out, until stdin closes: one process for the whole run, so a step
+costs neither an `exec` nor an interpreter start. The host never runs this file; it only ships it.
 
 Why a script and not shell snippets: `str_replace` must count matches and report their lines,
 `view` must number lines and list two levels, `undo_edit` needs history that survives between
@@ -208,7 +210,7 @@ def run_bash(args):
     timeout, head_n, tail_n = float(args["timeout"]), int(args["head"]), int(args["tail"])
     cwd = args.get("cwd") or "/"
     proc = subprocess.Popen(["bash", "-c", args["command"]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, preexec_fn=os.setsid,
+                            stdin=subprocess.DEVNULL, start_new_session=True,
                             cwd=cwd if os.path.isdir(cwd) else "/")
     head, tail, total, lines, timed_out = bytearray(), bytearray(), 0, 0, False
     deadline, exited_at = time.monotonic() + timeout, None
@@ -261,20 +263,35 @@ def run_bash(args):
     return {"output": out, "returncode": rc}
 
 
-def main():
-    raw = sys.argv[1]
-    if raw.startswith("@"):
-        with open(raw[1:], "rb") as f:
-            raw = f.read().decode()
+def handle(raw):
     args = json.loads(base64.b64decode(raw).decode("utf-8"))
     tool = args.pop("tool")
     try:
-        result = run_bash(args) if tool == "bash" else {"output": editor(args), "returncode": 0}
+        return run_bash(args) if tool == "bash" else {"output": editor(args), "returncode": 0}
     except ToolError as e:
-        result = {"output": str(e), "returncode": 1}
-    except (OSError, UnicodeError) as e:
-        result = {"output": "%s: %s" % (type(e).__name__, e), "returncode": 1}
-    sys.stdout.write(json.dumps(result))
+        return {"output": str(e), "returncode": 1}
+    except (OSError, UnicodeError, ValueError) as e:
+        return {"output": "%s: %s" % (type(e).__name__, e), "returncode": 1}
+
+
+def serve():
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        if not line.strip():
+            continue
+        result = handle(line.strip().decode())
+        out.write(base64.b64encode(json.dumps(result).encode("utf-8")) + b"\n")
+        out.flush()
+
+
+def main():
+    raw = sys.argv[1]
+    if raw == "serve":
+        return serve()
+    if raw.startswith("@"):
+        with open(raw[1:], "rb") as f:
+            raw = f.read().decode()
+    sys.stdout.write(json.dumps(handle(raw)))
 
 
 if __name__ == "__main__":

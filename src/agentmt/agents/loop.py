@@ -99,6 +99,8 @@ class DefaultAgent:
             self._answer_pending(f"The run ended before this call ran: {error}")
             if not isinstance(e, EnvironmentFailed):
                 submission = self._autosubmit(tools)
+        finally:
+            tools.close()
         return AgentResult(self.messages, status, submission, self.steps,
                            {"model_s": self.model_s, "tool_s": self.tool_s, "wall_s": time.monotonic() - start},
                            error)

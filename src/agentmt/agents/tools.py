@@ -9,6 +9,7 @@ scratch index so the agent's own index is untouched.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import shlex
@@ -22,6 +23,10 @@ STATE = "/tmp/.agentmt"  # container-side folder of the tools (history, scratch 
 SCRIPT = f"{STATE}/container_tools.py"
 MAX_INLINE_ARG = 96_000  # one exec argument may be 128 KiB (MAX_ARG_STRLEN); larger payloads go by file
 HOST_GUARD_S = 30  # the host-side exec timeout sits above the in-container one so the script can report
+MAX_DIFF = 64 << 20  # a submission larger than this is clipped (and will not apply): far beyond any real fix
+# the system python3 when present (a task venv's python may be broken by the agent), else whichever is on PATH
+PYTHON = 'exec "$(command -v /usr/bin/python3 || command -v python3)"'
+
 _DIFF_FILE = re.compile(r"^diff --git a/(.*) b/(.*)$")
 
 
@@ -52,18 +57,54 @@ class ToolBox:
         self.workdir = workdir
         self.timeout_s = timeout_s
         self.head_chars, self.tail_chars = head_chars, tail_chars
-        self.python = "python3"
         self._installed = False
+        self._server = None  # ToolServer, when env is a docker container (else one exec per call)
 
     def install(self) -> None:
-        """Copy the container script in (once) and pick the system python3 when present."""
+        """Copy the container script in (once) and start its server when `env` is a docker container."""
         script = (resources.files("agentmt.agents") / "container_tools.py").read_text()
-        out, rc = self._exec(f"mkdir -p {STATE} && command -v /usr/bin/python3 python3 | head -n1", 60)
-        if rc != 0 or not out.strip():
-            raise EnvironmentFailed(f"the container has no python3 to run the tools: {out.strip()[:200]}")
-        self.python = out.strip().splitlines()[0]
-        self._write(SCRIPT, script)
+        container = self._container()
+        if container is not None:  # one archive call creates the folder and the file
+            import tarfile
+
+            data, buf = script.encode(), io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as tar:
+                folder = tarfile.TarInfo(STATE.lstrip("/").split("/", 1)[1])
+                folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(folder)
+                info = tarfile.TarInfo(f"{folder.name}/{SCRIPT.rsplit('/', 1)[1]}")
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+            try:
+                container.put_archive("/tmp", buf.getvalue())
+            except Exception as e:  # the daemon boundary: a gone container or daemon
+                raise EnvironmentFailed(f"could not copy the tools into the container: {e}") from e
+        else:
+            self._exec(f"mkdir -p {STATE}", 60)
+            self._write(SCRIPT, script)
         self._installed = True
+        self._start_server()
+
+    def _container(self):
+        container = getattr(self.env, "container", None)
+        return container if container is not None and hasattr(container, "client") else None
+
+    def _start_server(self) -> None:
+        container = self._container()
+        if container is None:
+            return
+        from agentmt.agents.toolserver import ToolServer
+
+        try:
+            self._server = ToolServer(container, ["sh", "-c", f"{PYTHON} {SCRIPT} serve"])
+        except Exception:  # the daemon boundary: fall back to one exec per call, which reports its own errors
+            self._server = None
+
+    def close(self) -> None:
+        """Stop the in-container tool server (the container itself belongs to the caller)."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
 
     def call(self, name: str, arguments: dict[str, Any], *, timeout_s: int | None = None) -> tuple[str, int]:
         """(observation, return code) of one validated call; `submit` raises `Submitted` instead."""
@@ -75,11 +116,23 @@ class ToolBox:
         payload = dict(arguments, tool=name)
         if name == "bash":
             payload.update(timeout=timeout, head=self.head_chars, tail=self.tail_chars, cwd=self.workdir)
+        return self._run(payload, timeout)
+
+    def _run(self, payload: dict[str, Any], timeout: int) -> tuple[str, int]:
+        if self._server is not None:
+            result = self._server.request(payload, timeout + HOST_GUARD_S)
+            if result is not None:
+                return result["output"], int(result["returncode"])
+            detail = self._server.stderr.decode("utf-8", "replace")[-500:]
+            self.close()  # dead or stuck: the next call runs through a fresh one
+            self._check_alive()
+            self._start_server()
+            return f"The tool process stopped while running this call; it was restarted. {detail}".strip(), -1
         arg = base64.b64encode(json.dumps(payload).encode()).decode()
         if len(arg) > MAX_INLINE_ARG:
             self._write(f"{STATE}/args.b64", arg)
             arg = f"@{STATE}/args.b64"
-        out, rc = self._exec(f"{shlex.quote(self.python)} {SCRIPT} {arg}", timeout + HOST_GUARD_S)
+        out, rc = self._exec(f"{PYTHON} {SCRIPT} {arg}", timeout + HOST_GUARD_S)
         try:
             result = json.loads(out)
             return result["output"], int(result["returncode"])
@@ -90,13 +143,16 @@ class ToolBox:
 
     def submission(self) -> str:
         """Working tree vs base commit (untracked files included), test files excluded."""
+        if not self._installed:
+            self.install()
         idx = f"{STATE}/submit.index"
         w = shlex.quote(self.workdir)
         cmd = (f"cd {w} && rm -f {idx} && cp .git/index {idx} 2>/dev/null; "
                f"GIT_INDEX_FILE={idx} git add -A >/dev/null 2>&1 && "
                f"GIT_INDEX_FILE={idx} git -c core.quotepath=off diff --cached --no-color --no-ext-diff "
-               f"{shlex.quote(self.base_commit)}")
-        out, rc = self._exec(cmd, 120)
+               f"{shlex.quote(self.base_commit)} 2>/dev/null")
+        out, rc = self._run({"tool": "bash", "command": cmd, "timeout": 120, "head": MAX_DIFF, "tail": 0,
+                             "cwd": "/"}, 120)
         if rc != 0:
             self._check_alive()
             return ""  # no repository left (the agent deleted it): an empty submission, not a crash
