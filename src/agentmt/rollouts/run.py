@@ -33,6 +33,11 @@ class SlotModel:
         with self._slots:
             return self._model.query(messages, tools)
 
+    def close(self) -> None:
+        close = getattr(self._model, "close", None)
+        if close:
+            close()
+
     def __getattr__(self, name: str) -> Any:  # anything else the agent reads (tokenizer, ...) passes through
         return getattr(self._model, name)
 

@@ -39,24 +39,42 @@ def read_validated_tasks(tasks_dir: str | Path) -> list[TaskInstance]:
     return tasks
 
 
+class _SharedServerModel:
+    """One rollout's view of the stage's embedded server: its own seed, the shared server and tokenizer."""
+
+    def __init__(self, embedded, remote):
+        self._embedded, self._remote = embedded, remote
+        self.name, self.server, self.sampling = embedded.name, remote.server, remote.sampling
+        self.action_format = getattr(embedded, "action_format", None)
+
+    def query(self, messages, tools):
+        return self._remote.query(messages, tools)
+
+    def count_tokens(self, messages) -> int:
+        return self._embedded.count_tokens(messages)
+
+    def close(self) -> None:
+        self._remote.close()
+
+
 @contextlib.contextmanager
-def open_model_factory(cfg: RolloutConfig, agent_config) -> Iterator[Callable[[WorkItem], object]]:
-    """A per-item model builder; `embedded` starts one local server for the whole stage."""
+def open_model_factory(cfg: RolloutConfig) -> Iterator[Callable[[WorkItem], object]]:
+    """A per-item model builder (seed = cfg.seed + attempt); `embedded` starts one server for the stage."""
     from agentmt.models.registry import make_model
 
     slots = threading.Semaphore(cfg.model_slots)
     with contextlib.ExitStack() as stack:
-        spec = cfg.model
-        if spec == "embedded":
-            from agentmt.models.server import serve_model
-
-            spec = stack.enter_context(serve_model())
+        embedded = None
+        if cfg.model.split(":", 1)[0] == "embedded":
+            embedded = make_model(cfg.model, config=cfg.sampling)
+            stack.callback(embedded.close)
+            embedded.start()
 
         def build(item: WorkItem):
-            model = make_model(spec, task=item.task, config=agent_config)
-            if isinstance(getattr(model, "sampling", None), dict) and not item.replay:
-                model.sampling.setdefault("seed", cfg.seed + item.run_index)
-            return SlotModel(model, slots)
+            settings = {**cfg.sampling, "seed": cfg.seed + item.run_index}
+            if embedded is not None:
+                return SlotModel(_SharedServerModel(embedded, make_model(embedded.server, config=settings)), slots)
+            return SlotModel(make_model(cfg.model, task=item.task, config=settings), slots)
 
         yield build
 
@@ -87,7 +105,9 @@ def run_rollouts(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progre
     out_dir = Path(out_dir)
     replay = cfg.model == "gold"
     _check_mixing(out_dir, replay, cfg)
-    agent_config = AgentConfig.model_validate({**load_agent_config().model_dump(), **cfg.agent})
+    # "auto": each model's own action format (the embedded one has no tool template: XML text)
+    agent_config = AgentConfig.model_validate({**load_agent_config().model_dump(), "action_format": "auto",
+                                               **cfg.agent})
     tasks = read_validated_tasks(tasks_dir)
     items = make_work_items(tasks, cfg.k, replay=replay)
     pending = [it for it in items if not io.is_done(out_dir, it.marker)]
@@ -97,7 +117,11 @@ def run_rollouts(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progre
     lock = threading.Lock()
 
     def work(item: WorkItem) -> None:
-        traj = run_item(item, build(item), agent_config, cfg)
+        model = build(item)
+        try:
+            traj = run_item(item, model, agent_config, cfg)
+        finally:
+            model.close()
         with lock:
             if traj.exit_status == ENVIRONMENT_ERROR:
                 failed.append(traj)  # the infrastructure's failure: recorded, retried by the next run
@@ -109,7 +133,7 @@ def run_rollouts(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progre
     if cfg.executor != "local":
         raise ConfigError(f"executor {cfg.executor!r} is not available for rollouts yet: use executor=local")
     if pending:  # nothing to do: do not start a model server
-        with open_model_factory(cfg, agent_config) as build, ThreadPoolExecutor(cfg.containers) as pool:
+        with open_model_factory(cfg) as build, ThreadPoolExecutor(cfg.containers) as pool:
             for f in [pool.submit(work, it) for it in pending]:
                 f.result()  # re-raise a bug in our code; infra failures are records, not raises
     trajs = _collect(out_dir, failed)
