@@ -42,6 +42,8 @@ def test_create_str_replace_insert_undo(tools, env):
     assert rc == 1 and "already exists" in out
     out, rc = edit(tools, command="str_replace", path=path, old_str="= 1", new_str="= 3")
     assert rc == 1 and "Multiple occurrences (2)" in out and "lines [1, 2]" in out
+    out, rc = edit(tools, command="str_replace", path=path, old_str="c = 2", new_str="c = 2")
+    assert rc == 1 and "same as new_str" in out
     out, rc = edit(tools, command="str_replace", path=path, old_str="zzz", new_str="y")
     assert rc == 1 and "did not appear verbatim" in out
     out, rc = edit(tools, command="str_replace", path=path, old_str="b = 1", new_str="b = 5")

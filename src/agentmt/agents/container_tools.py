@@ -141,6 +141,8 @@ def str_replace(path, old, new):
             pos = text.find(old, pos + 1)
         raise ToolError("No replacement was performed. Multiple occurrences (%d) of old_str `%s` in lines %s. "
                         "Please ensure it is unique." % (count, old, lines))
+    if new == old:
+        raise ToolError("No replacement was performed, old_str `%s` is the same as new_str `%s`." % (old, new))
     push_history(path, text)
     new_text = text.replace(old, new)
     write_text(path, new_text)
