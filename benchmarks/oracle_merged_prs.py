@@ -156,7 +156,7 @@ def main() -> None:
         if not snap_ok and rec["snapshot_sha"]:
             merged_base_in = bool(sh(repo, "rev-list", "--merges", "-n1", f"{c['snapshot']}..{c['head']}").strip())
             earlier = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", rec["snapshot_sha"],
-                                      c["snapshot"]], capture_output=True).returncode == 0
+                                      c["snapshot"]], capture_output=True, check=False).returncode == 0
             t["snapshot_fork_point_of_branch_that_merged_base"] += merged_base_in and earlier
         if not (base_ok and head_ok and paths_ok and snap_ok):
             problems["disagree"].append({"number": number, "merge": c["merge"], "base": base_ok, "head": head_ok,

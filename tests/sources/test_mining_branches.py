@@ -81,7 +81,7 @@ def test_prs_merged_into_a_maintenance_branch_are_found_once_each(maint):
 
 def test_synthetic_merges_only_when_asked_and_never_in_py(maint, tmp_path: Path):
     r, sha = maint
-    prs, src = mine(r.path, synthetic=True)
+    prs, _ = mine(r.path, synthetic=True)
     synthetic = [p for p in prs if p.merge_kind == "synthetic"]
     assert [p.merge_sha for p in synthetic] == [sha["fwd1"], sha["fwd2"]] and all(p.number < 0 for p in synthetic)
     assert [p.number for p in prs if p.number > 0] == [4, 1, 2, 3, 5, 6]  # the PRs inside are still their own

@@ -1,24 +1,24 @@
-"""Merged PRs reconstructed from the first-parent history of a git ref, streamed oldest to newest.
+"""Merged PRs reconstructed from the history of a git ref, streamed oldest to newest.
 
-Guarantees: each mainline commit is read once; a PR's commits are the first-parent chain of its
-head that is not reachable from the merge's first parent (exact: the set of commits reachable from
-the mainline so far is kept as 20-byte ids, ~6 MB per 10^5 commits, and is the only state that
-grows with history); beyond it, three windows of PRs in flight and at most 64 MB of cached file
-texts (BLOB_CACHE_BYTES). Output does not depend on window size or timing. A PR that git cannot read
+The walk follows the first-parent chain (the mainline); a mainline merge brings in the commits of
+its other parents, among which PRs merged into those branches (a maintenance branch merged
+forward) are found too. Guarantees: each commit is read once; a PR's commits are the first-parent
+chain of its head not reachable from its merge's first parent (exact: the set of commits reachable
+from the mainline so far is kept as 20-byte ids, ~6 MB per 10^5 commits, and is the only state that
+grows with history; off the mainline, reachability inside one merge is read from memory and the
+first commit the mainline already had is confirmed by `git merge-base --is-ancestor`); beyond it,
+three windows of PRs in flight and at most 64 MB of cached file texts (BLOB_CACHE_BYTES). Output does not depend on window size or timing. A PR that git cannot read
 (corrupt or missing objects) is dropped as "git_error", one with a file over `max_file_bytes` as
 "file_too_large"; both are counted, never raised. Plumbing and the choice of git CLI: gitproc.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentmt import settings
-from agentmt.errors import InputError
 from agentmt.sources.gitproc import (
     CatFile,
     CommitInfo,
@@ -26,112 +26,39 @@ from agentmt.sources.gitproc import (
     GitError,
     LoggedCommit,
     MainlineCommit,
-    RawChange,
     git,
     is_ancestor,
     iter_mainline,
     rev_list_parents,
 )
+from agentmt.sources.gitrecords import (
+    GITLINK,
+    STATUS,
+    BlobCache,
+    blob_text,
+    make_commit,
+    make_file_change,
+    make_snapshot,
+    touched_blobs,
+)
 from agentmt.sources.prdetect import PRHeader, make_linked_issues, make_pr_header
-from agentmt.types import Commit, FileChange, FileSnapshot, PullRequest
+from agentmt.sources.repository import (
+    count_mainline,
+    is_url,
+    license_at,
+    name_from_url,
+    open_repository,
+    repo_name_for,
+    resolve_ref,
+    root_commits,
+)
+from agentmt.types import PullRequest
 
-STATUS = {"A": "added", "D": "deleted", "M": "modified", "T": "modified", "R": "renamed", "C": "added"}
-GITLINK = "160000"  # submodule entries point at commits of another repository
-BLOB_CACHE_BYTES = 64 << 20  # decoded file contents kept across batches (see _BlobCache)
-URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
-
-
-# ---------------------------------------------------------------------------------------------
-# Opening a repository
-
-
-def is_url(repo: str | Path) -> bool:
-    return isinstance(repo, str) and bool(URL_RE.match(repo)) and not Path(repo).exists()
-
-
-def open_repository(repo: str | Path) -> Path:
-    """A local git directory for `repo`: a path as is, a URL cloned bare into $AGENTMT_HOME/repos."""
-    if is_url(repo):
-        return _clone_bare(str(repo))
-    path = Path(repo).expanduser()
-    if not path.exists():
-        raise InputError(f"repository {repo} does not exist: pass a path to a git repository or a URL")
-    try:
-        git(path, "rev-parse", "--git-dir")
-    except GitError:
-        raise InputError(f"{repo} is not a git repository: pass a working or bare repository") from None
-    return path
-
-
-def _clone_bare(url: str) -> Path:
-    name = re.sub(r"[^\w.-]+", "_", url.split("://", 1)[-1]).strip("_")
-    dest = settings.home() / "repos" / (name if name.endswith(".git") else name + ".git")
-    try:
-        if dest.exists():
-            git(dest, "fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/heads/*",
-                "+refs/tags/*:refs/tags/*")
-        else:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            git(dest.parent, "clone", "--bare", "--quiet", url, str(dest))
-    except GitError as e:
-        raise InputError(f"cannot clone {url}: {e}") from None
-    return dest
-
-
-def resolve_ref(repo: Path, ref: str) -> str:
-    """The commit sha `ref` names; InputError naming the ref when it is unknown."""
-    try:
-        return git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").decode().strip()
-    except GitError:
-        raise InputError(f"unknown ref {ref!r} in {repo}: pass a branch, tag or commit that exists") from None
-
-
-def _roots(repo: Path, ref: str) -> list[str]:
-    """Root commits reachable from `ref`; [] when history is unreadable (iteration reports that)."""
-    try:
-        return git(repo, "rev-list", "--max-parents=0", ref, "--").decode().split()
-    except GitError:
-        return []
-
-
-def _license_at(repo: Path, ref: str) -> str:
-    """SPDX id of the top-level licence file at `ref` (agentmt.corpus.licenses), "" when none is recognised."""
-    from agentmt.corpus.licenses import license_from_text
-
-    for name in ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING", "LICENSE.rst"):
-        try:
-            text = git(repo, "show", f"{ref}:{name}").decode("utf-8", "replace")
-        except GitError:
-            continue
-        return license_from_text(text)
-    return ""
-
-
-def count_mainline(repo: Path, ref: str) -> int:
-    return int(git(repo, "rev-list", "--first-parent", "--count", ref, "--").decode().strip() or 0)
-
-
-def repo_name_for(repo: str | Path) -> str:
-    """"owner/name" from a clone URL, or from the origin remote of a local repository; "" when
-    neither names one (a local path is no name: "local/<folder>" fooled name-based decontamination)."""
-    if is_url(repo):
-        return name_from_url(str(repo))
-    try:
-        url = git(Path(repo).expanduser(), "config", "--get", "remote.origin.url").decode().strip()
-    except GitError:
-        return ""
-    return name_from_url(url)
-
-
-# scheme://[user@]host/…/owner/name[.git] or user@host:…/owner/name[.git]
-_REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://(?:[^@/]+@)?[^/]+/|[\w.-]+@[\w.-]+:/?)(?:[^/]+/)*"
-                        r"(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/*$", re.IGNORECASE)
-
-
-def name_from_url(url: str) -> str:
-    """"owner/name" of a remote URL with a host; "" for file:// URLs and paths."""
-    m = None if url.lower().startswith("file:") else _REMOTE_RE.match(url.strip())
-    return f"{m['owner']}/{m['name']}" if m else ""
+# Re-exported: callers import these from here (sources.repository and sources.gitrecords hold them).
+__all__ = ["GITLINK", "STATUS", "GitHistorySource", "count_mainline", "is_url", "iter_pull_requests", "make_commit",
+           "make_file_change", "name_from_url", "open_repository", "repo_name_for", "resolve_ref"]
+_license_at = license_at  # sources.github.assemble looks it up by this name
+BLOB_CACHE_BYTES = 64 << 20  # decoded file contents kept across batches (see BlobCache)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,12 +116,12 @@ class GitHistorySource:
         self.position: tuple[int, int] = (0, 0)  # pass as `start` to continue after the last yielded PR
         self.counts: Counter = Counter()
         self.drops: Counter = Counter()
-        self._blobs = _BlobCache(BLOB_CACHE_BYTES)
+        self._blobs = BlobCache(BLOB_CACHE_BYTES)
         self.shallow = git(self.path, "rev-parse", "--is-shallow-repository").strip() == b"true"
         # Repository facts every PR carries for curation: roots identify a copy or fork whatever its
         # name (decontamination), the LICENSE file at `ref` gives the licence when metadata has none.
-        self.repo_roots = _roots(self.path, self.head_sha)
-        self.repo_license = _license_at(self.path, self.head_sha)
+        self.repo_roots = root_commits(self.path, self.head_sha)
+        self.repo_license = license_at(self.path, self.head_sha)
 
     def iter(self, start: int | tuple[int, int] | list[int] = 0, progress: Callable[[int], None] | None = None
              ) -> Iterator[tuple[int, PullRequest]]:
@@ -488,7 +415,7 @@ class GitHistorySource:
                    ) -> dict[int, PullRequest | str]:
         """Fill relevant_files/head_files from the first and last touch of each path; index -> PR or
         drop reason. On a git failure, retries PR by PR so only the unreadable one is dropped."""
-        touched = {i: _touched_blobs(raws) for _, raws, i in items}
+        touched = {i: touched_blobs(raws) for _, raws, i in items}
         oids = {i: sorted({b for b, m in (*bf.values(), *af.values()) if b and m != GITLINK})
                 for i, (bf, af) in touched.items()}
         try:
@@ -513,107 +440,20 @@ class GitHistorySource:
                 out[i] = "file_too_large"
         wanted = sorted({o for _, _, i in items if i not in out for o in oids[i] if o not in texts})
         for o, raw in zip(wanted, cat.contents(wanted)):
-            texts[o] = entry = (len(raw or b""), _text(raw))
+            texts[o] = entry = (len(raw or b""), blob_text(raw))
             if raw is not None:
                 cache.put(o, entry)
         for pr, _, i in items:
             if i in out:
                 continue
             before, after = touched[i]
-            pr.relevant_files = [_snapshot(p, before[p], texts) for p in pr.changed_paths]
-            pr.head_files = [_snapshot(p, after[p], texts) for p in pr.changed_paths]
+            pr.relevant_files = [make_snapshot(p, before[p], texts) for p in pr.changed_paths]
+            pr.head_files = [make_snapshot(p, after[p], texts) for p in pr.changed_paths]
             out[i] = pr
         return out
-
-
-class _BlobCache:
-    """Decoded blob texts by object id, least recently used dropped past `budget` bytes: a file's
-    head blob in one PR is often its snapshot blob in a later one (a third of all reads in the
-    benchmark history)."""
-
-    def __init__(self, budget: int):
-        from collections import OrderedDict
-
-        self.budget, self.used = budget, 0
-        self.entries: OrderedDict[str, tuple[int, str | None]] = OrderedDict()
-
-    def __contains__(self, oid: str) -> bool:
-        return oid in self.entries
-
-    def get(self, oid: str) -> tuple[int, str | None]:
-        self.entries.move_to_end(oid)
-        return self.entries[oid]
-
-    def put(self, oid: str, entry: tuple[int, str | None]) -> None:
-        if oid in self.entries or entry[0] > self.budget:
-            return
-        self.entries[oid] = entry
-        self.used += entry[0]
-        while self.used > self.budget:
-            self.used -= self.entries.popitem(last=False)[1][0]
 
 
 def iter_pull_requests(repo: str | Path, *, repo_name: str, ref: str = "HEAD", **kwargs) -> Iterator[PullRequest]:
     """PRs from the first-parent history of `ref`, oldest first (see GitHistorySource)."""
     for _, pr in GitHistorySource(repo, repo_name=repo_name, ref=ref, **kwargs).iter():
         yield pr
-
-
-# ---------------------------------------------------------------------------------------------
-# Records from git output
-
-
-def make_commit(c: LoggedCommit) -> Commit:
-    return Commit(sha=c.sha, message=c.message, author=c.author, date=c.date, parents=c.parents,
-                  changes=[make_file_change(ch) for ch in c.changes])
-
-
-def make_file_change(ch: RawChange) -> FileChange:
-    """Status, paths and the hunks of one file; binary when git says so or the text is not UTF-8."""
-    patch = ch.patch
-    binary = GITLINK in (ch.old_mode, ch.new_mode) or b"\nBinary files " in patch or b"\nGIT binary patch" in patch
-    diff = ""
-    if not binary:
-        at = patch.find(b"\n@@")
-        try:
-            diff = patch[at + 1 :].decode("utf-8") if at >= 0 else ""
-        except UnicodeDecodeError:
-            binary = True
-    return FileChange(status=STATUS.get(ch.status, "modified"), old_path=ch.old_path, new_path=ch.new_path,
-                      diff=diff, binary=binary)
-
-
-def _touched_blobs(raws: list[LoggedCommit]) -> tuple[dict[str, tuple], dict[str, tuple]]:
-    """path -> (blob, mode) before its first touch and after its last touch; (None, None) = absent.
-    Exact because the PR's commits form one first-parent chain starting at the snapshot."""
-    absent = (None, None)
-    before: dict = {}
-    after: dict = {}
-    for c in raws:
-        for ch in c.changes:
-            if ch.old_path:
-                before.setdefault(ch.old_path, (ch.old_blob, ch.old_mode))
-            if ch.new_path:
-                before.setdefault(ch.new_path, absent)
-                after[ch.new_path] = (ch.new_blob, ch.new_mode)
-            if ch.old_path and ch.old_path != ch.new_path:
-                after[ch.old_path] = absent
-    return before, after
-
-
-def _text(raw: bytes | None) -> str | None:
-    """A blob's text; None when missing, binary (holds NUL) or not UTF-8."""
-    if raw is None or b"\0" in raw:
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def _snapshot(path: str, blob: tuple, texts: dict[str, tuple[int, str | None]]) -> FileSnapshot:
-    oid, mode = blob
-    if oid is None:
-        return FileSnapshot(path, None)
-    text = texts[oid][1] if mode != GITLINK else None
-    return FileSnapshot(path, None, binary=True) if text is None else FileSnapshot(path, text)

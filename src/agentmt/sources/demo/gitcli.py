@@ -42,14 +42,14 @@ class GitCLI:
 
     def run(self, *args: str, author: Person, when: int, committer: Person | None = None) -> str:
         committer = committer or author
-        env = dict(
-            GIT_AUTHOR_NAME=author.name,
-            GIT_AUTHOR_EMAIL=author.email,
-            GIT_AUTHOR_DATE=git_date(when),
-            GIT_COMMITTER_NAME=committer.name,
-            GIT_COMMITTER_EMAIL=committer.email,
-            GIT_COMMITTER_DATE=git_date(when),
-        )
+        env = {
+            "GIT_AUTHOR_NAME": author.name,
+            "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_AUTHOR_DATE": git_date(when),
+            "GIT_COMMITTER_NAME": committer.name,
+            "GIT_COMMITTER_EMAIL": committer.email,
+            "GIT_COMMITTER_DATE": git_date(when),
+        }
         return self._git(args, env)
 
     def read(self, *args: str) -> str:
