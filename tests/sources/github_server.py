@@ -3,7 +3,8 @@ makes, in GitHub's shapes (Link pagination, x-ratelimit-* headers, ETag/304, Gra
 NOT_FOUND errors), from the demo repository's metadata JSON and git repository.
 
 Faults are queued with `inject(kind, times, match)`: rate_limit (403, remaining 0, a reset time),
-429 (retry-after), secondary (403 + retry-after + GitHub's message), 502, slow (answers after
+graphql_rate_limited (200 + RATE_LIMITED error), 429 (retry-after), secondary (403 + retry-after
+or none + GitHub's message), 502, slow (answers after
 `delay` real seconds, past the client's timeout), truncated (half a JSON body), 401. Time for
 rate limits comes from the shared fake clock; `log` records (clock time, token label, call, status).
 """
@@ -86,6 +87,7 @@ class DemoRepo:
         for r in md.get("reviews", []):
             self.reviews[int(r["pull_request_url"].rsplit("/", 1)[1])].append((r, rcs[r["id"]]))
         self.pulls = {p["number"]: p for p in md["pulls"]}
+        self.node_cache: dict[tuple, list[dict]] = {}  # cleared by tests that edit the data after a query
 
     def comment_nodes(self, number: int) -> list[dict]:
         return [{"databaseId": c["id"], "author": _actor(c["user"]), "body": c["body"], "createdAt": c["created_at"]}
@@ -239,9 +241,14 @@ def _make_handler(gh: FakeGitHub):
                     return self._json(403, {"message": "API rate limit exceeded for user ID 1."}, h)
                 if k == "429":
                     return self._json(429, {"message": "Too many requests"}, {**rate, "retry-after": str(fault.retry_after)})
-                if k == "secondary":
+                if k == "secondary":  # retry_after=0: GitHub sent no retry-after header
                     msg = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-                    return self._json(403, {"message": msg}, {**rate, "retry-after": str(fault.retry_after)})
+                    h = {**rate, "retry-after": str(fault.retry_after)} if fault.retry_after else rate
+                    return self._json(403, {"message": msg}, h)
+                if k == "graphql_rate_limited":  # GraphQL's primary limit: 200 with a RATE_LIMITED error
+                    reset = int(gh.clock.now() + fault.reset_in)
+                    h = {**rate, "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+                    return self._json(200, {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}, h)
                 if k == "502":
                     return self._raw(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html", rate)
                 if k == "slow":
@@ -329,7 +336,10 @@ def _graphql(gh: FakeGitHub, payload: dict) -> dict:
     nested = gh.nested_page
     if op == "MergedPulls":
         asked = re.search(r"reviews\(first: (\d+)", query)  # honour the page size the query asks for
-        nodes = [repo.pr_node(p, nested, int(asked.group(1)) if asked else 100) for p in repo.merged()]
+        key = (nested, int(asked.group(1)) if asked else 100)
+        if key not in repo.node_cache:  # built once per shape: the server's cost is not what is measured
+            repo.node_cache[key] = [repo.pr_node(p, *key) for p in repo.merged()]
+        nodes = repo.node_cache[key]
         conn = _page(nodes, int(v["first"]), v.get("after"))
         conn["totalCount"] = len(nodes)
         return {"data": {"repository": {"nameWithOwner": repo.full_name, "description": repo.repo.get("description"),

@@ -54,6 +54,8 @@ def run(demo, tmp_path, faults, *, tokens=("good-token",), server_tokens=None, s
     ("rate_limit", {"times": 2, "match": "graphql:MergedPulls", "reset_in": 300}),
     ("429", {"times": 2, "match": "graphql", "retry_after": 7}),
     ("secondary", {"times": 3, "retry_after": 45}),
+    ("secondary", {"times": 1, "retry_after": 0}),
+    ("graphql_rate_limited", {"times": 2, "match": "graphql", "reset_in": 50}),
     ("502", {"times": 4}),
     ("truncated", {"times": 3, "match": "graphql"}),
     ("slow", {"times": 2, "match": "graphql:MergedPulls", "delay": 1.0}),
@@ -76,12 +78,19 @@ def test_primary_limit_waits_until_reset(demo, tmp_path, clean):
     assert rows(tmp_path / "out") == clean
 
 
-@pytest.mark.parametrize("kind", ["secondary", "429"])
-def test_retry_after_is_honoured(demo, tmp_path, kind):
-    _, gh, clock = run(demo, tmp_path, [(kind, {"match": "graphql:LinkedIssues", "retry_after": 61})])
+@pytest.mark.parametrize("kind,after,wait", [("secondary", 61, 61), ("429", 61, 61), ("secondary", 0, 60)])
+def test_retry_after_is_honoured(demo, tmp_path, kind, after, wait):
+    """retry-after when given, else GitHub's advice for secondary limits (a minute)."""
+    _, gh, clock = run(demo, tmp_path, [(kind, {"match": "graphql:LinkedIssues", "retry_after": after})])
     (at,) = [t for t, _, c, s in gh.log if s in (403, 429)]
-    assert min(t for t, _, c, s in gh.log if t > at) >= at + 61
-    assert sum(clock.slept) == pytest.approx(62)
+    assert min(t for t, _, c, s in gh.log if t > at) >= at + wait
+    assert wait <= sum(clock.slept) <= wait + 1
+
+
+def test_graphql_rate_limited_waits_until_reset(demo, tmp_path, clean):
+    _, gh, clock = run(demo, tmp_path, [("graphql_rate_limited", {"match": "graphql:MergedPulls", "reset_in": 700})])
+    assert 700 <= sum(clock.slept) <= 702
+    assert rows(tmp_path / "out") == clean
 
 
 def test_token_pool_moves_on_instead_of_waiting(demo, tmp_path, clean):

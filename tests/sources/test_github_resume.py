@@ -68,6 +68,8 @@ def test_kill_9_then_rerun_loses_and_duplicates_nothing(demo, tmp_path):
     assert len(rerun_pages) == 3  # pages 4-6 only: finished pages are not asked again
     got = ids(out)
     assert len(got) == len(set(got)) and sorted(got) == sorted(ids(tmp_path / "clean" / "out"))
+    clean_m, run_m = (io.read_manifest(d) for d in (tmp_path / "clean" / "out", out))
+    assert run_m["counts"] == clean_m["counts"] and run_m["drops"] == clean_m["drops"]
     recs = {p.id: p.to_dict() for p in io.read_records(out, PullRequest)}
     assert recs == {p.id: p.to_dict() for p in io.read_records(tmp_path / "clean" / "out", PullRequest)}
 
