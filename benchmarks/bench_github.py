@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests" / "sources"))
 
-from github_server import DemoRepo, FakeGitHub, make_demo  # noqa: E402
-from make_history import make_history  # noqa: E402
+from github_server import DemoRepo, FakeGitHub, make_demo
+from make_history import make_history
 
 
 def write_metadata(repo: Path, folder: Path, name: str) -> int:

@@ -21,9 +21,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qs, urlencode, urlparse
 
-CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b:?\s+(?:([\w.-]+/[\w.-]+))?#(\d+)\b", re.I)
+CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b:?\s+(?:([\w.-]+/[\w.-]+))?#(\d+)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -159,7 +160,7 @@ class FakeGitHub:
     def calls(self, status: int | None = None) -> list[str]:
         return [c for _, _, c, s in self.log if status is None or s == status]
 
-    def __enter__(self) -> FakeGitHub:
+    def __enter__(self) -> Self:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

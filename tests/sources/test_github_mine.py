@@ -74,6 +74,6 @@ def test_nested_pages_are_followed(demo, tmp_path):
         mine_github([name], out, f"api_url={gh.url}", f"clone_dir={tmp_path / 'clones'}", "filters.profile=gen",
                     tokens=["good-token"], clock=clock)
     assert any(c.startswith("graphql:More_") for c in gh.calls())
-    full, _ = mine_api(demo, tmp_path / "full", "filters.profile=gen")
+    mine_api(demo, tmp_path / "full", "filters.profile=gen")
     small, big = records(out), records(tmp_path / "full")
     assert {k: v.to_dict() for k, v in small.items()} == {k: v.to_dict() for k, v in big.items()}

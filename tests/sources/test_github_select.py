@@ -66,5 +66,5 @@ def test_names_then_mine_github_reads_the_selection(demo, tmp_path):
 
 def test_cli_needs_names_or_a_search(tmp_path):
     r = subprocess.run([sys.executable, "-m", "agentmt.cli.main", "repos", "select", "--out", str(tmp_path)],
-                       capture_output=True, text=True, env={"GITHUB_TOKEN": "x", "PATH": "/usr/bin"})
+                       check=False, capture_output=True, text=True, env={"GITHUB_TOKEN": "x", "PATH": "/usr/bin"})
     assert r.returncode == 2 and "language=Python" in r.stderr
