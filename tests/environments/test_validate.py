@@ -33,7 +33,7 @@ def validated(built_tasks, tmp_path_factory):
 
 
 @pytest.mark.docker
-def test_validate_derives_f2p_p2p_and_flake_rates(validated):
+def test_validate_derives_f2p_p2p_and_flake_rates(validated, built_tasks, monkeypatch):
     tasks, manifest, out = validated
     assert manifest.counts["tasks_out"] == 2 and not manifest.drops
     t1, t2 = tasks
@@ -45,11 +45,17 @@ def test_validate_derives_f2p_p2p_and_flake_rates(validated):
         assert t.validation["status"] == "validated" and t.validation["runs"] == 2
         assert t.validation["flake_rates"] == {} and t.validation["image"]["id"].startswith("sha256:")
     assert manifest.extra["flake_rates"] == {"demo__calc-1": {}, "demo__calc-2": {}}
-    # resumable: a rerun reuses the completion markers and writes the same tasks
-    from agentmt.environments.stages import validate_envs
+    # resumable: a rerun into the same folder reuses the completion markers (no task is validated
+    # again: running one would fail) and writes the same tasks
+    from agentmt.environments import stages
+    from agentmt.environments.tasks import read_tasks
 
-    again = validate_envs(out, out.parent / "again", "runs=2")
-    assert again.counts["tasks_out"] == 2
+    def no_rerun(unit, ctx):
+        raise AssertionError(f"{unit.name} was validated again despite its completion marker")
+
+    monkeypatch.setattr(stages, "_validate_unit", no_rerun)
+    again = stages.validate_envs(built_tasks[2] / "built", out, "runs=2")
+    assert again.counts["tasks_out"] == 2 and list(read_tasks(out)) == tasks
 
 
 @pytest.mark.docker
