@@ -135,6 +135,18 @@ def test_shallow_clone_finds_the_same_prs(tmp_path: Path):
     assert [p.to_dict() | {"repo_roots": []} for p in prs] == [p.to_dict() | {"repo_roots": []} for p in full]
 
 
+def test_githubs_own_merge_wins_over_an_earlier_ticket_reference(tmp_path: Path):
+    """werkzeug's 2008 commits end in Trac ticket numbers "(#316)"; PR #316 was merged in 2013."""
+    r = GitRepo(tmp_path / "repo")
+    r.commit("init", {"a.py": "0\n"})
+    r.commit("Fixed Accept.values (#7)", {"a.py": "1\n"})
+    r.commit("Tidy (#8)", {"a.py": "2\n"})
+    shas = fork_merge(r, 7, "accept", "main", "main", [{"b.py": "7\n"}])
+    prs, src = mine(r.path)
+    assert [(p.number, p.merge_kind) for p in prs] == [(8, "squash"), (7, "merge")]
+    assert [c.sha for c in prs[1].commits] == shas and src.drops == {"duplicate_pr": 1}
+
+
 def test_branch_based_on_main_but_merged_into_maintenance(tmp_path: Path):
     """A PR into 1.x whose branch started from main: its commits are all that it brings to 1.x."""
     r = GitRepo(tmp_path / "repo")

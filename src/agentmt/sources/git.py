@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentmt.errors import InputError
 from agentmt.sources.gitproc import (
     CatFile,
     CommitInfo,
@@ -41,7 +42,7 @@ from agentmt.sources.gitrecords import (
     make_snapshot,
     touched_blobs,
 )
-from agentmt.sources.prdetect import PRHeader, make_linked_issues, make_pr_header
+from agentmt.sources.prdetect import PRHeader, explicit_numbers, make_linked_issues, make_pr_header
 from agentmt.sources.repository import (
     count_mainline,
     is_url,
@@ -97,7 +98,8 @@ class GitHistorySource:
     PRs are found anywhere in the history of `ref`, not only on its first-parent chain: a merge of
     a maintenance branch ("Merge branch '8.1.x'") brings the PRs merged into that branch, each with
     its own base (its merge's first parent), snapshot and head. A PR number is recorded once, at
-    its first occurrence in walk order (a cherry-pick carrying "(#N)" again is "duplicate_pr").
+    its first occurrence in walk order (a cherry-pick carrying "(#N)" again is "duplicate_pr"),
+    except that a "(#N)" subject yields to a "Merge pull request #N" anywhere in the history.
     Other merges are records (merge_kind "synthetic") only with `synthetic=True`."""
 
     def __init__(self, repo: str | Path, *, repo_name: str, ref: str = "HEAD", max_file_bytes: int = 1_000_000,
@@ -113,6 +115,7 @@ class GitHistorySource:
         self.diff_after_screen = diff_after_screen
         self.synthetic = synthetic
         self._numbers: set[int] = set()  # PR numbers met so far in walk order (one record per PR)
+        self._explicit: set[int] | None = None  # numbers some "Merge pull request #N" subject names
         self.position: tuple[int, int] = (0, 0)  # pass as `start` to continue after the last yielded PR
         self.counts: Counter = Counter()
         self.drops: Counter = Counter()
@@ -135,6 +138,13 @@ class GitHistorySource:
         from concurrent.futures import ThreadPoolExecutor
 
         start = (start, 0) if isinstance(start, int) else (int(start[0]), int(start[1]))
+        if self._explicit is None:  # one `git log` of merge subjects: a "(#N)" yields to GitHub's own merge of N
+            try:
+                subjects = git(self.path, "log", "--merges", "--format=%s", self.head_sha, "--")
+            except GitError as e:
+                raise InputError(f"git log over {self.ref!r} in {self.path} failed: {e} "
+                                 "(check the repository with `git fsck`)") from None
+            self._explicit = explicit_numbers(subjects.decode("utf-8", "replace").splitlines())
         seen: set[bytes] = set()
         topo, blobs = CatFile(self.path), CatFile(self.path)  # one per stage thread
         diffs = DiffTree(self.path)
@@ -306,9 +316,11 @@ class GitHistorySource:
         for sub, s in enumerate(group):
             s.sub = sub
             if s.header is not None and s.header.kind != "synthetic":
-                if s.header.number in self._numbers:
+                h = s.header
+                if (h.titled and h.number in self._explicit) or h.number in self._numbers:
                     s.error = s.error or "duplicate_pr"
-                self._numbers.add(s.header.number)
+                else:
+                    self._numbers.add(h.number)
         return group
 
     def _inner_prs(self, new: dict[str, CommitInfo], order: list[str], index: int) -> list[_Stub]:

@@ -31,6 +31,13 @@ class PRHeader:
     number: int
     title: str
     body: str
+    titled: bool = False  # the number comes from a "(#N)" suffix, a convention older than GitHub's
+    # squash button (werkzeug's 2008 commits cite Trac tickets so): GitHub's own "Merge pull request #N" wins
+
+
+def explicit_numbers(subjects: list[str]) -> set[int]:
+    """PR numbers that GitHub's "Merge pull request #N from ..." subjects name."""
+    return {int(m.group(1)) for s in subjects if (m := MERGE_RE.match(s))}
 
 
 def synthetic_number(merge_sha: str) -> int:
@@ -48,12 +55,12 @@ def make_pr_header(sha: str, parents: list[str], message: str) -> PRHeader | Non
             return PRHeader("merge", int(m.group(1)), title.strip() or m.group(2), body.strip("\n"))
         m = SQUASH_RE.match(subject)
         if m:
-            return PRHeader("merge", int(m.group("num")), m.group("title"), rest)
+            return PRHeader("merge", int(m.group("num")), m.group("title"), rest, titled=True)
         return PRHeader("synthetic", synthetic_number(sha), subject.strip(), rest)
     if len(parents) == 1:
         m = SQUASH_RE.match(subject)
         if m:
-            return PRHeader("squash", int(m.group("num")), m.group("title"), rest)
+            return PRHeader("squash", int(m.group("num")), m.group("title"), rest, titled=True)
     return None
 
 
