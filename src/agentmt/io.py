@@ -176,6 +176,12 @@ def shard_files(in_dir: str | Path) -> list[Path]:
 
 def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
     """Objects of a JSONL file; a malformed line is a one-line InputError naming file and line."""
+    for _, obj in numbered_jsonl(path):
+        yield obj
+
+
+def numbered_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL file."""
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
@@ -187,7 +193,7 @@ def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
                                  "fix or remove that line") from e
             if not isinstance(obj, dict):
                 raise InputError(f"{path}:{number}: expected a JSON object, got {type(obj).__name__}")
-            yield obj
+            yield number, obj
 
 
 def read_rows(in_dir: str | Path) -> Iterator[dict[str, Any]]:
@@ -217,8 +223,8 @@ def read_records(in_dir: str | Path, cls) -> Iterator[Any]:
     from_row = from_row_fn(cls)
     for path in shard_files(in_dir):
         if path.suffix == ".jsonl":
-            for number, obj in enumerate(read_jsonl(path), 1):
-                yield _decode(lambda: cls.from_dict(obj), path, f"record {number}", cls)
+            for number, obj in numbered_jsonl(path):
+                yield _decode(lambda: cls.from_dict(obj), path, f"line {number}", cls)
             continue
         check_record_file(path, cls)
         index = 0

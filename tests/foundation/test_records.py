@@ -177,7 +177,7 @@ def test_malformed_jsonl_names_file_and_line(tmp_path):
     with pytest.raises(InputError, match=r"prs.jsonl:3: not valid JSON"):
         list(io.read_records(path, PullRequest))
     path.write_text(json.dumps(_pr(1).to_dict()) + "\n" + json.dumps({"id": "x"}) + "\n")
-    with pytest.raises(InputError, match=r"prs.jsonl record 2 is not a valid PullRequest"):
+    with pytest.raises(InputError, match=r"prs.jsonl line 2 is not a valid PullRequest"):
         list(io.read_records(path, PullRequest))
     path.write_text(json.dumps(_pr(2).to_dict()) + "\n")
     assert list(io.read_records(path, PullRequest)) == [_pr(2)]

@@ -35,7 +35,14 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"agentmt: warning: {message}\n"  # not Python's file:line + source-line pair
+
+
 def main() -> None:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     try:
         app(standalone_mode=False)
     except SystemExit:
@@ -52,8 +59,9 @@ def main() -> None:
             sys.exit(130)
         if settings.debug():
             raise
-        kind = "error" if isinstance(e, (UserError, AgentmtError)) else f"internal error ({type(e).__name__})"
-        typer.echo(f"agentmt: {kind}: {e}", err=True)
+        kind = "error" if isinstance(e, AgentmtError) else f"internal error ({type(e).__name__})"
+        message = " ".join(str(e).split())  # one line, whatever the message (git's stderr, a log tail)
+        typer.echo(f"agentmt: {kind}: {message}", err=True)
         sys.exit(2 if isinstance(e, UserError) else 1)
 
 
