@@ -35,6 +35,12 @@ def commit_date(repo: str | Path, sha: str) -> str:
         return ""
 
 
+def _name(requirement: str) -> str:
+    import re
+
+    return re.split(r"[\s<>=!~;\[@]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
 def given_lock(cfg: EnvConfig, task: TaskInstance) -> list[str] | None:
     """The lock that overrides resolution: `env.lock` (a freeze file), or with `env.reuse_locks` the
     lock recorded on the task by an earlier build; None when the task is to be resolved."""
@@ -73,7 +79,7 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         make_requirements,
         read_lock,
     )
-    from agentmt.environments.resolve import ResolutionFailed, resolve_lock, uv_binary
+    from agentmt.environments.resolve import ResolutionFailed, resolve_lock, tooling_floors, uv_binary
 
     prepare_recipe(task, cfg, repo)
     r = task.install
@@ -83,12 +89,20 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
                           f"stated {r.get('python_stated')}) is provided by no base image",
                           python=r.get("python_target"))
     if r.get("lock_source") != "given" and uv_binary():
+        python = r.get("python") or cfg.default_python
         try:
-            lock, exempt = resolve_lock(make_requirements(task).splitlines(), r.get("python") or cfg.default_python,
-                                        r.get("pin_date"))
+            floors = tooling_floors(r.get("build_dependencies") or [], python, r.get("pin_date"))
+            if floors:  # the floor covers what the build backend and test runner pull in, too
+                tooling = [*(r.get("build_dependencies") or []), *(r.get("test_dependencies") or [])]
+                closure, _ = resolve_lock(tooling or ["setuptools"], python, next(iter(floors.values())))
+                date = next(iter(floors.values()))
+                runtime = {_name(d) for d in r.get("dependencies") or []}
+                floors.update({n: date for n in map(_name, closure) if n not in runtime})
+            lock, exempt = resolve_lock(make_requirements(task).splitlines(), python, r.get("pin_date"),
+                                        floors=floors)
         except ResolutionFailed as e:
             raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
-        r.update(lock=lock, lock_source="resolved", pin_exempt=exempt)
+        r.update(lock=lock, lock_source="resolved", pin_exempt=exempt, pin_floors=floors)
     base = ensure_base_image(r.get("base_release") or cfg.base_release, try_pull=cfg.try_pull)
     try:
         img = build_task_image(task, repo, base, log_dir=log_dir)

@@ -36,10 +36,22 @@ def test_files(task: TaskInstance) -> list[str]:
             if re.search(r"(^|/)test_[^/]*\.py$|_test\.py$|(^|/)tests\.py$", p)]
 
 
+def test_targets(task: TaskInstance) -> list[str]:
+    """What the runner is given: test file paths (pytest), dotted modules (unittest), or Django test
+    labels relative to tests/ (runtests.py), for the files the test patch touches."""
+    runner = task.install.get("test_runner") or "pytest"
+    files = test_files(task)
+    if runner == "unittest":
+        return [f[:-3].replace("/", ".") for f in files]
+    if runner == "django":
+        return [f[:-3].removeprefix("tests/").replace("/", ".") for f in files]
+    return files
+
+
 def make_test_script(task: TaskInstance, timeout_s: int) -> str:
     """Shell script that runs the task's tests between markers and prints the exit code."""
     cmd = task.install.get("test_cmd") or "python -m pytest -rA -p no:cacheprovider"
-    files = " ".join(shlex.quote(f) for f in test_files(task))
+    files = " ".join(shlex.quote(f) for f in test_targets(task))
     return (
         f"echo '{START_TEST_OUTPUT}'\n"
         f"timeout -k 5 {int(timeout_s)} {cmd} {files}\n"

@@ -185,8 +185,8 @@ def _test_runner(files: dict[str, str]) -> str:
 def _test_cmd(runner: str) -> str:
     # -rA prints one "STATUS test_id" line per test, which the parsers (and swebench's) read
     return {
-        "pytest": "python -m pytest -rA -p no:cacheprovider",
-        "unittest": "python -m unittest discover -v",
+        "pytest": "python -m pytest -rA -v -p no:cacheprovider",  # -v: pytest < 5 has no -rA passes
+        "unittest": "python -m unittest -v",  # given dotted modules (grading.test_targets)
         "django": "python tests/runtests.py --verbosity 2",
     }[runner]
 

@@ -42,8 +42,9 @@ def uv_binary() -> str | None:
 
 
 def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
-                 timeout_s: int = 600) -> tuple[list[str], list[str]]:
-    """(lock lines, packages exempted from the date) for `requirements` on CPython `python`."""
+                 floors: dict[str, str] | None = None, timeout_s: int = 600) -> tuple[list[str], list[str]]:
+    """(lock lines, packages exempted from the date) for `requirements` on CPython `python`;
+    `floors` gives some packages a later cutoff of their own (see `tooling_floors`)."""
     uv = uv_binary()
     assert uv, "resolve_lock needs uv (pip install uv)"
     exempt: list[str] = []
@@ -55,8 +56,9 @@ def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
                    "--python-platform", _PLATFORM, str(req)]
             if pin_date:
                 cmd += ["--exclude-newer", pin_date]
-                for name in exempt:  # a per-package cutoff far in the future lifts the date for it
-                    cmd += ["--exclude-newer-package", f"{name}=2100-01-01T00:00:00Z"]
+                cutoffs = {**(floors or {}), **{name: "2100-01-01T00:00:00Z" for name in exempt}}
+                for name, date in sorted(cutoffs.items()):  # a per-package cutoff replaces the date for it
+                    cmd += ["--exclude-newer-package", f"{name}={date}"]
             env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
             try:
                 res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=tmp)
@@ -70,6 +72,24 @@ def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
             if not pin_date or not new or len(exempt) >= _MAX_EXEMPT:
                 raise ResolutionFailed(_explanation(res.stderr), exempt)
             exempt.append(new[0])
+
+
+# What runs the build and the tests rather than the project's code: an old release of these fails
+# on a newer interpreter (setuptools 41 calls HTMLParser.unescape, gone in Python 3.9; pytest < 6.2.5
+# breaks on 3.10), so they are resolved as of the interpreter's release when that is later.
+TOOLING = ("setuptools", "wheel", "pip", "pytest")
+
+
+def tooling_floors(build_requirements: list[str], python: str, pin_date: str | None) -> dict[str, str]:
+    """Package → cutoff for the build backend(s) and the test runner: the later of the pin date and
+    the release of `python`; {} when the pin date is already later (or there is none)."""
+    from agentmt.environments.pins import PYTHON_RELEASES
+
+    released = PYTHON_RELEASES.get(python)
+    if not pin_date or not released or pin_date[:10] >= released:
+        return {}
+    names = {re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower() for r in build_requirements} | set(TOOLING)
+    return {n: f"{released}T00:00:00Z" for n in sorted(names) if n}
 
 
 def _explanation(stderr: str) -> str:

@@ -1,0 +1,158 @@
+"""Era-correct environments: pin dates, the Python of the era, recipes from CI/tox/nox/packaging, and
+(on a real image) dependencies resolved as of a date, recorded as a lock that rebuilds identically."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from agentmt.environments.grading import make_test_script
+from agentmt.environments.pins import choose_python, resolve_pin_date
+from agentmt.environments.recipe import make_recipe
+from agentmt.errors import ConfigError
+from agentmt.types import TaskInstance
+
+WORKFLOW = """\
+name: tests
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        python-version: [3.7, 3.8, "3.9", 3.10]
+    steps:
+      - uses: actions/setup-python@v4
+      - run: |
+          python -m pip install -U pip tox
+          pip install -e .[tests] freezegun
+      - run: pytest -x tests
+"""
+SETUP_PY = """\
+from setuptools import setup
+TESTS = ["pytest>=6", "pytest-mock"]
+setup(
+    name="pkg",
+    install_requires=["attrs>=19"] + ["six"],
+    extras_require={"tests": TESTS, "docs": ["sphinx"]},
+    python_requires=">=3.7",
+    classifiers=["Programming Language :: Python :: 3.7", "Programming Language :: Python :: 3.8"],
+)
+"""
+
+
+def test_pin_date_modes():
+    assert resolve_pin_date("commit", commit_date="2019-05-01T10:00:00+02:00") == "2019-05-01T08:00:00Z"
+    assert resolve_pin_date("pr_created", commit_date="2019-05-01", pr_created="2019-04-02T00:00:00Z") \
+        == "2019-04-02T00:00:00Z"
+    assert resolve_pin_date("2020-01-31", commit_date="2019-05-01") == "2020-01-31T00:00:00Z"
+    assert resolve_pin_date("none", commit_date="2019-05-01") is None
+    with pytest.raises(ConfigError, match="pin_date"):
+        from agentmt.environments.config import load_env_config
+
+        load_env_config("pin_date=last-tuesday")
+
+
+def test_python_of_the_era_among_the_bases():
+    offline = ["3.9", "3.11", "3.13"]
+    # a 2019 commit stating nothing gets a 2019-era Python: 3.8 is wanted, 3.9 the nearest base
+    assert choose_python("", [], "2019-11-01T00:00:00Z", offline, "3.11") == ("3.9", "3.8")
+    # stated versions bound the choice; an era tie goes to the older base (the code predates the newer)
+    assert choose_python(">=3.8", ["3.8", "3.9", "3.10", "3.11", "3.12"], "2023-12-01", offline, "3.11") \
+        == ("3.11", "3.12")
+    assert choose_python("", [], "2025-06-01", offline, "3.11") == ("3.13", "3.13")
+    # no base can give what requires-python demands: the drop names the version
+    assert choose_python("<3.8", ["2.7", "3.6", "3.7"], "2019-01-01", offline, "3.11") == (None, "3.7")
+    # a registry answering provides every version
+    assert choose_python("", ["3.7"], "2019-01-01", ["3.7", "3.9"], "3.11") == ("3.7", "3.7")
+    assert choose_python("", [], None, offline, "3.11") == ("3.11", "3.11")  # pin_date none: the default
+
+
+def test_recipe_reads_ci_then_packaging_statically():
+    recipe = make_recipe({".github/workflows/ci.yml": WORKFLOW, "setup.py": SETUP_PY}, era="2021-06-01T00:00:00Z")
+    assert recipe["sources"] == [".github/workflows/ci.yml", "setup.py"]
+    assert recipe["python_stated"] == ["3.7", "3.8", "3.9", "3.10"]  # the unquoted YAML 3.10 is not 3.1
+    assert (recipe["python_target"], recipe["python"], recipe["base_release"]) == ("3.9", "3.9", "bullseye")
+    assert recipe["dependencies"] == ["attrs>=19", "six"]
+    # the extra CI installs (".[tests]") and a package it names; tox/pip themselves are tooling
+    assert recipe["test_dependencies"] == ["freezegun", "pytest>=6", "pytest-mock"]
+    assert recipe["test_runner"] == "pytest"
+
+
+def test_recipe_from_poetry_and_tox_factors():
+    pyproject = ('[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\npython = "^3.8"\nrequests = "^2.24"\n'
+                 'tomli = {version = "^1.0", optional = true}\n[tool.poetry.group.dev.dependencies]\n'
+                 'pytest = "~6.2"\n')
+    tox = ("[tox]\nenvlist = py{38,39}-pytest{6,7}\n[testenv]\ndeps =\n    mock\n    pytest6: pytest<7\n"
+           "    pytest7: pytest>=7\n    git+https://example.com/x.git\ncommands = pytest {posargs}\n")
+    recipe = make_recipe({"pyproject.toml": pyproject, "tox.ini": tox}, era="2022-03-01")
+    assert recipe["python_spec"] == ">=3.8,<4.0" and recipe["python_stated"] == ["3.8", "3.9"]
+    assert recipe["dependencies"] == ["requests>=2.24,<3.0"]
+    # per-factor pins together are unsatisfiable, so only unconditional deps count
+    assert recipe["test_dependencies"] == ["mock", "pytest>=6.2,<6.3"]
+
+
+def test_test_command_per_runner():
+    patch = "diff --git a/tests/foo/test_x.py b/tests/foo/test_x.py\n"
+    task = TaskInstance("i", "o/r", "0" * 40, "", patch, "", install={"test_runner": "unittest",
+                                                                      "test_cmd": "python -m unittest -v"})
+    assert "python -m unittest -v tests.foo.test_x\n" in make_test_script(task, 60)
+    task.install = {"test_runner": "django", "test_cmd": "python tests/runtests.py --verbosity 2"}
+    assert "runtests.py --verbosity 2 foo.test_x\n" in make_test_script(task, 60)
+
+
+@pytest.mark.docker
+def test_dependencies_resolved_as_of_the_date_and_rebuilt_from_the_lock(calc_repo, docker_daemon, tmp_path):
+    """six 1.12.0 was current in mid-2019 (1.17.0 in 2024): the pinned build gets the 2019 release,
+    records the lock, and an image built from that lock holds exactly the same set."""
+    from agentmt.environments.buildtask import build_task
+    from agentmt.environments.config import load_env_config
+    from agentmt.environments.images import read_lock
+    from agentmt.environments.runtime import DockerEnvironment
+    from agentmt.environments.tasks import make_task
+
+    repo, prs = calc_repo
+    task = make_task(prs[0])
+    task.install = {"python": "3.11", "base_release": "bookworm", "dependencies": ["six"],
+                    "test_dependencies": ["pytest"], "build_dependencies": ["setuptools", "wheel"],
+                    "install": "pip install --no-deps --no-build-isolation --use-pep517 -e .",
+                    "test_runner": "pytest", "pin_date": "2019-06-01T00:00:00Z"}
+    cfg = load_env_config("try_pull=false")
+    build_task(task, cfg, repo, log_dir=tmp_path / "logs")
+    assert task.install["lock_source"] == "resolved" and "six==1.12.0" in task.install["lock"]
+    # the build backend and the test runner are resolved as of Python 3.11's release (2022-10-24):
+    # setuptools 41 of mid-2019 cannot even import on 3.11
+    assert task.install["pin_floors"]["setuptools"] == "2022-10-24T00:00:00Z"
+    assert any(x.startswith("pytest==7.") for x in task.install["lock"])
+    with DockerEnvironment(task.validation["image"]["tag"]) as env:
+        out, rc = env.execute("python -c 'import six; print(six.__version__)'")
+        assert rc == 0 and out.strip() == "1.12.0"
+    frozen = read_lock(task.validation["image"]["env_tag"])
+    # a user-given lock (here: the first image's full freeze) overrides resolution: same versions
+    (tmp_path / "lock.txt").write_text("\n".join(frozen) + "\n")
+    again = make_task(prs[0])
+    again.install = {k: v for k, v in task.install.items() if k not in ("lock", "lock_source", "pin_exempt")}
+    build_task(again, load_env_config("try_pull=false", f"lock={tmp_path / 'lock.txt'}"), repo)
+    assert again.install["lock_source"] == "given"
+    assert again.validation["image"]["env_tag"] != task.validation["image"]["env_tag"]
+    assert read_lock(again.validation["image"]["env_tag"]) == frozen
+    for t in (task, again):
+        subprocess.run(["docker", "rmi", t.validation["image"]["tag"]], capture_output=True, check=False)
+
+
+def test_unsatisfiable_as_of_the_date_is_a_counted_drop_with_the_resolvers_words(calc_repo, tmp_path):
+    from agentmt.environments.buildtask import build_task
+    from agentmt.environments.config import load_env_config
+    from agentmt.environments.tasks import make_task
+    from agentmt.errors import RecordDropped
+
+    repo, prs = calc_repo
+    task = make_task(prs[0])
+    task.install = {"python": "3.11", "dependencies": ["six>=1.16"], "test_dependencies": [],
+                    "build_dependencies": ["setuptools"], "pin_date": "2019-06-01T00:00:00Z"}
+    with pytest.raises(RecordDropped) as e:
+        build_task(task, load_env_config("try_pull=false"), repo)
+    assert e.value.reason == "resolution_failed"
+    drop = task.validation["drop"]
+    assert drop["stage"] == "build" and "six" in drop["detail"] and "No solution found" in drop["detail"]
