@@ -156,3 +156,18 @@ def test_unsatisfiable_as_of_the_date_is_a_counted_drop_with_the_resolvers_words
     assert e.value.reason == "resolution_failed"
     drop = task.validation["drop"]
     assert drop["stage"] == "build" and "six" in drop["detail"] and "No solution found" in drop["detail"]
+
+
+def test_a_python_no_base_provides_is_a_drop_naming_the_version(calc_repo):
+    from agentmt.environments.buildtask import build_task
+    from agentmt.environments.config import load_env_config
+    from agentmt.environments.tasks import make_task
+    from agentmt.errors import RecordDropped
+
+    repo, prs = calc_repo
+    task = make_task(prs[0])
+    task.install = make_recipe({"setup.py": "setup(python_requires='>=3.6,<3.8')"}, era="2019-06-01")
+    with pytest.raises(RecordDropped) as e:
+        build_task(task, load_env_config("try_pull=false"), repo)
+    assert e.value.reason == "python_unavailable" and "Python 3.7" in e.value.detail
+    assert task.validation["drop"]["python"] == "3.7"
