@@ -45,6 +45,37 @@ def ensure_base_image(release: str = "bookworm", *, try_pull: bool = True, log=p
     return tag
 
 
+_REGISTRY: list[bool] = []  # memo of `registry_answers()` for this process
+
+
+def registry_answers(log=print) -> bool:
+    """Whether a container registry serves images here (probed once per process with a small pull)."""
+    if not _REGISTRY:
+        _REGISTRY.append(_pull_as("python:3.11-slim", "", log))
+    return _REGISTRY[0]
+
+
+def ensure_python_image(version: str, *, try_pull: bool = True, log=print) -> str:
+    """A base image with CPython `version`: the offline Debian base whose python3 it is, else (where a
+    registry answers) `python:X.Y-slim` with git added. BaseImageError when neither can provide it."""
+    from agentmt.environments.recipe import DEBIAN_PYTHONS
+
+    if version in DEBIAN_PYTHONS:
+        return ensure_base_image(DEBIAN_PYTHONS[version], try_pull=try_pull, log=log)
+    tag = f"{BASE_REPOSITORY}:py{version}"
+    if image_exists(tag):
+        return tag
+    if not (try_pull and registry_answers(log)):
+        raise BaseImageError(f"no base image provides Python {version} (offline bases: {', '.join(DEBIAN_PYTHONS)})")
+    dockerfile = (f"FROM python:{version}-slim\nRUN apt-get update && apt-get install -y --no-install-recommends "
+                  "git ca-certificates && rm -rf /var/lib/apt/lists/*\n")
+    res = subprocess.run(["docker", "build", "--network", "host", "-t", tag, "-"], input=dockerfile,
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        raise BaseImageError(f"building {tag} from python:{version}-slim failed: {res.stderr.strip()[-300:]}")
+    return tag
+
+
 def _pull_as(source: str, tag: str, log) -> bool:
     if not source:
         return False
@@ -55,7 +86,8 @@ def _pull_as(source: str, tag: str, log) -> bool:
     if res.returncode != 0:
         log(f"base image: no registry image {source} ({res.stderr.strip()[:120]}); bootstrapping offline")
         return False
-    subprocess.run(["docker", "tag", source, tag], check=True)
+    if tag:
+        subprocess.run(["docker", "tag", source, tag], check=True)
     return True
 
 

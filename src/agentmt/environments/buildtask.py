@@ -52,6 +52,18 @@ def given_lock(cfg: EnvConfig, task: TaskInstance) -> list[str] | None:
     return None
 
 
+def available_pythons(cfg: EnvConfig) -> list[str]:
+    """The Pythons a base image can be had for: the offline Debian ones, every release where a
+    registry answers (`python:X.Y-slim`)."""
+    from agentmt.environments.base import registry_answers
+    from agentmt.environments.pins import PYTHON_RELEASES, version_key
+    from agentmt.environments.recipe import DEBIAN_PYTHONS
+
+    if cfg.try_pull and registry_answers():
+        return [v for v in PYTHON_RELEASES if version_key(v) >= (3, 6)]
+    return list(DEBIAN_PYTHONS)
+
+
 def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
     """Infer the recipe when the task has none, with the pin date resolved from `cfg.pin_date`."""
     from agentmt.environments.pins import resolve_pin_date
@@ -60,7 +72,8 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
     commit = task.environment_setup_commit or task.base_commit
     if not task.install:
         pin = resolve_pin_date(cfg.pin_date, commit_date=commit_date(repo, commit), pr_created=task.created_at)
-        task.install = make_recipe(read_recipe_files(repo, commit), cfg.default_python, era=pin)
+        task.install = make_recipe(read_recipe_files(repo, commit), cfg.default_python, era=pin,
+                                   available=available_pythons(cfg))
         task.install["pin_date"] = pin
     lock = given_lock(cfg, task)
     if lock is not None:
@@ -70,7 +83,8 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
 def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path | None = None,
                locks: dict[str, list[str]] | None = None) -> TaskInstance:
     """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock."""
-    from agentmt.environments.base import ensure_base_image
+    from agentmt.environments.base import ensure_base_image, ensure_python_image
+    from agentmt.environments.recipe import DEBIAN_PYTHONS
     from agentmt.environments.images import (
         RESOLUTION_FAILED,
         ImageBuildError,
@@ -103,7 +117,10 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         except ResolutionFailed as e:
             raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
         r.update(lock=lock, lock_source="resolved", pin_exempt=exempt, pin_floors=floors)
-    base = ensure_base_image(r.get("base_release") or cfg.base_release, try_pull=cfg.try_pull)
+    if r.get("python") and r["python"] not in DEBIAN_PYTHONS:  # a registry's python:X.Y-slim
+        base = ensure_python_image(r["python"], try_pull=cfg.try_pull)
+    else:
+        base = ensure_base_image(r.get("base_release") or cfg.base_release, try_pull=cfg.try_pull)
     try:
         img = build_task_image(task, repo, base, log_dir=log_dir)
     except ImageBuildError as e:
