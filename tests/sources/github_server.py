@@ -1,6 +1,6 @@
 """A local GitHub: a real HTTP server on 127.0.0.1 answering the REST and GraphQL calls agentmt
 makes, in GitHub's shapes (Link pagination, x-ratelimit-* headers, ETag/304, GraphQL pageInfo and
-NOT_FOUND errors), from the demo repository's metadata JSON and git repository.
+NOT_FOUND errors, BigInt ids as strings), from the demo repository's metadata JSON and git repository.
 
 Faults are queued with `inject(kind, times, match)`: rate_limit (403, remaining 0, a reset time),
 graphql_rate_limited (200 + RATE_LIMITED error), 429 (retry-after), secondary (403 + retry-after
@@ -91,17 +91,17 @@ class DemoRepo:
         self.node_cache: dict[tuple, list[dict]] = {}  # cleared by tests that edit the data after a query
 
     def comment_nodes(self, number: int) -> list[dict]:
-        return [{"databaseId": c["id"], "author": _actor(c["user"]), "body": c["body"], "createdAt": c["created_at"]}
+        return [{"fullDatabaseId": str(c["id"]), "author": _actor(c["user"]), "body": c["body"], "createdAt": c["created_at"]}
                 for c in self.comments.get(number, [])]
 
     def review_nodes(self, number: int, nested: int) -> list[dict]:
         out = []
         for r, rcs in self.reviews.get(number, []):
-            nodes = [{"databaseId": c["id"], "author": _actor(c["user"]), "body": c["body"],
+            nodes = [{"fullDatabaseId": str(c["id"]), "author": _actor(c["user"]), "body": c["body"],
                       "createdAt": c["created_at"], "path": c["path"], "diffHunk": c["diff_hunk"], "line": c["line"],
-                      "replyTo": {"databaseId": c["in_reply_to_id"]} if c.get("in_reply_to_id") else None}
+                      "replyTo": {"fullDatabaseId": str(c["in_reply_to_id"])} if c.get("in_reply_to_id") else None}
                      for c in rcs]
-            out.append({"databaseId": r["id"], "author": _actor(r["user"]), "state": r["state"], "body": r["body"],
+            out.append({"fullDatabaseId": str(r["id"]), "author": _actor(r["user"]), "state": r["state"], "body": r["body"],
                         "submittedAt": r["submitted_at"], "comments": _page(nodes, nested, None)})
         return out
 

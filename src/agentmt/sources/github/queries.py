@@ -12,10 +12,12 @@ from typing import Any
 
 from agentmt.types import Comment, Issue, Review
 
-COMMENT = "databaseId author { __typename login } body createdAt"
-REVIEW = ("databaseId author { __typename login } state body submittedAt "
+# fullDatabaseId (BigInt, sent as a string): GitHub's schema deprecates the 32-bit databaseId of reviews
+# and review comments (checked against octokit/graphql-schema); the value is REST's `id`.
+COMMENT = "fullDatabaseId author { __typename login } body createdAt"
+REVIEW = ("fullDatabaseId author { __typename login } state body submittedAt "
           "comments(first: 100) { pageInfo { hasNextPage endCursor } nodes { " + COMMENT +
-          " path diffHunk line replyTo { databaseId } } }")
+          " path diffHunk line replyTo { fullDatabaseId } } }")
 PAGE = "pageInfo { hasNextPage endCursor }"
 PR = ("number title body createdAt mergedAt author { __typename login } mergedBy { __typename login } "
       "mergeCommit { oid } headRefOid baseRefOid headRepository { nameWithOwner } "
@@ -71,20 +73,21 @@ def is_bot(actor: Any) -> bool:
 
 
 def make_comment(n: dict) -> Comment:
-    return Comment(id=int(n["databaseId"]), author=login(n.get("author")), body=str(n.get("body") or ""),
+    return Comment(id=int(n["fullDatabaseId"]), author=login(n.get("author")), body=str(n.get("body") or ""),
                    created_at=str(n.get("createdAt") or ""))
 
 
 def make_review_comment(n: dict, review_id: int) -> Comment:
     c = make_comment(n)
     c.path, c.diff_hunk, c.line = n.get("path"), n.get("diffHunk"), n.get("line")
-    c.in_reply_to_id = (n.get("replyTo") or {}).get("databaseId")
+    reply = (n.get("replyTo") or {}).get("fullDatabaseId")
+    c.in_reply_to_id = int(reply) if reply is not None else None
     c.review_id = review_id
     return c
 
 
 def make_review(n: dict) -> Review:
-    return Review(id=int(n["databaseId"]), author=login(n.get("author")), state=str(n["state"]),
+    return Review(id=int(n["fullDatabaseId"]), author=login(n.get("author")), state=str(n["state"]),
                   body=str(n.get("body") or ""), submitted_at=str(n.get("submittedAt") or ""))
 
 
