@@ -41,6 +41,22 @@ def _name(requirement: str) -> str:
     return re.split(r"[\s<>=!~;\[@]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
+# pip builds editables through PEP 660's build_editable, which setuptools has only from 64 on
+# (and today's pip no longer falls back to `setup.py develop` for older ones)
+_EDITABLE_SETUPTOOLS = (64,)
+DEVELOP_INSTALL = "python setup.py develop --no-deps"
+
+
+def _fit_install_to_setuptools(recipe: dict) -> None:
+    """With an era setuptools older than 64 in the lock, install a setup.py project the way its era
+    did (`setup.py develop`, in-process: no network, no isolation)."""
+    pins = {(_name(x), x.split("==", 1)[1]) for x in recipe.get("lock") or [] if "==" in x}
+    version = next((v for n, v in pins if n == "setuptools"), "")
+    nums = tuple(int(p) for p in version.split(".")[:1] if p.isdigit())
+    if nums and nums < _EDITABLE_SETUPTOOLS and recipe.get("install") and recipe.get("setup_py", True):
+        recipe["install"] = DEVELOP_INSTALL
+
+
 def given_lock(cfg: EnvConfig, task: TaskInstance) -> list[str] | None:
     """The lock that overrides resolution: `env.lock` (a freeze file), or with `env.reuse_locks` the
     lock recorded on the task by an earlier build; None when the task is to be resolved."""
@@ -117,6 +133,7 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         except ResolutionFailed as e:
             raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
         r.update(lock=lock, lock_source="resolved", pin_exempt=exempt, pin_floors=floors)
+    _fit_install_to_setuptools(r)
     if r.get("python") and r["python"] not in DEBIAN_PYTHONS:  # a registry's python:X.Y-slim
         base = ensure_python_image(r["python"], try_pull=cfg.try_pull)
     else:

@@ -129,6 +129,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         # --use-pep517: without it a setup.py-only project goes through `setup.py develop`, which
         # setuptools >= 80 runs as a nested, isolated (network-needing) pip install
         "install": "pip install --no-deps --no-build-isolation --use-pep517 -e ." if installable else "",
+        "setup_py": "setup.py" in files,
         "test_runner": runner,
         "test_cmd": _test_cmd(runner),
         "sources": _dedup(sources),
