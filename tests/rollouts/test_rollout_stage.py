@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from agentmt import io
-from agentmt.errors import InputError
 from agentmt.rollouts.records import read_trajectories
 
 pytestmark = pytest.mark.docker
@@ -89,17 +88,28 @@ def test_missing_image_is_an_environment_error_retried_by_the_next_run(demo_task
     assert again.counts["items_reused"] == 1 and again.counts["trajectories"] == 2
 
 
-def test_replays_and_rollouts_do_not_mix_unless_asked(two_tasks, tmp_path):
+def test_replays_join_model_rollouts_only_when_asked(two_tasks, tmp_path):
+    from agentmt.errors import StageConflictError
     from agentmt.rollouts.stage import run_rollouts
 
-    first = run_rollouts(two_tasks, tmp_path / "out", "model=gold")
-    errors = [t.report for t in read_trajectories(tmp_path / "out") if t.exit_status == "environment_error"]
-    assert first.extra["exit_status"] == {"submitted": 2}, errors
     model = _script(tmp_path / "s.json", [{"submit": True}])
-    with pytest.raises(InputError, match="include_replays"):
-        run_rollouts(two_tasks, tmp_path / "out", f"model={model}", "k=1")
-    m = run_rollouts(two_tasks, tmp_path / "out", f"model={model}", "k=1", "include_replays=true")
-    assert m.extra["source"] == {"replay": 2, "rollout": 2}
+    m = run_rollouts(two_tasks, tmp_path / "out", f"model={model}", "k=1")
+    assert m.extra["source"] == {"rollout": 2}
+    with pytest.raises(StageConflictError, match="--force"):  # a gold run is another stage config
+        run_rollouts(two_tasks, tmp_path / "out", "model=gold")
+    mixed = run_rollouts(two_tasks, tmp_path / "mixed", f"model={model}", "k=1", "include_replays=true")
+    assert mixed.extra["source"] == {"replay": 2, "rollout": 2}
+    assert {t.model for t in read_trajectories(tmp_path / "mixed") if t.source == "replay"} == {"gold"}
+
+
+def test_a_larger_k_adds_attempts_to_the_same_folder(two_tasks, tmp_path):
+    from agentmt.rollouts.stage import run_rollouts
+
+    model = _script(tmp_path / "s.json", [{"submit": True}])
+    first = run_rollouts(two_tasks, tmp_path / "out", f"model={model}", "k=1")
+    assert first.extra["exit_status"] == {"submitted": 2}, [t.report for t in read_trajectories(tmp_path / "out")]
+    m = run_rollouts(two_tasks, tmp_path / "out", f"model={model}", "k=2", "containers=1")
+    assert m.counts["items_reused"] == 2 and m.counts["trajectories"] == 4
 
 
 def _leftover_containers(pid: int) -> list[str]:

@@ -10,6 +10,8 @@ from pathlib import Path
 import typer
 from typer.core import TyperGroup
 
+from agentmt.cli import runopts
+
 
 class _RunByDefault(TyperGroup):
     """`rollout ARGS` means `rollout run ARGS` unless ARGS starts with a subcommand or asks for help."""
@@ -35,12 +37,19 @@ def run_cmd(
     model: str | None = typer.Option(None, "--model", "-m",
                                      help="embedded | gold | scripted:FILE | an OpenAI-compatible base URL."),
     config: list[str] = ConfigOpt,
+    jobs: int | None = typer.Option(None, "--jobs", "-j", help="Rollouts (task containers) at once; "
+                                    "default: the `containers` config key (2)."),
+    executor: str = runopts.ExecutorOpt,
+    ray_address: str | None = runopts.RayAddressOpt,
+    force: bool = runopts.ForceOpt,
 ) -> None:
     """Roll out the agent k times per task in its container and grade each trajectory (resumable)."""
     from agentmt.rollouts.stage import run_rollouts
 
-    specs = [*config, *([f"k={k}"] if k else []), *([f"model={model}"] if model else [])]
-    m = run_rollouts(tasks, out, *specs, progress=True)
+    specs = [*config, *([f"k={k}"] if k else []), *([f"model={model}"] if model else []),
+             *([f"containers={jobs}"] if jobs else []), f"executor={executor}"]
+    ex = runopts.executor_from(jobs or 1, executor, ray_address) if executor == "ray" and ray_address else None
+    m = run_rollouts(tasks, out, *specs, progress=True, executor=ex, force=force)
     statuses = ", ".join(f"{s}={n}" for s, n in sorted(m.extra["exit_status"].items())) or "none"
     typer.echo(f"{m.counts['trajectories']} trajectories ({m.counts['resolved']} resolved, "
                f"{m.counts['items_reused']} reused; exit: {statuses}) -> {out}")

@@ -1,30 +1,54 @@
 """`agentmt rollout TASKS --out DIR`: k graded rollouts per validated task, one Trajectory record each.
 
-Guarantees: each (task, attempt) is a work item with a completion marker holding its record, so a
-rerun (after `kill -9` too) skips finished items and rewrites the same shard; infrastructure
-failures are recorded as `environment_error` and left unmarked, so the next run retries them;
-gold replays (`source: replay`) never share a folder with model rollouts unless
-`include_replays=true`. The shard and `manifest.json` are rewritten from the markers at the end.
+A stage of the runner (agentmt.runner): one unit per (task, attempt), whose marker holds its
+Trajectory, so a rerun (after `kill -9` too) skips finished rollouts and rewrites the same shard;
+an infrastructure failure is recorded as `environment_error` and left unmarked (`retry`), so the
+next run retries it. Units run on threads by default (`containers` at once: rollouts wait on Docker
+and the model server, not the CPU), or on Ray. Gold replays (`source: replay`) come from
+`--model gold`, or join model rollouts in one output only with `include_replays=true`.
+The fingerprint leaves out what does not change a rollout (k, concurrency, executor), so a rerun
+with a larger k adds attempts instead of refusing the folder.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 from agentmt import io
-from agentmt.errors import ConfigError, InputError
+from agentmt.errors import InputError
 from agentmt.rollouts.config import RolloutConfig, load_rollout_config
-from agentmt.rollouts.items import REPLAY, WorkItem, make_work_items
+from agentmt.rollouts.items import WorkItem, make_work_items
 from agentmt.rollouts.records import write_trajectories
-from agentmt.rollouts.run import ENVIRONMENT_ERROR, SlotModel, run_item
+from agentmt.rollouts.run import ENVIRONMENT_ERROR, run_item
 from agentmt.types import TaskInstance, Trajectory
 
 SHARD = io.shard_name(0)
+UNFINGERPRINTED = ("k", "containers", "model_slots", "executor")
+
+
+class ThreadExecutor:
+    """Units on `jobs` threads of this process (the runner's executor interface)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+
+    def map(self, fn: Callable, args_list: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+        if not args_list:
+            return
+        with ThreadPoolExecutor(min(self.jobs, len(args_list))) as pool:
+            futures = {pool.submit(fn, *args): i for i, args in enumerate(args_list)}
+            try:
+                while futures:
+                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        yield futures.pop(f), f.result()
+            finally:
+                for f in futures:
+                    f.cancel()
 
 
 def read_validated_tasks(tasks_dir: str | Path) -> list[TaskInstance]:
@@ -39,112 +63,72 @@ def read_validated_tasks(tasks_dir: str | Path) -> list[TaskInstance]:
     return tasks
 
 
-class _SharedServerModel:
-    """One rollout's view of the stage's embedded server: its own seed, the shared server and tokenizer."""
+def process_rollout(unit, ctx) -> dict[str, Any]:
+    """Runner unit: roll out one (task, attempt); the Trajectory goes into the unit's marker."""
+    from agentmt.agents import AgentConfig
+    from agentmt.rollouts.models import build_model
 
-    def __init__(self, embedded, remote):
-        self._embedded, self._remote = embedded, remote
-        self.name, self.server, self.sampling = embedded.name, remote.server, remote.sampling
-        self.action_format = getattr(embedded, "action_format", None)
-
-    def query(self, messages, tools):
-        return self._remote.query(messages, tools)
-
-    def count_tokens(self, messages) -> int:
-        return self._embedded.count_tokens(messages)
-
-    def close(self) -> None:
-        self._remote.close()
-
-
-@contextlib.contextmanager
-def open_model_factory(cfg: RolloutConfig) -> Iterator[Callable[[WorkItem], object]]:
-    """A per-item model builder (seed = cfg.seed + attempt); `embedded` starts one server for the stage."""
-    from agentmt.models.registry import make_model
-
-    slots = threading.Semaphore(cfg.model_slots)
-    with contextlib.ExitStack() as stack:
-        embedded = None
-        if cfg.model.split(":", 1)[0] == "embedded":
-            embedded = make_model(cfg.model, config=cfg.sampling)
-            stack.callback(embedded.close)
-            embedded.start()
-
-        def build(item: WorkItem):
-            settings = {**cfg.sampling, "seed": cfg.seed + item.run_index}
-            if embedded is not None:
-                return SlotModel(_SharedServerModel(embedded, make_model(embedded.server, config=settings)), slots)
-            return SlotModel(make_model(cfg.model, task=item.task, config=settings), slots)
-
-        yield build
+    cfg = RolloutConfig.model_validate(ctx.shared["rollout"])
+    agent_config = AgentConfig.model_validate(ctx.shared["agent"])
+    item = WorkItem(TaskInstance.from_dict(unit.items["task"]), unit.items["run_index"], unit.items["replay"])
+    model = build_model(item, cfg, ctx.shared)
+    try:
+        traj = run_item(item, model, agent_config, cfg)
+    finally:
+        model.close()
+    if ctx.shared.get("progress"):
+        print(f"rollout {traj.id}: {traj.exit_status} resolved={traj.resolved}", flush=True)
+    # an infrastructure failure is the daemon's, not the rollout's: no marker, the next run retries it
+    return {"trajectory": traj.to_dict(), "outputs": [], "retry": traj.exit_status == ENVIRONMENT_ERROR}
 
 
-def _check_mixing(out_dir: Path, replay: bool, cfg: RolloutConfig) -> None:
-    done = out_dir / io.DONE_DIR
-    if cfg.include_replays or not done.exists():
-        return
-    for marker in done.glob("*"):
-        if marker.name.endswith(f"__{REPLAY}") != replay:
-            kind = "gold replays" if not replay else "model rollouts"
-            raise InputError(f"{out_dir} already holds {kind}: write this run to another folder "
-                             "or pass -c include_replays=true to mix them")
+def _items(tasks: list[TaskInstance], cfg: RolloutConfig) -> list[WorkItem]:
+    if cfg.model == "gold":
+        return make_work_items(tasks, 1, replay=True)
+    items = make_work_items(tasks, cfg.k, replay=False)
+    return items + make_work_items(tasks, 1, replay=True) if cfg.include_replays else items
 
 
-def _collect(out_dir: Path, failed: list[Trajectory]) -> list[Trajectory]:
-    done = out_dir / io.DONE_DIR
-    trajs = [Trajectory.from_dict(io.done_info(out_dir, p.name)["trajectory"])
-             for p in sorted(done.glob("*"))] if done.exists() else []
-    return sorted(trajs + failed, key=lambda t: (t.instance_id, t.source, t.run_index))
-
-
-def run_rollouts(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progress: bool = False) -> io.Manifest:
+def run_rollouts(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progress: bool = False,
+                 executor=None, force: bool = False) -> io.Manifest:
     """Roll out every pending (task, attempt) of TASKS into OUT; returns the stage manifest."""
     from agentmt.agents import AgentConfig, load_agent_config
+    from agentmt.rollouts.models import serve_embedded
+    from agentmt.runner import StageSpec, Unit, make_manifest, run_stage
 
     cfg = load_rollout_config(*specs)
     out_dir = Path(out_dir)
-    replay = cfg.model == "gold"
-    _check_mixing(out_dir, replay, cfg)
     # "auto": each model's own action format (the embedded one has no tool template: XML text)
     agent_config = AgentConfig.model_validate({**load_agent_config().model_dump(), "action_format": "auto",
                                                **cfg.agent})
     tasks = read_validated_tasks(tasks_dir)
-    items = make_work_items(tasks, cfg.k, replay=replay)
-    pending = [it for it in items if not io.is_done(out_dir, it.marker)]
-    manifest = io.Manifest(stage="rollout", config=cfg.model_dump(), inputs=[str(tasks_dir)])
-    manifest.counts.update(tasks=len(tasks), items=len(items), items_reused=len(items) - len(pending))
-    failed: list[Trajectory] = []
-    lock = threading.Lock()
+    items = _items(tasks, cfg)
+    from agentmt.executors import InProcessExecutor, make_executor
 
-    def work(item: WorkItem) -> None:
-        model = build(item)
-        try:
-            traj = run_item(item, model, agent_config, cfg)
-        finally:
-            model.close()
-        with lock:
-            if traj.exit_status == ENVIRONMENT_ERROR:
-                failed.append(traj)  # the infrastructure's failure: recorded, retried by the next run
-            else:
-                io.mark_done(out_dir, item.marker, {"trajectory": traj.to_dict()})
-            if progress:
-                print(f"rollout {traj.id}: {traj.exit_status} resolved={traj.resolved}", flush=True)
-
-    if cfg.executor != "local":
-        raise ConfigError(f"executor {cfg.executor!r} is not available for rollouts yet: use executor=local")
-    if pending:  # nothing to do: do not start a model server
-        with open_model_factory(cfg) as build, ThreadPoolExecutor(cfg.containers) as pool:
-            for f in [pool.submit(work, it) for it in pending]:
-                f.result()  # re-raise a bug in our code; infra failures are records, not raises
-    trajs = _collect(out_dir, failed)
+    if executor is None:
+        executor = ThreadExecutor(cfg.containers) if cfg.executor == "local" else \
+            make_executor(cfg.executor, jobs=cfg.containers)
+    # threads share the server's tokenizer and the model-slot semaphore; other executors pickle `shared`
+    in_process = isinstance(executor, (ThreadExecutor, InProcessExecutor))
+    units = [Unit(it.marker, {"task": it.task.to_dict(), "run_index": it.run_index, "replay": it.replay})
+             for it in items]
+    full = cfg.model_dump()
+    spec = StageSpec(name="rollout", out_dir=out_dir, inputs=[tasks_dir], units=units, process=process_rollout,
+                     config={k: v for k, v in full.items() if k not in UNFINGERPRINTED},
+                     shared={"rollout": full, "agent": agent_config.model_dump(), "progress": progress},
+                     setup=lambda: serve_embedded(cfg, in_process))
+    run = run_stage(spec, executor=executor, force=force)
+    trajs = [Trajectory.from_dict(info["trajectory"]) for info in run.infos if "trajectory" in info]
     write_trajectories(out_dir / SHARD, trajs)
-    manifest.shards = [SHARD]
-    _count(manifest, trajs, cfg)
+    manifest = make_manifest(spec, run, shards=[SHARD])
+    manifest.config = full
+    manifest.counts.update(tasks=len(tasks), items=len(items), items_reused=run.reused)
+    _count(manifest, trajs)
     manifest.write(out_dir)
     return manifest
 
 
-def _count(manifest: io.Manifest, trajs: list[Trajectory], cfg: RolloutConfig) -> None:
+def _count(manifest: io.Manifest, trajs: list[Trajectory]) -> None:
     c = manifest.counts
     c["trajectories"] = len(trajs)
     c["resolved"] = sum(t.resolved is True for t in trajs)
