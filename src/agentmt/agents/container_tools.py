@@ -230,7 +230,7 @@ def run_bash(args):
         ready, _, _ = select.select([fd], [], [], min(0.2, deadline - now))
         if not ready:
             continue
-        chunk = os.read(fd, 1 << 16)
+        chunk = os.read(fd, 1 << 20)
         if not chunk:
             break
         total += len(chunk)

@@ -14,24 +14,10 @@ import time
 from dataclasses import dataclass, field
 
 from agentmt.agents.config import AgentConfig, load_agent_config
-from agentmt.agents.exceptions import (
-    AgentExit,
-    ContextExceeded,
-    EnvironmentFailed,
-    FormatError,
-    LimitsExceeded,
-    ModelFailed,
-    Submitted,
-    WallTimeout,
-)
-from agentmt.agents.formats import (
-    TOOLS,
-    ActionParseError,
-    coerce_arguments,
-    parse_xml_calls,
-    render_for_model,
-    render_tools_text,
-)
+from agentmt.agents.exceptions import (AgentExit, ContextExceeded, EnvironmentFailed, FormatError, LimitsExceeded,
+                                       ModelFailed, Submitted, WallTimeout)
+from agentmt.agents.formats import (TOOLS, ActionParseError, coerce_arguments, parse_xml_calls, render_for_model,
+                                    render_tools_text)
 from agentmt.agents.tools import ToolBox
 from agentmt.errors import EndpointError
 from agentmt.types import FunctionCall, Message, StepStats, TaskInstance, ToolCall
@@ -115,6 +101,8 @@ class DefaultAgent:
             msg, stats = model.query(wire, TOOLS if self.format == "tool_calls" else None)
         except EndpointError as e:
             raise ModelFailed(str(e)) from e
+        except Exception as e:  # the run's boundary: any model failure ends this run, never the stage
+            raise ModelFailed(f"{type(e).__name__}: {e}") from e
         finally:
             self.model_s += time.monotonic() - t0
         stats.model_time_s = stats.model_time_s or time.monotonic() - t0
@@ -135,6 +123,7 @@ class DefaultAgent:
                                                      for i, name, a in calls], reasoning_content=msg.reasoning_content)
         except ActionParseError as e:
             self.messages.append(msg)
+            self._queried_len = len(self.messages)
             text = cfg.format_error_template.format(error=str(e))
             # every tool_call_id needs an answer in the OpenAI format, so the error goes there when there are ids
             self.messages += [Message("tool", text, tool_call_id=c.id, name=c.function.name)

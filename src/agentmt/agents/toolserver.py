@@ -47,7 +47,10 @@ class ToolServer:
         except OSError:  # timeout, reset, broken pipe: the server is gone or stuck
             return None
         answer, self._buf = self._buf.split(b"\n", 1)
-        return json.loads(base64.b64decode(answer))
+        try:
+            return json.loads(base64.b64decode(answer))
+        except ValueError:  # a garbled answer: treat the server as broken
+            return None
 
     def _demux(self, data: bytes) -> None:
         """Docker multiplexes stdout/stderr in frames: 1 byte stream, 3 pad, 4 bytes big-endian length."""
