@@ -66,6 +66,8 @@ def _pid_alive(pid: int) -> bool:
 
 def reap_leaked_containers(client=None) -> list[str]:
     """Remove agentmt containers on this host whose owning process is gone; returns their names."""
+    import docker
+
     client = client or _client()
     host = socket.gethostname()
     removed = []
@@ -73,7 +75,10 @@ def reap_leaked_containers(client=None) -> list[str]:
         pid = int(c.labels.get(LABEL_PID, "0") or 0)
         if pid and _pid_alive(pid):
             continue
-        c.remove(force=True)
+        try:
+            c.remove(force=True)
+        except docker.errors.NotFound:  # another reaper (a concurrent rollout) removed it first
+            continue
         removed.append(c.name)
     return removed
 
