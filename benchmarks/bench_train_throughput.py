@@ -1,7 +1,8 @@
 """Training tokens/s of agentmt's Trainer-based MT step against a plain torch loop. Goal: >= 0.95x.
 
 Same model, packed data, sequence length, micro batch and optimizer (AdamW, clipping, cosine) in one
-process; steps alternate (Trainer step k, then plain step k) so machine noise hits both alike. Usage:
+process, the Trainer reading its packs memory-mapped from an Arrow shard as training does; steps
+alternate (Trainer step k, then plain step k) so machine noise hits both alike. Usage:
   python benchmarks/bench_train_throughput.py [--model embedded] [--seq-len 256] [--accum 2] [--steps 6]
 """
 
@@ -20,9 +21,11 @@ import torch
 from agentmt.models.checkpoint import resolve_model
 from agentmt.training.config import MTConfig
 from agentmt.training.packing import iter_packs
+from agentmt.training.arrowfile import ArrowWriter
+from agentmt.training.prepare import PACK_COLUMNS
 from agentmt.training.trainer import (
     AgentmtTrainer,
-    ListDataset,
+    ArrowDataset,
     collate_packs,
     make_batch_plan,
     make_training_args,
@@ -93,7 +96,12 @@ def run_interleaved(model_path, tok, items, cfg: MTConfig, steps: int) -> tuple[
     model.config.use_cache = False
     with tempfile.TemporaryDirectory() as out:
         args = make_training_args(cfg, Path(out), make_batch_plan(cfg, len(items), 1))
-        trainer = AgentmtTrainer(model=model, args=args, train_dataset=ListDataset(items), data_collator=collate_packs,
+        # The Trainer reads the packs as training does: memory-mapped from a training-data shard.
+        with ArrowWriter(Path(out) / "packs-00000.arrow", PACK_COLUMNS) as w:
+            for item in items:
+                w.write(item)
+        dataset = ArrowDataset([Path(out) / "packs-00000.arrow"], PACK_COLUMNS)
+        trainer = AgentmtTrainer(model=model, args=args, train_dataset=dataset, data_collator=collate_packs,
                                  processing_class=tok, callbacks=[Interleave()])
         trainer.train()
     return times["trainer"], times["plain"]
