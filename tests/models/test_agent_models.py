@@ -138,3 +138,24 @@ def test_context_from_server_usage_ends_as_context_exceeded():
         result = run_agent(TASK, None, OpenAIModel(fake.base_url, retries=0),
                            load_agent_config("context_limit_tokens=4000"))
     assert result.exit_status == "context_exceeded" and len(result.steps) == 1
+
+
+def test_models_and_agent_satisfy_the_protocols_without_inheriting():
+    import agentmt
+    from agentmt.agents import AGENTS
+    from agentmt.models.gold import GoldModel
+
+    for model in (ScriptedModel([{"submit": True}]), GoldModel(TASK), OpenAIModel("http://127.0.0.1:9/v1")):
+        assert isinstance(model, agentmt.Model) and agentmt.Model not in type(model).__mro__
+    agent = AGENTS["default"](load_agent_config())
+    assert isinstance(agent, agentmt.Agent)
+
+
+def test_importing_the_agent_stays_cheap():
+    import subprocess
+    import sys
+
+    code = ("import sys, agentmt, agentmt.agents, agentmt.models.registry; "
+            "print(sorted(m for m in ('docker', 'httpx', 'torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
