@@ -92,28 +92,33 @@ def make_text_redactor(pr: PullRequest, pseudo: Pseudonymizer, found: Counter) -
     return redact
 
 
-def make_code_redactor(pseudo: Pseudonymizer | None, found: Counter) -> Callable[[str], str]:
-    """Line-local redaction for one line of a file: secrets, and emails when identities are redacted."""
-    def line(text: str) -> str:
-        text = secrets.redact_line(text, found)
+def make_code_redactor(pseudo: Pseudonymizer | None, found: Counter, secret_values: bool = True):
+    """(file text → text, diff → diff) redaction of code: secrets line by line, emails when identities
+    are redacted. An email never spans lines, so substituting over the whole text equals doing it per line."""
+    def emails(text: str) -> str:
         return EMAIL.sub(pseudo.email, text) if pseudo is not None and "@" in text else text
-    return line
+
+    def file_text(text: str) -> str:
+        return emails(secrets.redact_text(text, found) if secret_values else text)
+
+    def diff_text(diff: str) -> str:
+        return emails(secrets.redact_diff(diff, found) if secret_values else diff)
+
+    return file_text, diff_text
 
 
 def redact_pr(pr: PullRequest, *, salt: str, identities: bool = True, secret_values: bool = True) -> Counter:
     """Redact `pr` in place; returns counts (secrets found by kind, identities pseudonymized)."""
     found: Counter = Counter()
     pseudo = Pseudonymizer(salt, pr.id) if identities else None
-    line = make_code_redactor(pseudo, found) if secret_values else (
-        (lambda t: EMAIL.sub(pseudo.email, t)) if pseudo else (lambda t: t))
+    file_text, diff_text = make_code_redactor(pseudo, found, secret_values)
     for snap in (*pr.relevant_files, *pr.head_files):
         if snap.content:
-            snap.content = "".join(line(ln) for ln in snap.content.splitlines(keepends=True))
+            snap.content = file_text(snap.content)
     for c in pr.commits:
         for ch in c.changes:
             if ch.diff:
-                ch.diff = "".join(ln[0] + line(ln[1:]) if ln[:1] in (" ", "+", "-") else ln
-                                  for ln in ch.diff.splitlines(keepends=True))
+                ch.diff = diff_text(ch.diff)
     if pseudo is not None:
         prose = make_text_redactor(pr, pseudo, found if secret_values else Counter())
         pr.author = pseudo.name(pr.author) if not pr.author_is_bot else pr.author

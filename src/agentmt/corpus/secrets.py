@@ -42,12 +42,12 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern]] = [
     ]
 ]
 # Credentials inside a URL: scheme://user:PASSWORD@host — only the password goes.
-URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"]{1,64}:)([^\s@/'\"]{3,128})(@[\w.-]+)", re.I)
+URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"]{1,64}:)([^\s@/'\"]{3,128})(@[\w.-]+)", re.IGNORECASE)
 # name = "value" where the name says secret: the value goes when it looks random enough.
 ASSIGNMENT = re.compile(
     r"""(?ix)
     ((?:[a-z0-9_.-]*?)(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key
-        |auth|credential|client[_-]?secret|bearer)[a-z0-9_.-]*
+        |auth[_-]?(?:token|key)|credential|client[_-]?secret|bearer)[a-z0-9_.-]*
      ["']?\s*(?:=|:|:=|=>)\s*[bru]?["'])
     ([^"'\s]{8,200})
     (["'])
@@ -60,6 +60,13 @@ PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----
 NOT_SECRET = re.compile(r"(?i)^(?:\$\{?\w+\}?|%\(?\w+\)?s?|<[^>]*>|\{\{.*\}\}|x{6,}|\*{6,}|(?:your|my|the)[_-].*"
                         r"|.*(?:example|placeholder|changeme|dummy|redacted|secret:).*)$")
 MIN_ENTROPY = 3.0  # bits per character; English words and identifiers mostly fall below
+# A cheap first pass: a line (or a whole file) none of the rules could match is left untouched without
+# running them one by one; almost all code is. Case-insensitive, so it matches a superset of the rules.
+TRIGGER = re.compile("|".join([rx.pattern for _, rx in TOKEN_PATTERNS] + [
+    r"://[^\s:/@'\"]{1,64}:[^\s@/'\"]{3,128}@", r"authorization|x-api-key",
+    r"password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?(?:token|key)"
+    r"|credential|client[_-]?secret|bearer",
+]), re.IGNORECASE)
 
 
 def shannon_entropy(s: str) -> float:
@@ -79,7 +86,7 @@ def looks_random(value: str) -> bool:
 
 def redact_line(line: str, found: Counter | None = None) -> str:
     """`line` with each detected secret replaced by its typed placeholder; counts kinds into `found`."""
-    if not line or len(line) < 8:
+    if not line or len(line) < 8 or not TRIGGER.search(line):
         return line
 
     def sub(kind: str, repl):
@@ -103,13 +110,15 @@ def redact_line(line: str, found: Counter | None = None) -> str:
 
 def redact_text(text: str, found: Counter | None = None) -> str:
     """Line-wise `redact_line` over a whole text; line endings are kept as they are."""
-    if not text:
+    if not text or not TRIGGER.search(text):
         return text
     return "".join(redact_line(ln, found) for ln in text.splitlines(keepends=True))
 
 
 def redact_diff(diff: str, found: Counter | None = None) -> str:
     """Redact the body of each diff line (after its ' ', '+' or '-' prefix) exactly as file lines are."""
+    if not diff or not TRIGGER.search(diff):
+        return diff
     out = []
     for ln in diff.splitlines(keepends=True):
         if ln[:1] in (" ", "+", "-"):
