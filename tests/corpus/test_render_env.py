@@ -74,5 +74,15 @@ def test_sft_rows_train_with_the_existing_sft_rendering(rendered):
     assert len(rows) == 3
     msgs = doc_messages(MixDoc(rows[0]["id"], "env", rows[0]))
     assert msgs[2]["tool_calls"][0]["function"]["name"] == "bash" and msgs[3]["tool_call_id"] == "call_1"
+    assert msgs[0]["content"].startswith("You are a helpful assistant"), "SFT keeps the recorded system turn"
     sample = render_conversation(msgs, load_tokenizer("embedded"))
     assert 0 < sum(sample.assistant_mask) < len(sample.input_ids)
+
+
+def test_sft_rows_can_take_the_xml_system_prompt(tmp_path):
+    from agentmt.corpus.render_env import render_env, xml_tool_system_prompt
+
+    write_trajectories(tmp_path / "r" / "part-00000.parquet", make_fixture_trajectories(1))
+    render_env([tmp_path / "r"], tmp_path / "out", "sft_system=xml")
+    (row,) = io.read_rows(tmp_path / "out" / "sft" / "pass")
+    assert row["messages"][0] == {**row["messages"][0], "role": "system", "content": xml_tool_system_prompt()}

@@ -1,7 +1,7 @@
 """The D_env corpus: graded Trajectory shards → SFT chat rows and MT text rows, split pass / fail.
 
-`DIR/sft/{pass,fail}/` rows keep the OpenAI `messages` (tool calls, tool results, reasoning) that the
-SFT stage renders and masks itself; `DIR/mt/{pass,fail}/` rows hold `text` rendered as spec §3.4
+`DIR/sft/{pass,fail}/` rows keep the OpenAI `messages` as recorded (tool calls, tool results,
+reasoning), which the SFT stage renders to the same XML text and masks itself; `DIR/mt/{pass,fail}/` rows hold `text` rendered as spec §3.4
 says — the system message replaced by the XML-tool system prompt, tool calls as
 `<function=…><parameter=…>` text, reasoning as `<think>…</think>`, tool results as user turns —
 templated with the chat template of `tokenizer` (use the model you will train) and counted with it.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,8 +46,11 @@ class EnvRenderConfig(BaseModel):
     max_tokens: int = Field(131072, gt=0)
     """Trajectories whose MT text has more tokens are dropped ("too_long"); the paper uses 128k."""
     system_prompt: str | None = None
-    """Replaces the trajectory's system message in MT text and SFT rows; None: the agent's XML-tool
-    system prompt (configs/agent.yaml `xml_system_template` with the tool descriptions)."""
+    """Replaces the trajectory's system message in the MT text; None: the agent's XML-tool system
+    prompt (configs/agent.yaml `xml_system_template` with the tool descriptions)."""
+    sft_system: Literal["keep", "xml"] = "keep"
+    """SFT rows: `keep` the system message the trajectory was run with (the conversation as
+    recorded), or `xml` to put the MT system prompt there too (it is ~500 tokens: raise seq_len)."""
 
 
 def _as_dicts(messages: list[Message] | list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,11 +92,12 @@ def _schemas():
             "sft": pa.schema([*base, ("model", pa.string()), ("messages", message_schema())])}
 
 
-def make_rows(t: Trajectory, text: str, num_tokens: int, prompt: str) -> tuple[dict, dict]:
-    """(MT row, SFT row) of one graded trajectory."""
+def make_rows(t: Trajectory, text: str, num_tokens: int, sft_prompt: str | None) -> tuple[dict, dict]:
+    """(MT row, SFT row) of one graded trajectory; `sft_prompt` None keeps the recorded system message."""
     base = {"id": t.id, "instance_id": t.instance_id, "source": t.source, "resolved": bool(t.resolved),
             "exit_status": t.exit_status, "num_tokens": num_tokens}
-    return {**base, "text": text}, {**base, "model": t.model, "messages": with_system_prompt(t.messages, prompt)}
+    messages = with_system_prompt(t.messages, sft_prompt) if sft_prompt is not None else _as_dicts(t.messages)
+    return {**base, "text": text}, {**base, "model": t.model, "messages": messages}
 
 
 def load_env_render_config(*specs: str) -> EnvRenderConfig:
@@ -129,7 +133,7 @@ def render_env(rollout_dirs: list[str | Path], out_dir: str | Path, *specs: str)
                 manifest.drop("too_long")
                 continue
             split = "pass" if t.resolved else "fail"
-            mt_row, sft_row = make_rows(t, text, n, prompt)
+            mt_row, sft_row = make_rows(t, text, n, prompt if cfg.sft_system == "xml" else None)
             rows[("mt", split)].append(mt_row)
             rows[("sft", split)].append(sft_row)
             tokens[split] += n
