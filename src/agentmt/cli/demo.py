@@ -32,7 +32,7 @@ def trajectories(
     out_dir: Path = typer.Argument(..., help="Folder for the D_env shard."),
     runs: int = typer.Option(4, help="Runs of the fixture task (even: resolved, odd: failed)."),
 ) -> None:
-    """Write the packaged SWE-agent-style trajectories as a D_env shard (a stand-in until rollouts land)."""
+    """Write the packaged SWE-agent-style trajectories as a D_env shard (a test fixture; `agentmt rollout` makes real ones)."""
     from agentmt.sources.demo.trajectories import write_fixture_trajectories
 
     m = write_fixture_trajectories(out_dir, runs)

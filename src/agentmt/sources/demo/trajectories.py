@@ -1,9 +1,8 @@
-"""A D_env stand-in for the demo: SWE-agent-style trajectories in the Trajectory schema.
+"""A packaged SWE-agent-style trajectory in the Trajectory schema: a test fixture for D_env consumers.
 
-Until agentmt's rollout stage lands, `make demo` feeds mid-training stage 2 and SFT with this
-packaged trajectory (one resolved run and variants: resolved and failed), written exactly as the
-rollout stage will write D_env shards, so the training commands do not change when real rollouts
-replace it. The manifest says plainly that it is a fixture.
+`make demo` rolls out real trajectories (`agentmt rollout`); this fixture (one resolved run and
+variants: resolved and failed) lets training and envdata tests run without Docker or a model, on
+shards written exactly as the rollout stage writes them. Its manifest says plainly that it is a fixture.
 """
 
 from __future__ import annotations
@@ -42,6 +41,6 @@ def write_fixture_trajectories(out_dir: str | Path, num_runs: int = 4) -> io.Man
     io.write_records(out_dir / name, runs, Trajectory)
     manifest = io.Manifest(stage="demo_trajectories", shards=[name])
     manifest.counts.update(trajectories=len(runs), resolved=sum(bool(t.resolved) for t in runs))
-    manifest.extra["source"] = "fixture: packaged SWE-agent-style trajectory, until the rollout stage lands"
+    manifest.extra["source"] = "fixture: packaged SWE-agent-style trajectory (tests); real D_env comes from `agentmt rollout`"
     manifest.write(out_dir)
     return manifest
