@@ -9,7 +9,8 @@ them. It then reports recall of non-bot PRs and agreement of the matched records
     agentmt mine git REPO --out MINED -c mine_gen -c max_file_bytes=1000000000 -c progress=false
     python benchmarks/oracle_merged_prs.py REPO MINED [--ref HEAD] [--json report.json]
 
-A PR is, by its subject: "Merge pull request #N from ..." (a merge), "Title (#N)" on a merge (GitHub's
+A PR is, by its subject: "Merge pull request #N from ..." (a merge; also the merge bots' "Auto merge
+of #N - ..." and "Merge #N"), "Title (#N)" on a merge (GitHub's
 "pull request title" merge message) or on a single-parent commit (a squash). base = first parent;
 head = second parent (merge) or the commit (squash); snapshot = merge-base(base, head). A number met
 twice (a cherry-picked squash) counts once; a match is agreement if the record's merge commit is any
@@ -29,7 +30,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
+MERGE = re.compile(r"^(?:Merge pull request #(\d+) from \S|Auto merge of #(\d+) - |Merge #(\d+)\s*$)")
 TITLED = re.compile(r"\(#(\d+)\)\s*$")
 
 
@@ -54,7 +55,8 @@ def list_prs(repo: Path, ref: str) -> tuple[dict[int, list[dict]], dict[str, str
         m = MERGE.match(subject) if len(parents) >= 2 else None
         t = TITLED.search(subject)
         if m:
-            prs[int(m.group(1))].append({"merge": sha, "kind": "merge", "parents": parents})
+            number = next(g for g in m.groups() if g)
+            prs[int(number)].append({"merge": sha, "kind": "merge", "parents": parents})
         elif t and len(parents) >= 2:
             prs[int(t.group(1))].append({"merge": sha, "kind": "merge", "parents": parents})
         elif t and len(parents) == 1:
@@ -162,6 +164,18 @@ def main() -> None:
             problems["disagree"].append({"number": number, "merge": c["merge"], "base": base_ok, "head": head_ok,
                                          "snapshot": snap_ok, "paths": paths_ok,
                                          "missing_paths": sorted(set(c["paths"]) - rec["paths"])[:5]})
+    # GitHub's own truth, independent of subjects: a PR whose refs/pull/N/head is reachable from REF
+    # was merged with its commits kept (a merge commit of any message, or a fast-forward).
+    reachable = set(sh(repo, "rev-list", args.ref, "--").split())
+    for ref, oid in pulls.items():
+        number = int(ref.split("/")[2])
+        if oid in reachable and not authors.get(oid, "").lower().endswith("[bot]"):
+            t["pull_heads_reachable"] += 1
+            got = mined.get(number)
+            t["pull_heads_mined"] += got is not None
+            t["pull_heads_mined_same_head"] += got is not None and got["head_sha"] == oid
+            if got is None:
+                problems["pull_head_not_mined"].append({"number": number, "head": oid})
     extra = sorted(set(mined) - set(prs))
     n, m = t["oracle_prs"], max(t["matched"], 1)
     print(f"{repo} at {head_sha}: {sum(len(v) for v in prs.values())} PR commits, {len(prs)} PR numbers, "
@@ -176,6 +190,10 @@ def main() -> None:
     if t["pull_ref_checked"]:
         print(f"  refs/pull/N/head: {t['pull_ref_checked']} merge PRs have one; oracle head matches "
               f"{t['pull_ref_is_oracle_head']}, mined head matches {t['mined_head_is_pull_ref']}")
+    if t["pull_heads_reachable"]:
+        print(f"  refs/pull/N/head reachable from {args.ref} (non-bot head author): {t['pull_heads_reachable']}; "
+              f"mined {t['pull_heads_mined']} ({t['pull_heads_mined'] / t['pull_heads_reachable']:.2%}), "
+              f"with that head {t['pull_heads_mined_same_head']}")
     for kind, items in problems.items():
         print(f"  {kind}: {len(items)}  e.g. {items[:3]}")
     if args.json:

@@ -176,6 +176,12 @@ def test_pr_header_and_links_are_pure():
     assert make_pr_header("ab" * 20, [], "Root (#1)") is None
     h = make_pr_header("ab" * 20, ["p", "q"], "Merge pull request #3 from u/br\n")
     assert (h.kind, h.number, h.title) == ("merge", 3, "u/br")
+    h = make_pr_header("ab" * 20, ["p", "q"], "Auto merge of #762 - sn:master, r=ut\n\nLog the port\n\nWhy.")
+    assert (h.kind, h.number, h.title, h.body, h.titled) == ("merge", 762, "Log the port", "Why.", False)
+    assert make_pr_header("ab" * 20, ["p", "q"], "Merge #41\n\n41: Fix r=a a=b").number == 41  # bors-ng
+    assert make_pr_header("ab" * 20, ["p", "q"], "Merge #41 #42").kind == "synthetic"  # a batch: no single PR
+    h = make_pr_header("ab" * 20, ["p", "q"], "Add FAQ entry (#3778)")  # GitHub's "pull request title" merge
+    assert (h.kind, h.number, h.title, h.titled) == ("merge", 3778, "Add FAQ entry", True)
     assert make_linked_issues(["Fixes #1, fixed #2; Resolves: #3", "closes other/repo#4 closes #5"],
                               "me/repo", own_number=5) == [1, 2, 3]
 

@@ -1,8 +1,9 @@
 """Pure parsing of commit messages: which mainline commits are PRs, and which issues a PR closes.
 
 PR kinds, in order of precedence:
-- "merge": a merge commit whose subject is GitHub's "Merge pull request #N from owner/branch"; the
-  title is the first non-empty line of the body (GitHub writes the PR title there), else the branch.
+- "merge": a merge commit whose subject is GitHub's "Merge pull request #N from owner/branch" (or a
+  merge bot's: homu, bors-ng); the title is the first non-empty line of the body (GitHub writes the
+  PR title there), else the branch.
   Also a merge commit whose subject ends with "(#N)": GitHub's "pull request title" merge message
   (a third of click's PR merges since 2023), title = subject without the suffix.
 - "squash": a non-merge commit whose subject ends with "(#N)"; title = subject without the suffix.
@@ -17,6 +18,9 @@ import re
 from dataclasses import dataclass
 
 MERGE_RE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
+# Merge bots that name the PR the same way: homu's "Auto merge of #N - user:branch, r=x" (werkzeug
+# 2015-16) and bors-ng's "Merge #N" (one PR; a batch "Merge #1 #2" names no single PR).
+BOT_MERGE_RES = (re.compile(r"^Auto merge of #(\d+) - ([^\s,]+)"), re.compile(r"^Merge #(\d+)()\s*$"))
 SQUASH_RE = re.compile(r"^(?P<title>.*\S)\s+\(#(?P<num>\d+)\)\s*$")
 # GitHub's closing keywords, optionally with a colon, and "#N" or "owner/repo#N".
 LINK_RE = re.compile(
@@ -36,8 +40,12 @@ class PRHeader:
 
 
 def explicit_numbers(subjects: list[str]) -> set[int]:
-    """PR numbers that GitHub's "Merge pull request #N from ..." subjects name."""
-    return {int(m.group(1)) for s in subjects if (m := MERGE_RE.match(s))}
+    """PR numbers that GitHub's (or a merge bot's) "Merge pull request #N from ..." subjects name."""
+    return {int(m.group(1)) for s in subjects if (m := _explicit_merge(s))}
+
+
+def _explicit_merge(subject: str) -> re.Match | None:
+    return MERGE_RE.match(subject) or next((m for r in BOT_MERGE_RES if (m := r.match(subject))), None)
 
 
 def synthetic_number(merge_sha: str) -> int:
@@ -49,7 +57,7 @@ def make_pr_header(sha: str, parents: list[str], message: str) -> PRHeader | Non
     subject, _, rest = message.strip("\n").partition("\n")
     rest = rest.strip("\n")
     if len(parents) >= 2:
-        m = MERGE_RE.match(subject)
+        m = _explicit_merge(subject)
         if m:
             title, _, body = rest.partition("\n")
             return PRHeader("merge", int(m.group(1)), title.strip() or m.group(2), body.strip("\n"))
