@@ -65,3 +65,15 @@ def test_bad_names_and_missing_tokens_are_user_errors(demo, tmp_path):
         mine_github(["just-a-name"], tmp_path / "x", tokens=["t"])
     with pytest.raises(InputError, match="GITHUB_TOKEN"):
         mine_github(["a/b"], tmp_path / "x", tokens=[])
+
+
+def test_merge_commit_off_every_branch_is_fetched_by_id(demo, tmp_path):
+    """A PR merged into a branch deleted since: the clone lacks the commit, the remote serves it by id."""
+    gh, name = demo_server(FakeClock(), demo)
+    pulls = gh.repos[name.lower()].pulls
+    orphan = pulls[22]["head"]["sha"]  # only refs/pull/22/head holds it, which a clone does not copy
+    pulls[22]["merge_commit_sha"] = orphan
+    manifest = mine(gh, [name], tmp_path)
+    assert manifest.counts["merge_commits_fetched"] == 1 and "merge_commit_missing" not in manifest.drops
+    pr = {p.number: p for p in io.read_records(tmp_path / "out", PullRequest)}[22]
+    assert pr.merge_sha == orphan and [c.sha for c in pr.commits] == [orphan]

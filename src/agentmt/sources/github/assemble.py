@@ -57,6 +57,7 @@ class GitReader:
         self.max_file_bytes = max_file_bytes
         self.cat = CatFile(self.path)
         self.diffs = DiffTree(self.path)
+        self.fetched = 0  # merge commits fetched by id since the caller last looked
 
     def close(self) -> None:
         self.cat.close()
@@ -79,6 +80,10 @@ class GitReader:
         diff-tree round trip for all (plus a rev-list per two-parent merge); on a git failure, PR by PR."""
         try:
             raws = dict(zip(merges, self.cat.contents(merges)))
+            missing = [m for m, raw in raws.items() if raw is None]
+            if missing and self._fetch(missing):
+                raws.update(zip(missing, self.cat.contents(missing)))
+                self.fetched += sum(raws[m] is not None for m in missing)
         except GitError:
             return {m: self.sides([m])[m] if len(merges) > 1 else "git_error" for m in merges}
         out: dict[str, GitSide | str] = {}
@@ -101,6 +106,15 @@ class GitReader:
             out[sha] = GitSide(kind, base, first[0], head, header, [logged[c] for c in chain]) if first \
                 else "no_snapshot"
         return {m: out[m] for m in merges}
+
+    def _fetch(self, shas: list[str]) -> bool:
+        """Ask the remote for merge commits no branch holds any more (a merged-then-deleted branch);
+        GitHub serves them by id. False when the remote refuses (they stay merge_commit_missing)."""
+        try:
+            git(self.path, "fetch", "--quiet", "--no-tags", "origin", *shas)
+            return True
+        except GitError:
+            return False
 
     def _chain(self, sha: str, raw: bytes | None) -> tuple | str:
         """(kind, base, head, header, chain) of one merge commit's object, or a drop reason."""

@@ -200,6 +200,9 @@ def _pages(name, repo, facts, out, cfg, client, reader, page, info, counts, drop
             else:
                 fresh.append(node)
         sides = reader.sides([n["mergeCommit"]["oid"] for n in fresh])
+        if reader.fetched:
+            counts["merge_commits_fetched"] += reader.fetched
+            reader.fetched = 0
         screened = []
         for node in fresh:
             outcome = _one(node, sides[node["mergeCommit"]["oid"]], repo, facts, cfg, client, owner, short, counts)
