@@ -118,9 +118,10 @@ class DefaultAgent:
                 thought, parsed = parse_xml_calls(msg.content or "")
                 if not parsed:
                     raise ActionParseError("no tool call found")
-                calls = [(f"call_{n}_{i}", p.name, coerce_arguments(p.name, p.arguments)) for i, p in enumerate(parsed)]
-                msg = Message("assistant", thought, [ToolCall(i, FunctionCall(name, json.dumps(a)))
-                                                     for i, name, a in calls], reasoning_content=msg.reasoning_content)
+                calls = [(f"call_{n}_{i}", p.name, coerce_arguments(p.name, p.arguments))
+                         for i, p in enumerate(parsed)]
+                tool_calls = [ToolCall(i, FunctionCall(name, json.dumps(a))) for i, name, a in calls]
+                msg = Message("assistant", thought, tool_calls, reasoning_content=msg.reasoning_content)
         except ActionParseError as e:
             self.messages.append(msg)
             self._queried_len = len(self.messages)
@@ -148,8 +149,9 @@ class DefaultAgent:
         self.messages.append(Message("tool", out, tool_call_id=call_id, name=name))
 
     def _answer_pending(self, text: str) -> None:
-        """Give every unanswered tool call of the last assistant turn a result (the OpenAI format needs one)."""
-        last = next((i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "assistant"), None)
+        """Give every unanswered tool call of the last assistant turn a result (OpenAI's format needs one)."""
+        roles = [m.role for m in self.messages]
+        last = len(roles) - 1 - roles[::-1].index("assistant") if "assistant" in roles else None
         if last is None:
             return
         answered = {m.tool_call_id for m in self.messages[last + 1:]}
@@ -166,7 +168,8 @@ class DefaultAgent:
         completion = sum(s.completion_tokens for s in self.steps)
         if cfg.token_budget is not None and prompt + completion >= cfg.token_budget:
             raise LimitsExceeded(f"token budget of {cfg.token_budget} reached")
-        cost = (prompt * cfg.cost_per_million_prompt_tokens + completion * cfg.cost_per_million_completion_tokens) / 1e6
+        cost = (prompt * cfg.cost_per_million_prompt_tokens
+                + completion * cfg.cost_per_million_completion_tokens) / 1e6
         if cfg.cost_limit is not None and cost >= cfg.cost_limit:
             raise LimitsExceeded(f"cost limit of {cfg.cost_limit} reached ({cost:.4f})")
         tokens = self._context_tokens(model)

@@ -30,8 +30,8 @@ def message_from_wire(data: dict[str, Any]) -> Message:
     for i, c in enumerate(data.get("tool_calls") or []):
         fn = c.get("function") or {}
         args = fn.get("arguments", "")
-        calls.append(ToolCall(c.get("id") or f"call_{i}",
-                              FunctionCall(str(fn.get("name", "")), args if isinstance(args, str) else json.dumps(args))))
+        args = args if isinstance(args, str) else json.dumps(args)  # some servers send an object
+        calls.append(ToolCall(c.get("id") or f"call_{i}", FunctionCall(str(fn.get("name", "")), args)))
     reasoning = data.get("reasoning_content") or data.get("reasoning")
     return Message("assistant", data.get("content") or "", calls, reasoning_content=reasoning or None)
 
@@ -41,7 +41,8 @@ class OpenAIModel:
 
     def __init__(self, base_url: str, model: str | None = None, *, sampling: dict[str, Any] | None = None,
                  api_key: str | None = None, timeout: float = 120.0, retries: int = 3, backoff: float = 1.0):
-        self.client = ChatClient(base_url, model, api_key=api_key, timeout=timeout, retries=retries, backoff=backoff)
+        self.client = ChatClient(base_url, model, api_key=api_key, timeout=timeout, retries=retries,
+                                 backoff=backoff)
         self.name = model or base_url
         self.server = base_url
         self.sampling = dict(sampling or {})
