@@ -237,11 +237,18 @@ def build_training_data(
     started = any(stage_dir.glob("checkpoint-*"))
     if started and old not in (None, fp):
         raise InputError(f"the data or seed changed since {stage_dir} was started: use a new output_dir")
-    # Before training starts, data made with another config or input is simply rebuilt.
-    run = runner.run_stage(spec, force=not started)
-    layout = run.infos[-1]
-    manifest = runner.make_manifest(spec, run, shards=layout["outputs"])
-    manifest.extra.update(layout.get("extra", {}))
-    manifest.write(spec.out_dir)
+    from accelerate import PartialState
+
+    # Under a multi-process launch the main process builds the data while the others wait, then
+    # find it finished (same fingerprint) and only read it. Before training starts, data made with
+    # another config or input is simply rebuilt.
+    state = PartialState()
+    with state.main_process_first():
+        run = runner.run_stage(spec, force=not started)
+        layout = run.infos[-1]
+        manifest = runner.make_manifest(spec, run, shards=layout["outputs"])
+        manifest.extra.update(layout.get("extra", {}))
+        if state.is_main_process:
+            manifest.write(spec.out_dir)
     shards = [spec.out_dir / n for n in layout["outputs"]]
     return PreparedData(spec.out_dir, shards, manifest.to_dict(), run.fingerprint)
