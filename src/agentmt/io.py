@@ -1,8 +1,11 @@
 """Shard writers and readers, atomic writes, completion markers and manifests.
 
-Guarantees: a shard file is either absent or complete (written to a temporary name, then renamed);
-a shard with a completion marker is never rewritten by a rerun; `manifest.json` records how the
-output was made (config, version, inputs, counts, drop reasons).
+Guarantees: a data file or marker is either absent or complete and durable (temporary name, fsync,
+rename, fsync of the folder); `write_records` stores records as typed nested columns
+(agentmt.records) with the record type and format version in the Parquet metadata, and
+`read_records` refuses, in one line naming the file, a Parquet of another type, format or tool and
+a malformed JSONL line (file:line); `manifest.json` records how the output was made (config,
+version, inputs, counts, drop reasons). Resuming is the stage runner's (agentmt.runner).
 """
 
 from __future__ import annotations

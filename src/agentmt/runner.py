@@ -135,7 +135,8 @@ def _check_or_clear(spec: StageSpec, fp: str, force: bool) -> None:
     out = spec.out_dir
     stage_file = out / STAGE_FILE
     old = io.read_json(stage_file).get("fingerprint") if stage_file.exists() else None
-    stale = [m for m in (out / io.DONE_DIR).glob("*") if m.is_file()] if (out / io.DONE_DIR).is_dir() else []
+    done_dir = out / io.DONE_DIR
+    stale = [m for m in done_dir.glob("*") if m.is_file() and not m.name.startswith(".")] if done_dir.is_dir() else []
     if old is None and stale:
         old = "unknown"  # markers from before the runner: treat as another fingerprint
     if old is None or old == fp:
@@ -172,8 +173,7 @@ def run_stage(spec: StageSpec, executor=None, force: bool = False) -> StageRun:
         tmp.unlink(missing_ok=True)  # the torn half of a write a killed run left (never a finished file)
     io.write_json(out / STAGE_FILE, {"stage": spec.name, "fingerprint": fp})
     names = [u.name for u in spec.units]
-    if len(set(names)) != len(names):
-        raise ValueError(f"stage {spec.name}: unit names must be unique")  # a stage bug, not the user's
+    assert len(set(names)) == len(names), f"stage {spec.name}: unit names must be unique"
     ctx = UnitContext(out, fp, dict(spec.shared))
     infos: list[dict[str, Any] | None] = [ctx.part_done(u.name) for u in spec.units]
     pending = [i for i, info in enumerate(infos) if info is None]
