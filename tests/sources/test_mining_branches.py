@@ -147,6 +147,25 @@ def test_githubs_own_merge_wins_over_an_earlier_ticket_reference(tmp_path: Path)
     assert [c.sha for c in prs[1].commits] == shas and src.drops == {"duplicate_pr": 1}
 
 
+def test_local_merge_of_a_pull_ref_is_that_pr(tmp_path: Path):
+    """'Merge branch' of a branch GitHub has as refs/pull/N/head (a mirror fetches them) is PR N."""
+    r = GitRepo(tmp_path / "repo")
+    r.commit("init", {"a.py": "0\n"})
+    r.checkout("fix", new=True)
+    head = r.commit("Handle empty input\n\nlonger", {"a.py": "1\n"})
+    r.git("update-ref", "refs/pull/12/head", head)
+    r.checkout("main")
+    merge = r.merge("fix", "Merge branch 'fix'")
+    r.checkout("other", new=True, start="main~1")
+    r.commit("not a pull ref", {"b.py": "1\n"})
+    r.checkout("main")
+    r.merge("other", "Merge branch 'other'")
+    prs, src = mine(r.path)
+    assert [(p.number, p.merge_kind, p.title, p.head_sha, p.merge_sha) for p in prs] == [
+        (12, "merge", "Handle empty input", head, merge)]
+    assert src.counts["non_pr_merges"] == 1
+
+
 def test_branch_based_on_main_but_merged_into_maintenance(tmp_path: Path):
     """A PR into 1.x whose branch started from main: its commits are all that it brings to 1.x."""
     r = GitRepo(tmp_path / "repo")

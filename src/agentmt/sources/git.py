@@ -116,6 +116,7 @@ class GitHistorySource:
         self.synthetic = synthetic
         self._numbers: set[int] = set()  # PR numbers met so far in walk order (one record per PR)
         self._explicit: set[int] | None = None  # numbers some "Merge pull request #N" subject names
+        self._pull_heads: dict[str, int] = {}  # refs/pull/N/head sha -> N, where the repository has them
         self.position: tuple[int, int] = (0, 0)  # pass as `start` to continue after the last yielded PR
         self.counts: Counter = Counter()
         self.drops: Counter = Counter()
@@ -145,6 +146,11 @@ class GitHistorySource:
                 raise InputError(f"git log over {self.ref!r} in {self.path} failed: {e} "
                                  "(check the repository with `git fsck`)") from None
             self._explicit = explicit_numbers(subjects.decode("utf-8", "replace").splitlines())
+            refs = git(self.path, "for-each-ref", "--format=%(objectname) %(refname)", "refs/pull/").decode()
+            for oid, _, ref in (line.partition(" ") for line in refs.splitlines()):
+                parts = ref.split("/")  # refs/pull/N/head (refs/pull/N/merge is GitHub's test merge)
+                if len(parts) == 4 and parts[3] == "head" and parts[2].isdigit():
+                    self._pull_heads.setdefault(oid, int(parts[2]))
         seen: set[bytes] = set()
         topo, blobs = CatFile(self.path), CatFile(self.path)  # one per stage thread
         diffs = DiffTree(self.path)
@@ -276,7 +282,7 @@ class GitHistorySource:
         first-parent chain (parents before children), then the commit itself (always last, so the
         group also marks the mainline position)."""
         sha, parents = mc.sha, mc.parents
-        header = make_pr_header(sha, parents, mc.message)
+        header = self._pull_ref_header(make_pr_header(sha, parents, mc.message), parents, known)
         stub = _Stub(index, sha, parents, header, date=mc.date)
         if header is not None and header.kind == "synthetic" and not self.synthetic:
             stub.header, stub.skipped = None, "non_pr_merges"
@@ -323,13 +329,24 @@ class GitHistorySource:
                     self._numbers.add(h.number)
         return group
 
+    def _pull_ref_header(self, header: PRHeader | None, parents: list[str], infos: dict[str, CommitInfo]
+                         ) -> PRHeader | None:
+        """A merge whose message names no PR ("Merge branch 'fix'", a PR merged locally) is PR N
+        when its second parent is GitHub's refs/pull/N/head (mirrors fetch them); titled by the
+        head commit's subject, GitHub's default title (metadata, when joined, gives the real one)."""
+        if header is None or header.kind != "synthetic" or (number := self._pull_heads.get(parents[1])) is None:
+            return header
+        head = infos.get(parents[1])
+        title = head.message.strip().partition("\n")[0] if head is not None else header.title
+        return PRHeader("merge", number, title, header.body)
+
     def _inner_prs(self, new: dict[str, CommitInfo], order: list[str], index: int) -> list[_Stub]:
         """PR merges and squashes among the commits a mainline merge brings in (merged into the
         branch it merges), each with its own base, head, commits and snapshot."""
         found = []
         for sha in order:
             info = new[sha]
-            header = make_pr_header(sha, info.parents, info.message)
+            header = self._pull_ref_header(make_pr_header(sha, info.parents, info.message), info.parents, new)
             if header is None or header.kind == "synthetic":
                 continue
             stub = _Stub(index, sha, info.parents, header, date=info.date, mainline=False)
