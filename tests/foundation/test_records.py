@@ -104,6 +104,13 @@ def test_trajectories_roundtrip_losslessly(tmp_path, records):
     assert [list(t.tests_status) for t in back] == [list(t.tests_status) for t in records]  # dict order kept
 
 
+@roundtrip
+@given(st.lists(st.builds(CtxDocument, text=text, id=text, repo=text, pr_number=ints, format=text, num_tokens=ints,
+                          base_sha=text, head_sha=text), max_size=3))
+def test_ctx_documents_roundtrip_losslessly(tmp_path, records):
+    assert _roundtrip(tmp_path, records, CtxDocument) == records
+
+
 def test_schema_is_typed_and_nested():
     import pyarrow as pa
 
