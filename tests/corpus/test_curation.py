@@ -80,7 +80,8 @@ def demo_corpus(tmp_path_factory, embedded_checkpoint):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_demo_passes_every_step_with_reasons_and_round_trip(demo_corpus, tmp_path):
-    m = render_ctx(demo_corpus, tmp_path / "out", "py", no_llm=True)
+    m = render_ctx(demo_corpus, tmp_path / "out", "py", "curation.pseudonym_salt=top-secret-salt", no_llm=True)
+    assert "top-secret-salt" not in (tmp_path / "out" / io.MANIFEST).read_text()  # only a digest is recorded
     for reason in ("near_duplicate", "license_not_permissive", "formatting_only", "private_key", "only_filtered_files"):
         assert m.drops[reason] == 1, (reason, dict(m.drops))
     assert m.counts["identity_pseudonymized"] > 0 and m.counts["file_lock"] == 1
@@ -93,7 +94,7 @@ def test_demo_passes_every_step_with_reasons_and_round_trip(demo_corpus, tmp_pat
         assert "lena-k" not in r["text"] and "Marit Kusters" not in r["text"]
         assert by_id[r["id"].rsplit("/", 1)[0]] is not None and files is not None
     # Rerun: every shard is reused and the outcome is identical.
-    again = render_ctx(demo_corpus, tmp_path / "out", "py", no_llm=True)
+    again = render_ctx(demo_corpus, tmp_path / "out", "py", "curation.pseudonym_salt=top-secret-salt", no_llm=True)
     assert dict(again.drops) == dict(m.drops) and list(io.read_rows(tmp_path / "out")) == rows
 
 

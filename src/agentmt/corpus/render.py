@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -244,6 +245,9 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
     use_llm = fmt == "py" and not no_llm  # gen documents show original messages: nothing to enhance
     recorded = {**cfg.model_dump(), "format": fmt, "llm_enabled": use_llm}
     recorded["llm"] = {k: v for k, v in cfg.llm.items() if k != "api_key"}  # never write secrets out
+    if cfg.curation.get("pseudonym_salt"):  # the salt is what makes pseudonyms irreversible: record a digest
+        salt = str(cfg.curation["pseudonym_salt"])
+        recorded["curation"] = {**cfg.curation, "pseudonym_salt": "sha256:" + hashlib.sha256(salt.encode()).hexdigest()[:12]}
     dups = _dup_keys(inputs)
     curator = _make_curator(cfg, out_dir, inputs)
     spec = StageSpec(
