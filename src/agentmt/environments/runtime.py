@@ -71,15 +71,18 @@ def reap_leaked_containers(client=None) -> list[str]:
     client = client or _client()
     host = socket.gethostname()
     removed = []
-    for c in client.containers.list(all=True, filters={"label": [LABEL, f"{LABEL_HOST}={host}"]}):
-        pid = int(c.labels.get(LABEL_PID, "0") or 0)
+    # sparse: no inspect per container, which raced with containers other threads were removing
+    for c in client.containers.list(all=True, sparse=True, filters={"label": [LABEL, f"{LABEL_HOST}={host}"]}):
+        pid = int((c.attrs.get("Labels") or {}).get(LABEL_PID, "0") or 0)
         if pid and _pid_alive(pid):
             continue
         try:
             c.remove(force=True)
-        except docker.errors.NotFound:  # another reaper (a concurrent rollout) removed it first
+        except docker.errors.APIError as e:  # another reaper (a concurrent rollout) got there first
+            if e.status_code not in (404, 409):
+                raise
             continue
-        removed.append(c.name)
+        removed.append((c.attrs.get("Names") or [c.id])[0].lstrip("/"))
     return removed
 
 
