@@ -159,3 +159,17 @@ def test_importing_the_agent_stays_cheap():
             "print(sorted(m for m in ('docker', 'httpx', 'torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_url_model_counts_context_with_a_given_tokenizer(embedded_checkpoint):
+    from agentmt.models.tokens import ChatTokenCounter
+
+    messages = [Message("system", "You fix bugs."), Message("user", "Fix truncate().")]
+    plain = make_model("http://127.0.0.1:9/v1")
+    assert plain.count_tokens(messages) is None  # the loop then estimates from server usage
+    counted = make_model("http://127.0.0.1:9/v1", config={"tokenizer": str(embedded_checkpoint)})
+    n = counted.count_tokens(messages)
+    assert n == ChatTokenCounter(str(embedded_checkpoint))(messages) and 10 < n < 60
+    longer = counted.count_tokens(messages + [Message("user", "word " * 100)])
+    assert longer >= n + 100

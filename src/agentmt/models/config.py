@@ -32,6 +32,9 @@ class ModelConfig(BaseModel):
     """CPU threads of the embedded server (None: torch's default)."""
     startup_timeout_s: float = Field(300.0, gt=0)
     """Seconds the embedded server may take to load."""
+    tokenizer: str | None = None
+    """URL models: an HF tokenizer (folder or name) to count the context with, as the issue asks; None:
+    the server's last `usage` plus ~4 characters a token for newer turns (documented approximation)."""
     base_url: str | None = None
     """embedded only: an already running server of the same checkpoint to use instead of starting one
     (so many rollouts share one server and still get the XML format and the local tokenizer)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentmt.models.remote import OpenAIModel, message_to_wire
+from agentmt.models.remote import OpenAIModel
 from agentmt.types import Message, StepStats
 
 
@@ -53,12 +53,10 @@ class EmbeddedModel:
     def count_tokens(self, messages: list[Message]) -> int:
         """Tokens of the prompt as the server will build it (chat template + generation prompt)."""
         if self._tokenizer is None:
-            from transformers import AutoTokenizer
+            from agentmt.models.tokens import ChatTokenCounter
 
-            self._tokenizer = AutoTokenizer.from_pretrained(self.checkpoint)
-        text = self._tokenizer.apply_chat_template([message_to_wire(m) for m in messages], tokenize=False,
-                                                   add_generation_prompt=True)
-        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+            self._tokenizer = ChatTokenCounter(self.checkpoint)
+        return self._tokenizer(messages)
 
     def close(self) -> None:
         if self._remote is not None:

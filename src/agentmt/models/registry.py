@@ -42,7 +42,8 @@ def _url(arg: str, task: TaskInstance | None, cfg: ModelConfig):
     from agentmt.models.remote import OpenAIModel
 
     return OpenAIModel(arg, cfg.model or settings.llm_model(), sampling=cfg.sampling(),
-                       api_key=cfg.api_key or settings.openai_api_key(), timeout=cfg.timeout_s, retries=cfg.retries)
+                       api_key=cfg.api_key or settings.openai_api_key(), timeout=cfg.timeout_s, retries=cfg.retries,
+                       tokenizer=cfg.tokenizer)
 
 
 MODELS: dict[str, Callable[[str, TaskInstance | None, ModelConfig], Any]] = {

@@ -40,14 +40,26 @@ class OpenAIModel:
     """Chat with tools against `base_url`; `sampling` is sent with every request (seed included)."""
 
     def __init__(self, base_url: str, model: str | None = None, *, sampling: dict[str, Any] | None = None,
-                 api_key: str | None = None, timeout: float = 120.0, retries: int = 3, backoff: float = 1.0):
+                 api_key: str | None = None, timeout: float = 120.0, retries: int = 3, backoff: float = 1.0,
+                 tokenizer: str | None = None):
         self.client = ChatClient(base_url, model, api_key=api_key, timeout=timeout, retries=retries,
                                  backoff=backoff)
         self.name = model or base_url
         self.server = base_url
         self.sampling = dict(sampling or {})
+        self._counter = None
+        if tokenizer:
+            from agentmt.models.tokens import ChatTokenCounter
+
+            self._counter = ChatTokenCounter(tokenizer)
+        self._tools: list[dict[str, Any]] | None = None  # the last request's tools: the template may render them
+
+    def count_tokens(self, messages: list[Message]) -> int | None:
+        """Prompt tokens with the model's own tokenizer when one was given; None: the loop estimates."""
+        return self._counter(messages, self._tools) if self._counter else None
 
     def query(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> tuple[Message, StepStats]:
+        self._tools = tools
         t0 = time.monotonic()
         data, usage = self.client.chat([message_to_wire(m) for m in messages], tools=tools, **self.sampling)
         stats = StepStats(prompt_tokens=int(usage.get("prompt_tokens") or 0),
