@@ -157,13 +157,14 @@ def test_local_merge_of_a_pull_ref_is_that_pr(tmp_path: Path):
     r.checkout("main")
     merge = r.merge("fix", "Merge branch 'fix'")
     r.checkout("other", new=True, start="main~1")
-    r.commit("not a pull ref", {"b.py": "1\n"})
+    r.git("update-ref", "refs/pull/13/head", r.commit("merged here before GitHub merged it", {"b.py": "1\n"}))
     r.checkout("main")
     r.merge("other", "Merge branch 'other'")
+    squash = r.commit("The real PR 13 (#13)", {"b.py": "2\n"})  # a subject naming 13 wins over the inference
     prs, src = mine(r.path)
     assert [(p.number, p.merge_kind, p.title, p.head_sha, p.merge_sha) for p in prs] == [
-        (12, "merge", "Handle empty input", head, merge)]
-    assert src.counts["non_pr_merges"] == 1
+        (12, "merge", "Handle empty input", head, merge), (13, "squash", "The real PR 13", squash, squash)]
+    assert src.counts["non_pr_merges"] == 1 and not src.drops
 
 
 def test_branch_based_on_main_but_merged_into_maintenance(tmp_path: Path):

@@ -116,6 +116,7 @@ class GitHistorySource:
         self.synthetic = synthetic
         self._numbers: set[int] = set()  # PR numbers met so far in walk order (one record per PR)
         self._explicit: set[int] | None = None  # numbers some "Merge pull request #N" subject names
+        self._named: set[int] = set()  # numbers any PR subject names ("(#N)" too)
         self._pull_heads: dict[str, int] = {}  # refs/pull/N/head sha -> N, where the repository has them
         self.position: tuple[int, int] = (0, 0)  # pass as `start` to continue after the last yielded PR
         self.counts: Counter = Counter()
@@ -139,13 +140,13 @@ class GitHistorySource:
         from concurrent.futures import ThreadPoolExecutor
 
         start = (start, 0) if isinstance(start, int) else (int(start[0]), int(start[1]))
-        if self._explicit is None:  # one `git log` of merge subjects: a "(#N)" yields to GitHub's own merge of N
+        if self._explicit is None:  # one `git log` of subjects: a "(#N)" yields to GitHub's own merge of N
             try:
-                subjects = git(self.path, "log", "--merges", "--format=%s", self.head_sha, "--")
+                subjects = git(self.path, "log", "--format=%s", self.head_sha, "--")
             except GitError as e:
                 raise InputError(f"git log over {self.ref!r} in {self.path} failed: {e} "
                                  "(check the repository with `git fsck`)") from None
-            self._explicit = explicit_numbers(subjects.decode("utf-8", "replace").splitlines())
+            self._explicit, self._named = explicit_numbers(subjects.decode("utf-8", "replace").splitlines())
             refs = git(self.path, "for-each-ref", "--format=%(objectname) %(refname)", "refs/pull/").decode()
             for oid, _, ref in (line.partition(" ") for line in refs.splitlines()):
                 parts = ref.split("/")  # refs/pull/N/head (refs/pull/N/merge is GitHub's test merge)
@@ -332,9 +333,11 @@ class GitHistorySource:
     def _pull_ref_header(self, header: PRHeader | None, parents: list[str], infos: dict[str, CommitInfo]
                          ) -> PRHeader | None:
         """A merge whose message names no PR ("Merge branch 'fix'", a PR merged locally) is PR N
-        when its second parent is GitHub's refs/pull/N/head (mirrors fetch them); titled by the
-        head commit's subject, GitHub's default title (metadata, when joined, gives the real one)."""
-        if header is None or header.kind != "synthetic" or (number := self._pull_heads.get(parents[1])) is None:
+        when its second parent is GitHub's refs/pull/N/head (mirrors fetch them) and no subject in
+        the history names N (click merged PR heads into other branches before GitHub merged them);
+        titled by the head commit's subject, GitHub's default title (metadata gives the real one)."""
+        number = self._pull_heads.get(parents[1]) if header is not None and header.kind == "synthetic" else None
+        if number is None or number in self._named:  # a subject naming N wins over the inference
             return header
         head = infos.get(parents[1])
         title = head.message.strip().partition("\n")[0] if head is not None else header.title

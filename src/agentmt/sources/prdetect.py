@@ -39,9 +39,16 @@ class PRHeader:
     # squash button (werkzeug's 2008 commits cite Trac tickets so): GitHub's own "Merge pull request #N" wins
 
 
-def explicit_numbers(subjects: list[str]) -> set[int]:
-    """PR numbers that GitHub's (or a merge bot's) "Merge pull request #N from ..." subjects name."""
-    return {int(m.group(1)) for s in subjects if (m := _explicit_merge(s))}
+def explicit_numbers(subjects: list[str]) -> tuple[set[int], set[int]]:
+    """(PR numbers GitHub's or a merge bot's "Merge pull request #N from ..." subjects name, those
+    any PR subject names, "(#N)" included)."""
+    explicit, named = set(), set()
+    for s in subjects:
+        if m := _explicit_merge(s):
+            explicit.add(int(m.group(1)))
+        elif m := SQUASH_RE.match(s):
+            named.add(int(m.group("num")))
+    return explicit, named | explicit
 
 
 def _explicit_merge(subject: str) -> re.Match | None:
