@@ -17,7 +17,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 def _bytes_at(repo: Path, sha: str, path: str) -> bytes | None:
-    res = subprocess.run(["git", "-C", str(repo), "show", f"{sha}:{path}"], capture_output=True)
+    res = subprocess.run(["git", "-C", str(repo), "show", f"{sha}:{path}"], capture_output=True, check=False)
     return res.stdout if res.returncode == 0 else None
 
 
@@ -65,7 +65,8 @@ def _apply_at(repo: Path, base: str, patches: list[str], work: Path) -> None:
     subprocess.run(["git", "-C", str(work), "checkout", "-q", base], check=True)
     for i, patch in enumerate(patches):
         (work / f".p{i}.diff").write_bytes(patch.encode("utf-8", "surrogateescape"))
-        res = subprocess.run(["git", "-C", str(work), "apply", f".p{i}.diff"], capture_output=True, text=True)
+        res = subprocess.run(["git", "-C", str(work), "apply", f".p{i}.diff"], capture_output=True, text=True,
+                             check=False)
         assert res.returncode == 0, res.stderr
         (work / f".p{i}.diff").unlink()
 

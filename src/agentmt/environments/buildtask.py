@@ -100,7 +100,6 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
                locks: dict[str, list[str]] | None = None) -> TaskInstance:
     """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock."""
     from agentmt.environments.base import ensure_base_image, ensure_python_image
-    from agentmt.environments.recipe import DEBIAN_PYTHONS
     from agentmt.environments.images import (
         RESOLUTION_FAILED,
         ImageBuildError,
@@ -109,6 +108,7 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         make_requirements,
         read_lock,
     )
+    from agentmt.environments.recipe import DEBIAN_PYTHONS
     from agentmt.environments.resolve import ResolutionFailed, resolve_lock, tooling_floors, uv_binary
 
     prepare_recipe(task, cfg, repo)

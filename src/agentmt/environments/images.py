@@ -191,7 +191,7 @@ def build_failure(log: str) -> tuple[str, str]:
 def read_lock(tag: str) -> list[str]:
     """The frozen package set of an env image (`uv pip freeze` at build time), one requirement a line."""
     res = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "cat", tag, LOCK_PATH],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise ImageBuildError(f"{tag} holds no lock at {LOCK_PATH}", res.stderr)
     return [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]

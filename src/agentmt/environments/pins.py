@@ -9,7 +9,7 @@ interpreter among those a base image can provide, or names the version none can.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from agentmt.errors import ConfigError
 
@@ -34,8 +34,8 @@ def parse_date(text: str) -> str:
     except ValueError:
         raise ConfigError(f"pin_date {text!r} is not a date: use commit, pr_created, none or YYYY-MM-DD") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def check_pin_setting(value: str) -> str:

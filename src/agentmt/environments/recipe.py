@@ -136,7 +136,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     }
 
 
-from agentmt.environments.declared import TOOLING  # noqa: E402  (after the constants it sits beside)
+from agentmt.environments.declared import TOOLING
 
 
 def _requirement_tree(files: dict[str, str], path: str, seen: set[str]) -> list[str]:

@@ -61,7 +61,8 @@ def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
                     cmd += ["--exclude-newer-package", f"{name}={date}"]
             env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
             try:
-                res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=tmp)
+                res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=tmp,
+                                     check=False)
             except subprocess.TimeoutExpired as e:
                 raise ResolutionFailed(f"uv pip compile timed out after {timeout_s}s", exempt) from e
             if res.returncode == 0:

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from agentmt.environments.givenlists import check_given, make_agreement
 from agentmt.environments.grading import (
     INFRA_ERROR,
     INSTALL_ERROR,
@@ -22,7 +23,6 @@ from agentmt.environments.grading import (
     split_log,
     task_parser,
 )
-from agentmt.environments.givenlists import check_given, make_agreement
 from agentmt.environments.harness import apply_patch, run_tests
 from agentmt.environments.parsers import is_pass
 from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig
