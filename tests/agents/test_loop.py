@@ -114,3 +114,20 @@ def test_a_container_that_exits_ends_as_environment_error(task, env):
 def test_every_exit_is_a_known_status():
     assert set(EXIT_STATUSES) == {"submitted", "limits_exceeded", "format_error", "context_exceeded", "timeout",
                                   "environment_error", "model_error"}
+
+
+def test_observations_say_exit_codes_and_empty_output_and_every_call_is_answered(task, env):
+    model = ScriptedModel([{"bash": "true"}, {"bash": "echo oops; exit 3"},
+                           {"raw": "Two calls at once.\n<function=bash><parameter=command>echo a</parameter></function>"
+                                   "<function=submit></function><function=bash><parameter=command>echo b"
+                                   "</parameter></function>"}])
+    result = run_agent(task, env, model, load_agent_config("action_format=xml"))
+    assert result.exit_status == "submitted"
+    tool_turns = [m for m in result.messages if m.role == "tool"]
+    assert tool_turns[0].content == "The command ran successfully and printed nothing."
+    assert tool_turns[1].content == "oops\n\n[exit code 3]"
+    assert tool_turns[2].content == "a\n"
+    assert tool_turns[4].content.startswith("Not run") and tool_turns[4].name == "bash"
+    last = result.messages[-4]
+    assert last.role == "assistant" and last.content == "Two calls at once." and len(last.tool_calls) == 3
+    assert [m.tool_call_id for m in tool_turns[2:]] == [c.id for c in last.tool_calls]

@@ -22,6 +22,8 @@ from agentmt.agents.tools import ToolBox
 from agentmt.errors import EndpointError
 from agentmt.types import FunctionCall, Message, StepStats, TaskInstance, ToolCall
 
+EMPTY_OUTPUT = "The command ran successfully and printed nothing."  # an empty turn confuses models
+
 __all__ = ["AgentConfig", "AgentResult", "DefaultAgent", "load_agent_config", "render_for_model", "run_agent"]
 
 
@@ -80,6 +82,7 @@ class DefaultAgent:
             status, submission = e.exit_status, e.submission
             self.messages.append(Message("tool", submission or "Submitted an empty diff.",
                                          tool_call_id=self._pending_id, name="submit"))
+            self._answer_pending("Not run: the task was submitted.")
         except AgentExit as e:
             status, error = e.exit_status, str(e)
             self._answer_pending(f"The run ended before this call ran: {error}")
@@ -141,12 +144,14 @@ class DefaultAgent:
         self._pending_id = call_id
         t0 = time.monotonic()
         try:
-            out, _ = tools.call(name, args, timeout_s=max(1, math.ceil(remaining)))
+            out, rc = tools.call(name, args, timeout_s=max(1, math.ceil(remaining)))
         finally:
             dt = time.monotonic() - t0
             self.tool_s += dt
             self.steps[-1].tool_time_s += dt
-        self.messages.append(Message("tool", out, tool_call_id=call_id, name=name))
+        if name == "bash" and rc != 0:
+            out += f"\n[exit code {rc}]"
+        self.messages.append(Message("tool", out or EMPTY_OUTPUT, tool_call_id=call_id, name=name))
 
     def _answer_pending(self, text: str) -> None:
         """Give every unanswered tool call of the last assistant turn a result (OpenAI's format needs one)."""
