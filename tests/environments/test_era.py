@@ -35,6 +35,7 @@ TESTS = ["pytest>=6", "pytest-mock"]
 setup(
     name="pkg",
     install_requires=["attrs>=19"] + ["six"],
+    setup_requires=["setuptools_scm"],
     extras_require={"tests": TESTS, "docs": ["sphinx"]},
     python_requires=">=3.7",
     classifiers=["Programming Language :: Python :: 3.7", "Programming Language :: Python :: 3.8"],
@@ -75,6 +76,7 @@ def test_recipe_reads_ci_then_packaging_statically():
     assert recipe["python_stated"] == ["3.7", "3.8", "3.9", "3.10"]  # the unquoted YAML 3.10 is not 3.1
     assert (recipe["python_target"], recipe["python"], recipe["base_release"]) == ("3.9", "3.9", "bullseye")
     assert recipe["dependencies"] == ["attrs>=19", "six"]
+    assert recipe["build_dependencies"] == ["setuptools", "wheel", "setuptools_scm"]
     # the extra CI installs (".[tests]") and a package it names; tox/pip themselves are tooling
     assert recipe["test_dependencies"] == ["freezegun", "pytest>=6", "pytest-mock"]
     assert recipe["test_runner"] == "pytest"

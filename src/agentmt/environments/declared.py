@@ -26,6 +26,7 @@ class Declared:
     python_spec: str = ""
     pythons: list[str] = field(default_factory=list)
     runner: str = ""  # pytest | unittest | django, when a test command names one
+    build_deps: list[str] = field(default_factory=list)  # setup_requires: needed before setup.py runs
 
 
 # installers and CI tooling that CI steps install but the tests do not import
@@ -240,6 +241,7 @@ def read_setup_cfg(text: str) -> Declared:
     if cp.has_section("options.extras_require"):
         out.extras_map = {k: requirement_lines(v)[0] for k, v in cp.items("options.extras_require")}
     out.test_deps = requirement_lines(cp.get("options", "tests_require", fallback=""))[0]
+    out.build_deps = requirement_lines(cp.get("options", "setup_requires", fallback=""))[0]
     out.python_spec = cp.get("options", "python_requires", fallback="").strip()
     out.pythons = stated_pythons([cp.get("metadata", "classifiers", fallback="")])
     return out
@@ -269,6 +271,8 @@ def read_setup_py(text: str) -> Declared:
                 out.deps = [str(v) for v in value]
             elif kw.arg == "tests_require" and isinstance(value, (list, tuple)):
                 out.test_deps = [str(v) for v in value]
+            elif kw.arg == "setup_requires" and isinstance(value, (list, tuple)):
+                out.build_deps = [str(v) for v in value]
             elif kw.arg == "extras_require" and isinstance(value, dict):
                 out.extras_map = {str(k): [str(r) for r in v] for k, v in value.items() if isinstance(v, (list, tuple))}
             elif kw.arg == "python_requires" and isinstance(value, str):

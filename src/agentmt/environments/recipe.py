@@ -78,9 +78,10 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     req_files: list[str] = []
     pythons: list[str] = []
     python_spec, runner = "", ""
+    setup_requires: list[str] = []
     for path, got in readers:
         if not any((got.deps, got.test_deps, got.extras, got.extras_map, got.req_files, got.python_spec,
-                    got.pythons, got.runner)):
+                    got.pythons, got.runner, got.build_deps)):
             continue
         sources.append(path)
         deps += got.deps
@@ -92,6 +93,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         pythons += got.pythons
         python_spec = python_spec or got.python_spec  # the packaging metadata is the hard constraint
         runner = runner or got.runner  # the most trusted command wins
+        setup_requires += got.build_deps
     # the project's own name inside an extra ("pkg[test]" in CI) refers back to itself: skip it
     # a "dev" extra (linters, pre-commit, docs) only when the project has no test extra
     named = [x for x in _TEST_EXTRAS if x != "dev" and _test_extras(extras_map, (x,))] or ["dev"]
@@ -122,8 +124,9 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         "python_stated": stated,
         "base_release": DEBIAN_PYTHONS.get(python or "", "bookworm"),
         "dependencies": _dedup(deps),
-        "build_dependencies": _dedup(list(pyproject.get("build-system", {}).get("requires", []))
-                                     or _DEFAULT_BUILD_DEPS),
+        # setup_requires (setuptools-scm, ...) must be there before `setup.py develop` runs offline
+        "build_dependencies": _dedup((list(pyproject.get("build-system", {}).get("requires", []))
+                                      or _DEFAULT_BUILD_DEPS) + setup_requires),
         "test_dependencies": _dedup(t for t in test_deps if t not in deps),
         # --no-build-isolation: the build backend comes from the env layer, so no network is needed;
         # --use-pep517: without it a setup.py-only project goes through `setup.py develop`, which
