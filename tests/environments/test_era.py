@@ -77,6 +77,7 @@ def test_recipe_reads_ci_then_packaging_statically():
     assert (recipe["python_target"], recipe["python"], recipe["base_release"]) == ("3.9", "3.9", "bullseye")
     assert recipe["dependencies"] == ["attrs>=19", "six"]
     assert recipe["build_dependencies"] == ["setuptools", "wheel", "setuptools_scm"]
+    assert recipe["project_name"] == "pkg"
     # the extra CI installs (".[tests]") and a package it names; tox/pip themselves are tooling
     assert recipe["test_dependencies"] == ["freezegun", "pytest>=6", "pytest-mock"]
     assert recipe["test_runner"] == "pytest"

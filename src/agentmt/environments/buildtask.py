@@ -132,6 +132,10 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
                                         floors=floors)
         except ResolutionFailed as e:
             raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
+        # the project itself, when its test runner depends on it (pytest → pluggy), comes from
+        # /testbed: a locked release of it in site-packages would shadow the code under test
+        own = _name(r.get("project_name") or "")
+        lock = [x for x in lock if not own or _name(x) != own]
         r.update(lock=lock, lock_source="resolved", pin_exempt=exempt, pin_floors=floors)
     _fit_install_to_setuptools(r)
     if r.get("python") and r["python"] not in DEBIAN_PYTHONS:  # a registry's python:X.Y-slim

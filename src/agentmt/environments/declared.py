@@ -27,6 +27,7 @@ class Declared:
     pythons: list[str] = field(default_factory=list)
     runner: str = ""  # pytest | unittest | django, when a test command names one
     build_deps: list[str] = field(default_factory=list)  # setup_requires: needed before setup.py runs
+    name: str = ""  # the distribution's own name
 
 
 # installers and CI tooling that CI steps install but the tests do not import
@@ -202,6 +203,7 @@ def read_pyproject(doc: dict) -> Declared:
     """PEP 621, Poetry, Hatch, PDM and PEP 735 dependency groups."""
     out = Declared()
     project = doc.get("project", {})
+    out.name = str(project.get("name") or doc.get("tool", {}).get("poetry", {}).get("name") or "")
     out.deps += list(project.get("dependencies", []))
     out.extras_map.update(project.get("optional-dependencies", {}))
     out.python_spec = project.get("requires-python", "")
@@ -244,6 +246,7 @@ def read_setup_cfg(text: str) -> Declared:
     out.build_deps = requirement_lines(cp.get("options", "setup_requires", fallback=""))[0]
     out.python_spec = cp.get("options", "python_requires", fallback="").strip()
     out.pythons = stated_pythons([cp.get("metadata", "classifiers", fallback="")])
+    out.name = cp.get("metadata", "name", fallback="").strip()
     return out
 
 
@@ -277,6 +280,8 @@ def read_setup_py(text: str) -> Declared:
                 out.extras_map = {str(k): [str(r) for r in v] for k, v in value.items() if isinstance(v, (list, tuple))}
             elif kw.arg == "python_requires" and isinstance(value, str):
                 out.python_spec = value
+            elif kw.arg == "name" and isinstance(value, str):
+                out.name = value
             elif kw.arg == "classifiers" and isinstance(value, (list, tuple)):
                 out.pythons = stated_pythons(["\n".join(map(str, value))])
     return out

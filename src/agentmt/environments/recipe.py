@@ -79,6 +79,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     pythons: list[str] = []
     python_spec, runner = "", ""
     setup_requires: list[str] = []
+    name = ""
     for path, got in readers:
         if not any((got.deps, got.test_deps, got.extras, got.extras_map, got.req_files, got.python_spec,
                     got.pythons, got.runner, got.build_deps)):
@@ -86,14 +87,15 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         sources.append(path)
         deps += got.deps
         test_deps += got.test_deps
-        for name, reqs in got.extras_map.items():
-            extras_map.setdefault(name, list(reqs))
+        for extra, reqs in got.extras_map.items():
+            extras_map.setdefault(extra, list(reqs))
         wanted_extras += got.extras
         req_files += got.req_files
         pythons += got.pythons
         python_spec = python_spec or got.python_spec  # the packaging metadata is the hard constraint
         runner = runner or got.runner  # the most trusted command wins
         setup_requires += got.build_deps
+        name = name or got.name
     # the project's own name inside an extra ("pkg[test]" in CI) refers back to itself: skip it
     # a "dev" extra (linters, pre-commit, docs) only when the project has no test extra
     named = [x for x in _TEST_EXTRAS if x != "dev" and _test_extras(extras_map, (x,))] or ["dev"]
@@ -133,6 +135,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         # setuptools >= 80 runs as a nested, isolated (network-needing) pip install
         "install": "pip install --no-deps --no-build-isolation --use-pep517 -e ." if installable else "",
         "setup_py": "setup.py" in files,
+        "project_name": name,
         "test_runner": runner,
         "test_cmd": _test_cmd(runner),
         "sources": _dedup(sources),
