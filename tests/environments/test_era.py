@@ -96,6 +96,15 @@ def test_recipe_from_poetry_and_tox_factors():
     assert recipe["test_dependencies"] == ["mock", "pytest>=6.2,<6.3"]
 
 
+def test_the_project_never_comes_from_its_own_lock():
+    from agentmt.environments.buildtask import without_project
+
+    lock = ["iniconfig==1.0.1", "pluggy==0.13.1", "pytest==6.1.1"]
+    assert without_project(lock, "pluggy") == ["iniconfig==1.0.1", "pytest==6.1.1"]
+    assert without_project(["Zope.Interface==5.0"], "zope_interface") == []
+    assert without_project(lock, "") == lock
+
+
 def test_test_command_per_runner():
     patch = "diff --git a/tests/foo/test_x.py b/tests/foo/test_x.py\n"
     task = TaskInstance("i", "o/r", "0" * 40, "", patch, "", install={"test_runner": "unittest",

@@ -57,6 +57,12 @@ def _fit_install_to_setuptools(recipe: dict) -> None:
         recipe["install"] = DEVELOP_INSTALL
 
 
+def without_project(lock: list[str], project: str) -> list[str]:
+    """The lock minus the project's own distribution (names compared normalised, PEP 503)."""
+    own = _name(project).replace(".", "-") if project else ""
+    return [x for x in lock if not own or _name(x).replace(".", "-") != own]
+
+
 def given_lock(cfg: EnvConfig, task: TaskInstance) -> list[str] | None:
     """The lock that overrides resolution: `env.lock` (a freeze file), or with `env.reuse_locks` the
     lock recorded on the task by an earlier build; None when the task is to be resolved."""
@@ -134,8 +140,7 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
             raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
         # the project itself, when its test runner depends on it (pytest → pluggy), comes from
         # /testbed: a locked release of it in site-packages would shadow the code under test
-        own = _name(r.get("project_name") or "")
-        lock = [x for x in lock if not own or _name(x) != own]
+        lock = without_project(lock, r.get("project_name") or "")
         r.update(lock=lock, lock_source="resolved", pin_exempt=exempt, pin_floors=floors)
     _fit_install_to_setuptools(r)
     if r.get("python") and r["python"] not in DEBIAN_PYTHONS:  # a registry's python:X.Y-slim
