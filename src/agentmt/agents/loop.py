@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
 
 from agentmt.agents.config import AgentConfig, load_agent_config
 from agentmt.agents.exceptions import (AgentExit, ContextExceeded, EnvironmentFailed, FormatError, LimitsExceeded,
                                        ModelFailed, Submitted, WallTimeout)
 from agentmt.agents.formats import (TOOLS, ActionParseError, coerce_arguments, parse_xml_calls, render_for_model,
                                     render_tools_text)
+from agentmt.agents.result import AgentResult
 from agentmt.agents.tools import ToolBox
 from agentmt.errors import EndpointError
 from agentmt.types import FunctionCall, Message, StepStats, TaskInstance, ToolCall
@@ -25,22 +25,6 @@ from agentmt.types import FunctionCall, Message, StepStats, TaskInstance, ToolCa
 EMPTY_OUTPUT = "The command ran successfully and printed nothing."  # an empty turn confuses models
 
 __all__ = ["AgentConfig", "AgentResult", "DefaultAgent", "load_agent_config", "render_for_model", "run_agent"]
-
-
-@dataclass(slots=True)
-class AgentResult:
-    """One run: canonical messages, why it ended, the diff (also auto-taken on limits), accounting."""
-
-    messages: list[Message]
-    exit_status: str
-    submission: str = ""
-    steps: list[StepStats] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)  # model_s, tool_s, wall_s
-    error: str = ""  # what ended a run that did not submit
-
-    @property
-    def num_tokens(self) -> int:
-        return sum(s.prompt_tokens + s.completion_tokens for s in self.steps)
 
 
 class DefaultAgent:
