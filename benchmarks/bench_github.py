@@ -99,8 +99,10 @@ def main() -> None:
             mine(gh, names, work / "warm", work / "clones")  # clone once; timed runs fetch only
             m1, t_api = mine(gh, names[:1], work / "one", work / "clones")
             seen = m1.counts["prs_seen"]
+            points = m1.counts["graphql_points"]
             print(f"synthetic: {m1.extra['api_requests']} API requests for {seen} merged PRs "
-                  f"({m1.extra['api_requests'] / seen:.3f} per PR)")
+                  f"({m1.extra['api_requests'] / seen:.3f} per PR); {points} GraphQL points by GitHub's cost "
+                  f"formula for the PR pages ({points / seen:.3f} per PR)")
             t0 = time.perf_counter()
             ref = mine_git(work / "synth", work / "git-out", "filters.profile=gen", "progress=false",
                            metadata_dir=work / "md" / "synth0")

@@ -343,7 +343,10 @@ def _graphql(gh: FakeGitHub, payload: dict) -> dict:
         nodes = repo.node_cache[key]
         conn = _page(nodes, int(v["first"]), v.get("after"))
         conn["totalCount"] = len(nodes)
-        return {"data": {"repository": {"nameWithOwner": repo.full_name, "description": repo.repo.get("description"),
+        # GitHub's documented cost: connection requests (first x parents) / 100, rounded, at least 1
+        n = int(v["first"])
+        cost = max(1, round((1 + 3 * n + n * key[1]) / 100))
+        return {"data": {"rateLimit": {"cost": cost}, "repository": {"nameWithOwner": repo.full_name, "description": repo.repo.get("description"),
                                         "pullRequests": conn}}}
     if op.startswith("More_"):
         kind, number = op[len("More_"):], int(v["number"])

@@ -59,6 +59,7 @@ def test_requests_per_pr_within_budget_and_rerun_is_free(demo, tmp_path):
     assert seen == 23
     assert manifest.extra["api_requests"] == len(gh.log)  # the client counts what the server saw
     assert len(gh.log) / seen <= 3
+    assert manifest.counts["graphql_points"] == 5  # 5 pages of 5 PRs at GitHub's minimum of 1 point
     again, gh2 = mine_api(demo, tmp_path / "out", "filters.profile=gen", "page_size=5")
     assert again.extra["api_requests"] == 0 and gh2.log == []  # finished repositories are not asked again
     assert records(tmp_path / "out").keys() == records(tmp_path / "out").keys()

@@ -185,6 +185,8 @@ def _pages(name, repo, facts, out, cfg, client, reader, page, info, counts, drop
         data = (result.get("data") or {}).get("repository")
         if data is None:
             raise _RepoDrop(_graphql_reason(result))
+        # what GitHub charged (points of its 5,000/hour GraphQL budget), for the cost estimate
+        counts["graphql_points"] += int(((result.get("data") or {}).get("rateLimit") or {}).get("cost") or 0)
         conn = data["pullRequests"]
         numbers: list[int] = []
         fresh = []

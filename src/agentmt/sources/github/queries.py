@@ -30,7 +30,7 @@ PR = ("number title body createdAt mergedAt author { __typename login } mergedBy
 
 MERGED_PULLS = (
     "query MergedPulls($owner: String!, $name: String!, $first: Int!, $after: String) { "
-    "repository(owner: $owner, name: $name) { nameWithOwner description "
+    "rateLimit { cost } repository(owner: $owner, name: $name) { nameWithOwner description "
     "pullRequests(states: MERGED, first: $first, after: $after, orderBy: {field: CREATED_AT, direction: ASC}) "
     f"{{ totalCount {PAGE} nodes {{ {PR} }} }} }} }}")
 
