@@ -45,6 +45,7 @@ def _name(requirement: str) -> str:
 # (and today's pip no longer falls back to `setup.py develop` for older ones)
 _EDITABLE_SETUPTOOLS = (64,)
 DEVELOP_INSTALL = "python setup.py develop --no-deps"
+_TEST_RUNNERS = {"pytest"}
 
 
 def _fit_install_to_setuptools(recipe: dict) -> None:
@@ -133,7 +134,13 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
                 closure, _ = resolve_lock(tooling or ["setuptools"], python, next(iter(floors.values())))
                 date = next(iter(floors.values()))
                 runtime = {_name(d) for d in r.get("dependencies") or []}
-                floors.update({n: date for n in map(_name, closure) if n not in runtime})
+                if without_project(closure, r.get("project_name") or "") != closure:
+                    # the test runner depends on the project itself (pytest → pluggy): a runner
+                    # newer than the code calls APIs the code does not have yet; only the build
+                    # backend is lifted to the interpreter's era
+                    floors = {n: d for n, d in floors.items() if n not in _TEST_RUNNERS}
+                else:
+                    floors.update({n: date for n in map(_name, closure) if n not in runtime})
             lock, exempt = resolve_lock(make_requirements(task).splitlines(), python, r.get("pin_date"),
                                         floors=floors)
         except ResolutionFailed as e:
