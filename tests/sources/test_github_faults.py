@@ -38,14 +38,16 @@ def rows(folder: Path) -> dict[str, dict]:
     return {p.id: p.to_dict() for p in io.read_records(folder, PullRequest)}
 
 
-def run(demo, tmp_path, faults, *, tokens=("good-token",), server_tokens=None, specs=(), limit=5000):
+def run(demo, tmp_path, faults, *, tokens=("good-token",), server_tokens=None, specs=(), limit=5000, timeout=10.0):
+    """Mine the demo with `faults` queued; a generous client timeout, so a loaded machine's slow
+    answer is never mistaken for a fault (which would add a backoff to the fake clock)."""
     clock = FakeClock()
     gh, name = demo_server(clock, demo, tokens=server_tokens or tokens, limit=limit)
     for kind, kw in faults:
         gh.inject(kind, **kw)
     with gh:
         manifest = mine_github([name], tmp_path / "out", f"api_url={gh.url}", f"clone_dir={tmp_path / 'c'}",
-                               "filters.profile=gen", "page_size=5", "timeout_s=0.3", *specs,
+                               "filters.profile=gen", "page_size=5", f"timeout_s={timeout}", *specs,
                                tokens=list(tokens), clock=clock)
     return manifest, gh, clock
 
@@ -62,7 +64,7 @@ def run(demo, tmp_path, faults, *, tokens=("good-token",), server_tokens=None, s
     ("502", {"times": 2, "match": "/repos/"}),
 ])
 def test_faults_lose_and_duplicate_nothing(demo, tmp_path, clean, kind, kw):
-    manifest, gh, _ = run(demo, tmp_path, [(kind, kw)])
+    manifest, gh, _ = run(demo, tmp_path, [(kind, kw)], timeout=0.3 if kind == "slow" else 10.0)
     assert manifest.extra["repos"] == {"agentmt-demo/textkit": "mined"}
     assert rows(tmp_path / "out") == clean
     assert all(f.times == 0 for f in gh.faults), "every injected fault was met"
@@ -134,3 +136,17 @@ def test_etag_makes_the_second_ask_a_304(demo, tmp_path):
         again = GitHubClient(["good-token"], base_url=gh.url, clock=clock, cache_dir=tmp_path / "cache")
         assert again.rest(f"/repos/{name}") == first
     assert [s for *_, s in gh.log] == [200, 304] and again.counts["not_modified"] == 1
+
+
+
+def test_quotas_are_per_resource_and_secondary_limits_per_token():
+    """GitHub budgets core, graphql and search apart; a secondary limit stops the token everywhere."""
+    from agentmt.sources.github.tokens import TokenPool
+
+    clock = FakeClock()
+    pool = TokenPool(["a"], clock)
+    pool.exhaust("a", clock.now() + 500, "core")
+    assert pool.acquire("graphql") == "a" and clock.slept == []  # core at zero does not park GraphQL
+    assert pool.acquire("core") == "a" and clock.slept == [501]  # core waits for its reset
+    pool.block("a", clock.now() + 60)
+    assert pool.acquire("graphql") == "a" and clock.slept == [501, 61]

@@ -120,30 +120,32 @@ class GitHubClient:
         from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
         failures = 0
+        # GitHub budgets these apart; a path may be a Link URL, hence "in"
+        resource = "graphql" if graphql else "search" if "/search/" in path else "core"
         while True:
-            token = self.pool.acquire()
+            token = self.pool.acquire(resource)
             headers = {"If-None-Match": etag} if etag else {}
             try:
                 self.num_requests += 1
                 raw = self._kit(token).request(method, path, params=params, json=json_body, headers=headers).raw_response
-                self.pool.observe(token, raw.headers)
+                self.pool.observe(token, raw.headers, resource)
                 if raw.status_code == 304:
                     return _NOT_MODIFIED, _links(raw), etag
                 body = _json(raw)
                 if graphql and _rate_limited(body):
-                    self._park(token, raw, primary=True)
+                    self._park(token, raw, resource, primary=True)
                     continue
                 return body, _links(raw), raw.headers.get("etag")
             except RequestFailed as e:
                 raw = e.response.raw_response
-                self.pool.observe(token, raw.headers)
-                failures = self._on_failure(token, raw, failures)
+                self.pool.observe(token, raw.headers, resource)
+                failures = self._on_failure(token, raw, resource, failures)
             except (RequestTimeout, RequestError) as e:
                 failures = self._backoff("timeout" if isinstance(e, RequestTimeout) else "transport", failures)
             except _Retry as r:
                 failures = self._backoff(r.reason, failures)
 
-    def _on_failure(self, token: str, raw, failures: int) -> int:
+    def _on_failure(self, token: str, raw, resource: str, failures: int) -> int:
         status = raw.status_code
         message = _message(raw)
         if status == 401:
@@ -151,7 +153,7 @@ class GitHubClient:
             self.pool.kill(token)  # the next acquire() raises NoTokenError when none is left
             return failures
         if status in (403, 429) and _is_rate_limit(raw, message):
-            self._park(token, raw, primary=raw.headers.get("x-ratelimit-remaining") == "0")
+            self._park(token, raw, resource, primary=raw.headers.get("x-ratelimit-remaining") == "0")
             return failures
         if status >= 500:
             return self._backoff(f"http_{status}", failures)
@@ -161,14 +163,14 @@ class GitHubClient:
             raise Forbidden(status, message)
         raise GitHubAPIError(status, message)
 
-    def _park(self, token: str, raw, primary: bool) -> None:
+    def _park(self, token: str, raw, resource: str, primary: bool) -> None:
         """Wait out a limit: the token is parked and acquire() picks another or sleeps."""
         now = self.clock.now()
         after = raw.headers.get("retry-after")
         if primary and not after:
             reset = float(raw.headers.get("x-ratelimit-reset") or now + SECONDARY_WAIT_S)
             self.counts["primary_limit"] += 1
-            self.pool.exhaust(token, reset)
+            self.pool.exhaust(token, reset, resource)
         else:
             wait = float(after) if after and after.strip().isdigit() else SECONDARY_WAIT_S
             self.counts["secondary_limit" if not primary else "retry_after"] += 1

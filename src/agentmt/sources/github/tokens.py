@@ -24,68 +24,73 @@ def label(token: str) -> str:
 
 
 @dataclass
-class _State:
+class _Quota:
+    """One token's budget for one resource (GitHub counts core, graphql and search apart)."""
+
     remaining: int = 1 << 30  # unknown until the first response says
     reset: float = 0.0  # epoch seconds when `remaining` refills
-    blocked_until: float = 0.0  # secondary limits and retry-after, per token
-    dead: bool = False  # rejected with 401
 
 
 class TokenPool:
-    """Thread-safe; one instance per process (Ray tasks each hold one over the same token list)."""
+    """Thread-safe; one instance per process (Ray tasks each hold one over the same token list).
+    Quotas are per (token, resource); secondary limits and 401s are per token, as GitHub applies them."""
 
     def __init__(self, tokens: list[str], clock):
         self.clock = clock
         self._tokens = list(dict.fromkeys(tokens)) or [""]  # "" = unauthenticated
-        self._state = {t: _State() for t in self._tokens}
+        self._quota: dict[tuple[str, str], _Quota] = {}
+        self._blocked = dict.fromkeys(self._tokens, 0.0)  # secondary limits and retry-after
+        self._dead: set[str] = set()  # rejected with 401
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._tokens)
 
-    def acquire(self) -> str:
-        """The best usable token now, waiting on the clock until one is usable."""
+    def _q(self, token: str, resource: str) -> _Quota:
+        return self._quota.setdefault((token, resource), _Quota())
+
+    def acquire(self, resource: str = "core") -> str:
+        """The usable token with the most `resource` quota left, waiting on the clock until one is."""
         while True:
             with self._lock:
                 now = self.clock.now()
-                live = [t for t in self._tokens if not self._state[t].dead]
+                live = [t for t in self._tokens if t not in self._dead]
                 if not live:
                     raise NoTokenError("every GitHub token was rejected (401 Bad credentials): "
-                                       "set GITHUB_TOKEN (or --token) to a valid, unexpired token")
-                ready = [t for t in live if self._usable(self._state[t], now)]
+                                       "set GITHUB_TOKEN (or --tokens-file) to valid, unexpired tokens")
+                ready = [t for t in live if self._usable(t, resource, now)]
                 if ready:
-                    return max(ready, key=lambda t: self._state[t].remaining)
-                wake = min(self._wake(self._state[t]) for t in live)
+                    return max(ready, key=lambda t: self._q(t, resource).remaining)
+                wake = min(self._wake(t, resource) for t in live)
             self.clock.sleep(max(wake - now, 0.0) + 1.0)  # +1 s: GitHub's reset second is inclusive
 
-    @staticmethod
-    def _usable(s: _State, now: float) -> bool:
-        return s.blocked_until <= now and (s.remaining > 0 or s.reset <= now)
+    def _usable(self, token: str, resource: str, now: float) -> bool:
+        q = self._q(token, resource)
+        return self._blocked[token] <= now and (q.remaining > 0 or q.reset <= now)
 
-    @staticmethod
-    def _wake(s: _State) -> float:
-        return max(s.blocked_until, s.reset if s.remaining <= 0 else 0.0)
+    def _wake(self, token: str, resource: str) -> float:
+        q = self._q(token, resource)
+        return max(self._blocked[token], q.reset if q.remaining <= 0 else 0.0)
 
-    def observe(self, token: str, headers) -> None:
+    def observe(self, token: str, headers, resource: str = "core") -> None:
         """Record x-ratelimit-remaining / x-ratelimit-reset from a response."""
         rem, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
         with self._lock:
-            s = self._state[token]
+            q = self._q(token, resource)
             if rem is not None and rem.strip().lstrip("-").isdigit():
-                s.remaining = int(rem)
+                q.remaining = int(rem)
             if reset is not None and reset.strip().isdigit():
-                s.reset = float(reset)
+                q.reset = float(reset)
 
     def block(self, token: str, until: float) -> None:
         with self._lock:
-            s = self._state[token]
-            s.blocked_until = max(s.blocked_until, until)
+            self._blocked[token] = max(self._blocked[token], until)
 
-    def exhaust(self, token: str, reset: float) -> None:
+    def exhaust(self, token: str, reset: float, resource: str = "core") -> None:
         with self._lock:
-            s = self._state[token]
-            s.remaining, s.reset = 0, max(reset, self.clock.now())
+            q = self._q(token, resource)
+            q.remaining, q.reset = 0, max(reset, self.clock.now())
 
     def kill(self, token: str) -> None:
         with self._lock:
-            self._state[token].dead = True
+            self._dead.add(token)
