@@ -26,12 +26,15 @@ $A tasks from-prs "$OUT/prs-py" --out "$OUT/tasks"
 $A env build "$OUT/tasks" --out "$OUT/envs" --repo "$OUT/demo/repo"
 $A env validate "$OUT/envs" --out "$OUT/tasks-valid"
 
-step "5/6 D_env stand-in: packaged SWE-agent-style trajectories (until the rollout stage lands)"
-$A demo trajectories "$OUT/trajectories"
+step "5/6 D_env: k=2 embedded-model rollouts per validated task + one gold replay each, graded by the hidden tests"
+$A rollout "$OUT/tasks-valid" --out "$OUT/rollouts" -c rollout_demo
+$A rollout "$OUT/tasks-valid" --out "$OUT/replays" --model gold
+$A envdata render "$OUT/rollouts" --out "$OUT/d-env"
+$A envdata render "$OUT/replays" --out "$OUT/d-env-replay"
 
 step "6/6 training on CPU: MT stage 1 (ctx-gen) → stage 2 (ctx-py + D_env, pass ×3) → SFT (assistant-only loss)"
 $A train mt train_mt_demo -c data_root="$OUT" -c output_dir="$OUT/mt"
 $A train sft train_sft_demo -c data_root="$OUT" -c output_dir="$OUT/sft" -c model="$OUT/mt/stage2_ctx_py_env/final"
 
 step "outputs"
-for d in demo prs-py prs-gen ctx-py ctx-gen tasks envs tasks-valid trajectories mt sft; do printf '  %-12s %s\n' "$d" "$(cd "$OUT/$d" && pwd)"; done
+for d in demo prs-py prs-gen ctx-py ctx-gen tasks envs tasks-valid rollouts replays d-env d-env-replay mt sft; do printf '  %-12s %s\n' "$d" "$(cd "$OUT/$d" && pwd)"; done

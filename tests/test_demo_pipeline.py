@@ -99,13 +99,16 @@ def test_demo_training_presets_run_on_the_embedded_model(pipeline, embedded_chec
     """The presets `make demo` uses: real SmolLM2-135M, MT on the demo's D_ctx (+ D_env), then SFT."""
     import json
 
+    from agentmt.corpus.render_env import render_env
     from agentmt.sources.demo.trajectories import write_fixture_trajectories
     from agentmt.training.checkpoint import read_metadata
     from agentmt.training.mt import run_mt
     from agentmt.training.sft import run_sft
 
     _, out, _ = pipeline
-    write_fixture_trajectories(out / "trajectories")
+    # the packaged trajectories stand in for rollouts here; `make demo` renders real ones the same way
+    write_fixture_trajectories(out / "rollouts")
+    render_env([out / "rollouts"], out / "d-env")
     small = ["max_steps=2", "seq_len=64", "global_batch_size=2", "micro_batch_size=1"]
     mt_final = run_mt("train_mt_demo", f"data_root={out}", f"output_dir={out / 'mt'}", *small)
     assert mt_final == out / "mt" / "stage2_ctx_py_env" / "final"
@@ -113,6 +116,7 @@ def test_demo_training_presets_run_on_the_embedded_model(pipeline, embedded_chec
     assert meta["base_model"] == str(out / "mt" / "stage1_ctx_gen" / "final")
     stage2 = json.loads((out / "mt" / "stage2_ctx_py_env" / "manifest.json").read_text())
     assert stage2["counts"]["optimizer_steps"] == 2
+    assert stage2["counts"]["rows:d-env/mt/pass"] == 2 and stage2["counts"]["rows:d-env/mt/fail"] == 2
 
     sft_final = run_sft("train_sft_demo", f"data_root={out}", f"output_dir={out / 'sft'}", f"model={mt_final}",
                         "max_steps=2", "seq_len=384")
