@@ -53,7 +53,7 @@ def test_kill_9_then_rerun_loses_and_duplicates_nothing(demo, tmp_path):
         clean = cli(gh.url, tmp_path / "clean" / "out", name)
         assert clean.returncode == 0, clean.stderr
         # the 4th page of PRs hangs, so pages 1-3 are written and marked when the process dies
-        gh.inject("slow", match="graphql:MergedPulls", delay=60, after=3)
+        gh.inject("slow", match="graphql:MergedPulls", delay=600, after=3)  # hangs past the test
         out = tmp_path / "run" / "out"
         proc = cli(gh.url, out, name, wait=False)
         until(lambda: gh.faults[0].times == 0)  # the hanging request has arrived
