@@ -140,3 +140,17 @@ def test_resume_after_kill_9_loses_nothing_and_duplicates_nothing(demo_tasks, tm
     assert m.counts["items_reused"] >= done_before
     assert sorted(t.id for t in trajs) == sorted(f"{t.instance_id}/{i}" for t in tasks for i in range(2))
     assert not _leftover_containers(proc.pid), "the killed run's containers are reaped"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_rollouts_on_ray_match_the_local_records(two_tasks, tmp_path):
+    pytest.importorskip("ray")
+    from agentmt.rollouts.stage import run_rollouts
+
+    local = run_rollouts(two_tasks, tmp_path / "local", "model=gold")
+    on_ray = run_rollouts(two_tasks, tmp_path / "ray", "model=gold", "executor=ray", "containers=2")
+    assert on_ray.counts["resolved"] == local.counts["resolved"] == 2
+    strip = lambda t: (t.id, t.submission, t.resolved, t.tests_status)  # noqa: E731 (timings differ)
+    assert [strip(t) for t in read_trajectories(tmp_path / "ray")] == \
+        [strip(t) for t in read_trajectories(tmp_path / "local")]
