@@ -78,8 +78,10 @@ def process_rollout(unit, ctx) -> dict[str, Any]:
         model.close()
     if ctx.shared.get("progress"):
         print(f"rollout {traj.id}: {traj.exit_status} resolved={traj.resolved}", flush=True)
-    # an infrastructure failure is the daemon's, not the rollout's: no marker, the next run retries it
-    return {"trajectory": traj.to_dict(), "outputs": [], "retry": traj.exit_status == ENVIRONMENT_ERROR}
+    # an infrastructure failure (no container, or grading that could not run) is the daemon's, not
+    # the rollout's: no marker, the next run retries it
+    infra = traj.exit_status == ENVIRONMENT_ERROR or (cfg.grade and traj.resolved is None)
+    return {"trajectory": traj.to_dict(), "outputs": [], "retry": infra}
 
 
 def _items(tasks: list[TaskInstance], cfg: RolloutConfig) -> list[WorkItem]:
