@@ -51,9 +51,16 @@ def make_file_diff(path: str, old: str | None, new: str | None) -> str:
             f.parent.mkdir()
             f.write_bytes(text.encode("utf-8", "surrogateescape"))
             sides.append(f"{name}/f")
-        out = git(tmp, "-c", "core.autocrlf=false", "diff", "--no-index", "--no-color", "--no-ext-diff",
-                  "--text", *sides, check=False)
-    return _rename_diff(out.decode("utf-8", "surrogateescape"), path)
+        args = ("diff", "--no-index", "--no-color", "--no-ext-diff", "--binary", *sides)
+        out = git(tmp, "-c", "core.autocrlf=false", *args[:4], "--text", *args[4:], check=False)
+        try:
+            text = out.decode("utf-8")
+        except UnicodeDecodeError:  # not UTF-8 (see make_repo_file_diff): a GIT binary patch, ASCII
+            attrs = Path(tmp) / "attributes"
+            attrs.write_text("* binary\n")
+            out = git(tmp, "-c", "core.autocrlf=false", "-c", f"core.attributesFile={attrs}", *args, check=False)
+            text = out.decode("ascii")
+    return _rename_diff(text, path)
 
 
 def _rename_diff(diff: str, path: str) -> str:
@@ -76,9 +83,20 @@ def make_repo_file_diff(repo: str | Path, base: str, head: str, path: str) -> st
     contents and every byte kept, as `git apply` reads it."""
     from agentmt.sources.gitproc import git
 
-    out = git(repo, "-c", "core.autocrlf=false", "diff", "--binary", "--full-index", "--no-color", "--no-ext-diff",
-              "--no-renames", base, head, "--", path)
-    return out.decode("utf-8", "surrogateescape")
+    args = ("diff", "--binary", "--full-index", "--no-color", "--no-ext-diff", "--no-renames", base, head, "--", path)
+    out = git(repo, "-c", "core.autocrlf=false", *args)
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:
+        # A text file that is not UTF-8 (latin-1 source): ask for a GIT binary patch, ASCII that
+        # `git apply` reads byte for byte, since task records hold their patches as UTF-8 text.
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".gitattributes") as attrs:
+            attrs.write("* binary\n")  # only `path` is diffed
+            attrs.flush()
+            out = git(repo, "-c", "core.autocrlf=false", "-c", f"core.attributesFile={attrs.name}", *args)
+        return out.decode("ascii")
 
 
 def make_patches(pr: PullRequest, repo: str | Path | None = None) -> tuple[str, str]:
