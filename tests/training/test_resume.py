@@ -44,10 +44,13 @@ def test_resume_after_kill_matches_uninterrupted_run(data_dirs, tiny_checkpoint,
         cfg["stages"][0]["name"] = "s1"
         runs[name] = write_yaml(d / "mt.yaml", cfg)
     _train(runs["straight"], env)
-    _train(runs["killed"], env, kill_at_step=3)
+    _train(runs["killed"], env, kill_at_step=5)
     killed_dir = tmp_path / "killed" / "out" / "s1"
-    assert (killed_dir / "checkpoint-2").exists() and not (killed_dir / "final").exists()
-    _train(runs["killed"], env)  # the same command resumes from checkpoint-2
+    # Checkpoints were saved at steps 2 and 4; save_total_limit (default 1) kept only the newest.
+    assert sorted(p.name for p in killed_dir.glob("checkpoint-*")) == ["checkpoint-4"]
+    assert not (killed_dir / "final").exists()
+    _train(runs["killed"], env)  # the same command resumes from checkpoint-4
+    assert not list(killed_dir.glob("checkpoint-*"))  # deleted once the final checkpoint was written
 
     a = load_file(tmp_path / "straight" / "out" / "s1" / "final" / "model.safetensors")
     b = load_file(killed_dir / "final" / "model.safetensors")
@@ -60,6 +63,6 @@ def test_resume_after_kill_matches_uninterrupted_run(data_dirs, tiny_checkpoint,
     assert resumed == straight and list(resumed) == [1, 2, 3, 4, 5]
     seen = [i for step in resumed.values() for i in step]
     assert seen == list(range(10))  # each pack once, in the recorded order, none skipped
-    # The killed run really logged a partial step 3 that the resumed run redid.
+    # The killed run really logged a partial step 5 that the resumed run redid.
     raw = [json.loads(x) for x in (killed_dir / SAMPLE_LOG.format(rank=0)).read_text().splitlines()]
     assert len({r["run"] for r in raw}) == 2
