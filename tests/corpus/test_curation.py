@@ -86,6 +86,7 @@ def test_demo_passes_every_step_with_reasons_and_round_trip(demo_corpus, tmp_pat
         assert m.drops[reason] == 1, (reason, dict(m.drops))
     assert m.counts["identity_pseudonymized"] > 0 and m.counts["file_lock"] == 1
     assert m.extra["curation"]["eval_instances_to_exclude"] == []
+    assert len(m.extra["curation"]["steps"]) == 10  # every step ran (the manifest says which)
     rows = list(io.read_rows(tmp_path / "out"))
     assert m.counts["roundtrip_checked"] == m.counts["roundtrip_passed"] >= len(rows) > 10
     by_id = {pr.id: pr for pr in io.read_records(demo_corpus, PullRequest)}

@@ -176,7 +176,12 @@ class Curator:
         """What the manifest records: instances reaching the threshold (to exclude from evaluation)."""
         flagged = sorted(i for i, r in self.max_leak.items() if r >= self.cfg.ngram_threshold)
         top = sorted(self.max_leak.items(), key=lambda kv: -kv[1])[:20]
-        return {"ngram_threshold": self.cfg.ngram_threshold, "ngram_action": self.cfg.ngram_action,
+        c = self.cfg
+        steps = ["decontam_repo_name", "decontam_repo_content" if c.decontam_content else "", "decontam_instance",
+                 "license" if c.licenses else "", "quality" if c.quality else "",
+                 "redact_secrets" if c.redact_secrets else "", "redact_identities" if c.redact_identities else "",
+                 "exact_content" if c.exact_content else "", "decontam_ngram", "near_dedup" if c.near_dedup else ""]
+        return {"steps": [s for s in steps if s], "ngram_threshold": self.cfg.ngram_threshold, "ngram_action": self.cfg.ngram_action,
                 "eval_instances_to_exclude": flagged, "max_leakage_top": {k: round(v, 4) for k, v in top},
                 "contaminated_repos": sorted(self.contaminated)}
 
