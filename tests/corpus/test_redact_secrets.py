@@ -93,7 +93,9 @@ def test_references_and_placeholders_are_not_secrets():
     for line in ['password = os.environ["DB_PASSWORD"]\n', 'token = "${GITHUB_TOKEN}"\n',
                  'api_key = "your-api-key-here"\n', 'password = "changeme"\n', "secret_key = '<SECRET:secret>'\n",
                  'TOKEN_URL = "https://example.com/oauth/token"\n', 'password_field = "password"\n',
-                 "author_email='jose.padilla@example.org',\n"]:  # found on jpadilla/pyjwt: 'auth' in 'author'
+                 "author_email='jose.padilla@example.org',\n",  # found on jpadilla/pyjwt: 'auth' in 'author'
+                 "'http://user.name:pass.word@example',\n", 'url = "http://user:pass@example.com"\n',
+                 "'http://%C3%BCser:p%C3%A4ssword@xn--n3h.net/p%C3%A5th'\n"]:  # werkzeug, marshmallow tests
         assert secrets.redact_line(line) == line, line
 
 
