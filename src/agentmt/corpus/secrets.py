@@ -64,8 +64,8 @@ MIN_ENTROPY = 3.0  # bits per character; English words and identifiers mostly fa
 # running them one by one; almost all code is. Case-insensitive, so it matches a superset of the rules.
 TRIGGER = re.compile("|".join([rx.pattern for _, rx in TOKEN_PATTERNS] + [
     r"://[^\s:/@'\"]{1,64}:[^\s@/'\"]{3,128}@", r"authorization|x-api-key",
-    r"password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?(?:token|key)"
-    r"|credential|client[_-]?secret|bearer",
+    (r"password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?(?:token|key)"
+     r"|credential|client[_-]?secret|bearer"),
 ]), re.IGNORECASE)
 
 
