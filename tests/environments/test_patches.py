@@ -102,3 +102,24 @@ def test_single_file_diff_matches_git_for_a_missing_final_newline():
     assert diff.startswith("diff --git a/a.txt b/a.txt\n") and "--- a/a.txt\n+++ b/a.txt\n" in diff
     assert diff.count("\\ No newline at end of file") == 2
     assert make_file_diff("a.txt", "same", "same") == ""
+
+
+def test_a_non_utf8_source_becomes_an_ascii_binary_patch_that_applies(tmp_path):
+    repo = tmp_path / "l1"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "legacy.py").write_bytes("# caf\xe9\nx = 1\n".encode("latin-1"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    (repo / "legacy.py").write_bytes("# caf\xe9\nx = 2\n".encode("latin-1"))
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_l.py").write_bytes(b"def test_x():\n    assert True\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "head")
+    head = git(repo, "rev-parse", "HEAD")
+    pr = _pr(repo, base, head)
+    for i, task in enumerate((make_task(pr, repo), make_task(pr))):  # from the clone, from the contents
+        task.patch.encode("ascii")  # storable as text (Arrow refuses surrogates)
+        _apply_at(repo, base, [task.patch, task.test_patch], tmp_path / f"w{i}")
+        assert (tmp_path / f"w{i}" / "legacy.py").read_bytes() == _bytes_at(repo, head, "legacy.py")
