@@ -105,6 +105,12 @@ def test_the_project_never_comes_from_its_own_lock():
     assert without_project(lock, "") == lock
 
 
+def test_setup_py_test_does_not_make_the_runner_unittest():
+    tox = "[testenv]\ncommands = python setup.py test\n"
+    setup_py = "from setuptools import setup\nsetup(name='m', tests_require=['pytest'])\n"
+    assert make_recipe({"tox.ini": tox, "setup.py": setup_py})["test_runner"] == "pytest"
+
+
 def test_test_command_per_runner():
     patch = "diff --git a/tests/foo/test_x.py b/tests/foo/test_x.py\n"
     task = TaskInstance("i", "o/r", "0" * 40, "", patch, "", install={"test_runner": "unittest",

@@ -53,8 +53,9 @@ def _runner_of(commands: str) -> str:
         return "django"
     if re.search(r"\bpy\.?test\b", commands):
         return "pytest"
-    if re.search(r"-m\s+unittest\b|setup\.py\s+test\b", commands):
+    if re.search(r"-m\s+unittest\b", commands):
         return "unittest"
+    # `setup.py test` runs whatever test_suite/cmdclass names (often pytest): it says nothing
     return ""
 
 
