@@ -103,3 +103,20 @@ def test_datasets_reads_the_imported_shard(tmp_path):
     import_trajectories([tmp_path / "a.jsonl"], tmp_path / "out", tokenizer=None)
     ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / "*.parquet"), split="train")
     assert ds[0]["resolved"] is True and ds[0]["messages"][2]["tool_calls"][0]["function"]["name"] == "bash"
+
+
+def test_cli_import_then_envdata_render(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "t.jsonl").write_text(json.dumps(ROWS["swe_gym"]) + "\n{oops\n")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "agentmt.cli.main", *map(str, a)],  # noqa: E731
+                                    capture_output=True, text=True)
+    r = run("rollout", "import", tmp_path / "t.jsonl", "--out", tmp_path / "imp")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"imported 1 of 2 rows (1 resolved; dropped: bad_json_line=1) -> {tmp_path / 'imp'}"
+    r = run("envdata", "render", tmp_path / "imp", "--out", tmp_path / "env")
+    assert r.returncode == 0 and r.stdout.startswith("1 pass ("), r.stderr
+    assert len(list(io.read_rows(tmp_path / "env" / "sft" / "pass"))) == 1
+    r = run("rollout", tmp_path / "missing", "--out", tmp_path / "x")
+    assert r.returncode == 2 and r.stderr.startswith("agentmt: error:"), r.stderr  # one line, the user's to fix
