@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Mid-training and SFT on the transformers Trainer (accelerate for multi-GPU).", no_args_is_help=True)
+app = typer.Typer(help="Mid-training and SFT on the transformers Trainer.", no_args_is_help=True)
 
 CONFIG_HELP = "Config spec applied after CONFIG: a YAML path, a built-in name or key=value (repeatable)."
 
