@@ -88,7 +88,8 @@ def read_pr_shard(path: Path):
 def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set[str], tokenizer, enhance,
                  curator=None) -> dict:
     """Process one input shard into `out_path`; return the info stored in its completion marker."""
-    from tqdm import tqdm
+    from rich.console import Console
+    from rich.progress import track
 
     from agentmt.corpus.tokenize import count_tokens
 
@@ -132,7 +133,9 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
                                     format=fmt, num_tokens=n, base_sha=pr.base_sha, head_sha=pr.head_sha))
         pending.clear()
 
-    for pr in tqdm(stream, desc=path.name, unit="pr", disable=None if cfg.progress else True, leave=False):
+    console = Console(stderr=True)  # a bar only on a terminal, gone when the shard is done
+    for pr in track(stream, description=path.name, console=console, transient=True,
+                    disable=not (cfg.progress and console.is_terminal)):
         try:
             pending.append((pr, render_document(pr, fmt, cfg, shard.counts)))
         except RecordDropped as e:
