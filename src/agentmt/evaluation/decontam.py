@@ -26,7 +26,10 @@ def training_texts(path: str | Path) -> Iterator[tuple[str, str]]:
     from agentmt import io
     from agentmt.types import CtxDocument, Trajectory
 
-    for shard in io.shard_files(path):
+    shards = io.shard_files(path)
+    if any(s.suffix == ".parquet" for s in shards):  # a stage folder holds the same rows as JSONL too
+        shards = [s for s in shards if s.suffix == ".parquet"]
+    for shard in shards:
         kind = (io.record_meta(shard) or {}).get("record") if shard.suffix == ".parquet" else None
         if kind == "CtxDocument":
             for d in io.read_records(shard, CtxDocument):

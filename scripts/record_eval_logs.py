@@ -1,0 +1,96 @@
+"""Record the test logs the official-grader agreement test reads (tests/evaluation/fixtures/).
+
+Each case is a real pytest run in a real task container: the task's test script (what agentmt's
+grading runs) before the gold patch (hidden tests applied: F2P fail) and after it (F2P pass),
+written as CASE/task.json (the SWE-bench row, with agentmt's install recipe), before.log, after.log.
+`--spaced-ids` adds a case whose test file has parametrized ids with spaces, to check that rows
+listing them the way SWE-bench does (`test_x[a b]` listed as `test_x[a`) grade the same.
+
+    .venv/bin/python scripts/record_eval_logs.py --tasks VALIDATED --out tests/evaluation/fixtures \
+        [--only ID ...] [--spaced-ids]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+SPACED_TEST = '''import pytest
+
+
+@pytest.mark.parametrize("text", ["a b", "c d e", "plain"])
+def test_words(text):
+    assert text.split()
+
+
+@pytest.mark.parametrize("text", ["x y", "z"])
+def test_upper(text):
+    assert text.upper() == text  # fails: lower-case input
+'''
+
+
+def record(task, timeout_s: int = 300) -> dict[str, str]:
+    """{'before': log, 'after': log} of the task's hidden tests without and with its gold patch."""
+    from agentmt.environments.harness import apply_patch, prepare_grading, run_tests
+    from agentmt.environments.runtime import DockerEnvironment
+
+    logs = {}
+    for side in ("before", "after"):
+        with DockerEnvironment(task.validation["image"]["tag"]) as env:
+            if side == "after":
+                assert apply_patch(env, task.patch, "gold")[0], task.instance_id
+            assert prepare_grading(env, task)[0], task.instance_id
+            logs[side] = run_tests(env, task, timeout_s)
+    return logs
+
+
+def spaced_task(base):
+    """A task whose test patch adds a file of parametrized tests with spaces in their ids."""
+    from agentmt.environments.tasks import make_file_diff
+
+    task = type(base).from_dict(base.to_dict())
+    task.instance_id = base.instance_id + "-spaced-ids"
+    task.test_patch = make_file_diff("tests/test_spaced_ids.py", None, SPACED_TEST)
+    task.patch = ""
+    return task
+
+
+def write_case(out: Path, task, logs: dict[str, str]) -> None:
+    from agentmt.environments.tasks import task_to_row
+
+    folder = out / task.instance_id
+    folder.mkdir(parents=True, exist_ok=True)
+    row = {**task_to_row(task), "install": task.install, "validation": {}}
+    (folder / "task.json").write_text(json.dumps(row, indent=2, sort_keys=True) + "\n")
+    for side, log in logs.items():
+        (folder / f"{side}.log").write_text(log)
+
+
+def main() -> None:
+    from agentmt.environments.tasks import read_tasks
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", required=True, help="validated tasks (env validate output or task file)")
+    ap.add_argument("--out", default="tests/evaluation/fixtures")
+    ap.add_argument("--only", nargs="*", help="instance ids to record (default: all)")
+    ap.add_argument("--spaced-ids", action="store_true", help="add the spaced-ids case on the first task's image")
+    args = ap.parse_args()
+    tasks = [t for t in read_tasks(args.tasks) if not args.only or t.instance_id in args.only]
+    for task in tasks:
+        write_case(Path(args.out), task, record(task))
+        print(f"recorded {task.instance_id}")
+    if args.spaced_ids and tasks:
+        from agentmt.environments.harness import prepare_grading, run_tests
+        from agentmt.environments.runtime import DockerEnvironment
+
+        task = spaced_task(tasks[0])
+        with DockerEnvironment(task.validation["image"]["tag"]) as env:
+            assert prepare_grading(env, task)[0]
+            log = run_tests(env, task, 300)
+        write_case(Path(args.out), task, {"after": log})
+        print(f"recorded {task.instance_id}")
+
+
+if __name__ == "__main__":
+    main()
