@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 
 from agentmt.models.checkpoint import resolve_model
+from agentmt.training.arrowfile import ArrowWriter
 from agentmt.training.config import MTConfig
 from agentmt.training.packing import iter_packs
-from agentmt.training.arrowfile import ArrowWriter
 from agentmt.training.prepare import PACK_COLUMNS
 from agentmt.training.trainer import (
     AgentmtTrainer,

@@ -16,7 +16,6 @@ from agentmt.cli.main import app
 from agentmt.training.checkpoint import read_metadata
 from agentmt.training.trainer import LOSS_LOG, read_step_log
 
-
 LOSS_ATOL = 2e-3  # CPU kernels differ a little between machines; the tiny model's losses by ~1e-5
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentmt import io
 from agentmt.types import Trajectory
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -12,7 +12,7 @@ import bisect
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
@@ -80,7 +80,7 @@ class ArrowWriter:
         self._sink.close()
         self.tmp.unlink(missing_ok=True)
 
-    def __enter__(self) -> ArrowWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
