@@ -1,0 +1,178 @@
+"""Run a pipeline: each stage in its own folder of the run folder, skipped when nothing it depends on changed.
+
+A stage's fingerprint covers its kind, config specs (and the bytes of any YAML file they name), options,
+agentmt's version and its inputs: an earlier stage's fingerprint, or a path's manifest / bytes / listing.
+`RUN/.pipeline/NAME.json` holds the fingerprint with state `started` or `done`: a done stage with the
+same fingerprint is skipped; a started one resumes (the runner's markers and training checkpoints
+keep finished work); a different fingerprint clears the stage's folder and redoes it, and so every
+stage after it (their fingerprints chain). A failing stage is reported and skips its dependents only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentmt.pipeline.spec import PipelineSpec, StageSpec, is_path, load_pipeline, stage_ref
+from agentmt.pipeline.stages import KINDS, StageCall
+
+
+# Kinds that still run when an input stage failed: a report shows what did and did not finish.
+REPORTS_FAILURES = {"report"}
+
+
+@dataclass
+class StageResult:
+    """How one stage went: ran, skipped (unchanged), failed or blocked (an input stage failed)."""
+
+    name: str
+    kind: str
+    status: str
+    seconds: float
+    out: Path
+    summary: str = ""
+
+
+def _digest_path(p: Path) -> str:
+    """What a path input contributes: a folder's manifest, else its listing; a file's bytes."""
+    h = hashlib.sha256()
+    if p.is_file():
+        h.update(p.read_bytes())
+    elif (p / "manifest.json").is_file():
+        h.update((p / "manifest.json").read_bytes())
+    elif p.is_dir():
+        for f in sorted(x for x in p.rglob("*") if x.is_file() and ".git" not in x.parts):
+            st = f.stat()
+            h.update(f"{f.relative_to(p)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    else:
+        h.update(b"missing")
+    return h.hexdigest()
+
+
+def _resolve(value: str, run_dir: Path, base: Path) -> Path:
+    if is_path(value):
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (base / p).resolve()
+    return run_dir / value
+
+
+def fingerprint(stage: StageSpec, prior: dict[str, str], run_dir: Path, base: Path) -> str:
+    """The stage's fingerprint given the fingerprints of the stages before it."""
+    from agentmt import __version__
+
+    inputs = {}
+    for role, vals in sorted(stage.inputs.items()):
+        vals = [vals] if isinstance(vals, str) else vals
+        inputs[role] = [f"{prior[stage_ref(v)]}:{v}" if stage_ref(v) else _digest_path(_resolve(v, run_dir, base))
+                        for v in vals]
+    files = {s: _digest_path(Path(s)) for s in stage.config if "=" not in s and Path(s).is_file()}
+    doc = {"kind": stage.kind, "config": stage.config, "config_files": files, "options": stage.options,
+           "inputs": inputs, "version": __version__}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _marker(run_dir: Path, name: str) -> Path:
+    return run_dir / ".pipeline" / f"{name}.json"
+
+
+def _read_marker(run_dir: Path, name: str) -> dict:
+    try:
+        return json.loads(_marker(run_dir, name).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_marker(run_dir: Path, name: str, **data) -> None:
+    path = _marker(run_dir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def run_pipeline(spec: str | Path | PipelineSpec, run_dir: str | Path, *, executor: str = "local",
+                 echo=print) -> list[StageResult]:
+    """Run (or resume) every stage of SPEC under RUN_DIR; write RUN_DIR/timings.json; return the results."""
+    if isinstance(spec, PipelineSpec):
+        pipeline, base = spec, Path.cwd()
+    else:
+        pipeline, base = load_pipeline(spec)
+    run_dir = Path(run_dir).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    prior: dict[str, str] = {}
+    results: dict[str, StageResult] = {}
+    for i, stage in enumerate(pipeline.stages, 1):
+        fp = prior[stage.name] = fingerprint(stage, prior, run_dir, base)
+        out = run_dir / stage.name
+        echo(f"== [{i}/{len(pipeline.stages)}] {stage.name} ({stage.kind})")
+        results[stage.name] = r = _run_stage(stage, fp, out, run_dir, base, executor, results)
+        echo(f"   {r.status} in {r.seconds:.1f} s: {r.summary}")
+    ordered = list(results.values())
+    write_timings(run_dir, pipeline.name, ordered)
+    echo(format_table(ordered))
+    return ordered
+
+
+def _run_stage(stage: StageSpec, fp: str, out: Path, run_dir: Path, base: Path, executor: str,
+               done: dict[str, StageResult]) -> StageResult:
+    marker = _read_marker(run_dir, stage.name)
+    if marker.get("state") == "done" and marker.get("fingerprint") == fp and out.exists():
+        return StageResult(stage.name, stage.kind, "skipped", 0.0, out,
+                           f"unchanged (ran in {marker.get('seconds', 0):.1f} s): {marker.get('summary', '')}")
+    failed = [r for v in _refs(stage) if (r := done[v]).status in ("failed", "blocked")]
+    if failed and stage.kind not in REPORTS_FAILURES:
+        return StageResult(stage.name, stage.kind, "blocked", 0.0, out, f"input stage {failed[0].name!r} did not finish")
+    if marker.get("fingerprint") != fp and out.exists():
+        shutil.rmtree(out)  # made with another config or other inputs: redo it, never mix the two
+    _write_marker(run_dir, stage.name, fingerprint=fp, state="started")
+    inputs = {role: ([_resolve(v, run_dir, base) for v in vals] if isinstance(vals, list)
+                     else _resolve(vals, run_dir, base)) for role, vals in stage.inputs.items()}
+    call = StageCall(out=out, inputs=inputs, config=list(stage.config), options=dict(stage.options),
+                     run_dir=run_dir, executor=executor)
+    t0 = time.monotonic()
+    try:
+        summary = KINDS[stage.kind](call)
+    except ImportError as e:  # a stage whose module is missing or broken fails alone
+        return StageResult(stage.name, stage.kind, "failed", time.monotonic() - t0, out,
+                           f"unavailable: {' '.join(str(e).split())}")
+    except Exception as e:  # noqa: BLE001 - the stage boundary: report it, run what does not depend on it
+        from agentmt import settings
+
+        if settings.debug():
+            raise
+        return StageResult(stage.name, stage.kind, "failed", time.monotonic() - t0, out,
+                           f"{type(e).__name__}: {' '.join(str(e).split())}")
+    seconds = time.monotonic() - t0
+    _write_marker(run_dir, stage.name, fingerprint=fp, state="done", seconds=seconds, summary=summary)
+    return StageResult(stage.name, stage.kind, "ran", seconds, out, summary)
+
+
+def _refs(stage: StageSpec) -> list[str]:
+    from agentmt.pipeline.spec import input_values
+
+    return [r for v in input_values(stage) if (r := stage_ref(v))]
+
+
+def write_timings(run_dir: Path, name: str, results: list[StageResult]) -> None:
+    """RUN/timings.json: per stage status, seconds (this run's; a skipped stage's earlier run too), output."""
+    rows = []
+    for r in results:
+        m = _read_marker(run_dir, r.name)
+        rows.append({"stage": r.name, "kind": r.kind, "status": r.status, "seconds": round(r.seconds, 2),
+                     "seconds_when_run": round(m.get("seconds", r.seconds), 2), "out": str(r.out),
+                     "summary": r.summary})
+    data = {"pipeline": name, "total_seconds": round(sum(r.seconds for r in results), 2), "stages": rows}
+    (run_dir / "timings.json").write_text(json.dumps(data, indent=1))
+
+
+def format_table(results: list[StageResult]) -> str:
+    w = max([5, *(len(r.name) for r in results)])
+    lines = [f"{'stage':<{w}}  {'status':<8} {'seconds':>8}  output", "-" * (w + 40)]
+    lines += [f"{r.name:<{w}}  {r.status:<8} {r.seconds:>8.1f}  {r.out}" for r in results]
+    lines.append(f"{'total':<{w}}  {'':<8} {sum(r.seconds for r in results):>8.1f}")
+    return "\n".join(lines)
