@@ -112,6 +112,11 @@ def test_a_larger_k_adds_attempts_to_the_same_folder(two_tasks, tmp_path):
     assert m.counts["items_reused"] == 2 and m.counts["trajectories"] == 4
 
 
+def _markers(out: Path) -> list[Path]:
+    """Finished units' markers (a kill may also leave a torn `.NAME.tmp` beside them)."""
+    return [p for p in (out / io.DONE_DIR).glob("*") if not p.name.startswith(".")]
+
+
 def _leftover_containers(pid: int) -> list[str]:
     out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=agentmt.pid={pid}"],
                          capture_output=True, text=True, check=True).stdout
@@ -129,11 +134,11 @@ def test_resume_after_kill_9_loses_nothing_and_duplicates_nothing(demo_tasks, tm
            "--model", model, "-k", "2", "-c", "containers=2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and len(list((out / io.DONE_DIR).glob("*"))) < 2:
+    while time.monotonic() < deadline and len(_markers(out)) < 2:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = len(list((out / io.DONE_DIR).glob("*")))
+    done_before = len(_markers(out))
     assert 2 <= done_before < 2 * len(tasks), "the kill must land mid-stage"
     m = run_rollouts(folder, out, f"model={model}", "k=2", "containers=2")
     trajs = list(read_trajectories(out))
