@@ -10,7 +10,7 @@ import typer
 
 def run_cmd(
     pipeline: str = typer.Argument(..., help="A pipeline YAML file or a built-in pipeline name (demo)."),
-    out: Path = typer.Option(Path("run-out"), "--out", "-o", help="Run folder: one sub-folder per stage."),
+    out: Path = typer.Option("run-out", "--out", "-o", help="Run folder: one sub-folder per stage."),
     executor: str = typer.Option("local", "--executor", help="Where the stages' units run: local or ray."),
 ) -> None:
     """Run every stage in dependency order; unchanged stages are skipped, interrupted ones resume."""

@@ -21,7 +21,6 @@ from pathlib import Path
 from agentmt.pipeline.spec import PipelineSpec, StageSpec, is_path, load_pipeline, stage_ref
 from agentmt.pipeline.stages import KINDS, StageCall
 
-
 # Kinds that still run when an input stage failed: a report shows what did and did not finish.
 REPORTS_FAILURES = {"report"}
 
@@ -140,7 +139,7 @@ def _run_stage(stage: StageSpec, fp: str, out: Path, run_dir: Path, base: Path, 
     except ImportError as e:  # a stage whose module is missing or broken fails alone
         return StageResult(stage.name, stage.kind, "failed", time.monotonic() - t0, out,
                            f"unavailable: {' '.join(str(e).split())}")
-    except Exception as e:  # noqa: BLE001 - the stage boundary: report it, run what does not depend on it
+    except Exception as e:
         from agentmt import settings
 
         if settings.debug():
