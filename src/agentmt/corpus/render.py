@@ -153,14 +153,21 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
             "kept_tokens": sum(r.num_tokens for r in rows), "errors": errors}
 
 
-def _make_curator(cfg: CtxConfig, out_dir: Path, inputs: list[Path]):
-    """The run's Curator (None when curation is off), after its corpus-wide decontamination scan."""
-    from agentmt.corpus.curate import CurationConfig, Curator
+def _curation_config(cfg: CtxConfig):
+    """`cfg.curation` validated over CurationConfig's defaults; a bad key is a one-line ConfigError."""
+    from agentmt.corpus.curate import CurationConfig
 
     try:
-        ccfg = CurationConfig.model_validate(cfg.curation)
+        return CurationConfig.model_validate(cfg.curation)
     except ValueError as e:
         raise ConfigError(f"config section 'curation' is invalid: {str(e).splitlines()[-1]}") from e
+
+
+def _make_curator(cfg: CtxConfig, out_dir: Path, inputs: list[Path]):
+    """The run's Curator (None when curation is off), after its corpus-wide decontamination scan."""
+    from agentmt.corpus.curate import Curator
+
+    ccfg = _curation_config(cfg)
     if not ccfg.enabled:
         return None
     curator = Curator(ccfg, repos=cfg.decontam_repos, out_dir=out_dir)
@@ -248,9 +255,10 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
     use_llm = fmt == "py" and not no_llm  # gen documents show original messages: nothing to enhance
     recorded = {**cfg.model_dump(), "format": fmt, "llm_enabled": use_llm}
     recorded["llm"] = {k: v for k, v in cfg.llm.items() if k != "api_key"}  # never write secrets out
-    if cfg.curation.get("pseudonym_salt"):  # the salt is what makes pseudonyms irreversible: record a digest
-        salt = str(cfg.curation["pseudonym_salt"])
-        recorded["curation"] = {**cfg.curation, "pseudonym_salt": "sha256:" + hashlib.sha256(salt.encode()).hexdigest()[:12]}
+    recorded["curation"] = _curation_config(cfg).model_dump()  # resolved: the fingerprint sees the defaults
+    if recorded["curation"]["pseudonym_salt"]:  # the salt is what makes pseudonyms irreversible: record a digest
+        salt = str(recorded["curation"]["pseudonym_salt"])
+        recorded["curation"]["pseudonym_salt"] = "sha256:" + hashlib.sha256(salt.encode()).hexdigest()[:12]
     dups = _dup_keys(inputs)
     curator = _make_curator(cfg, out_dir, inputs)
     spec = StageSpec(
