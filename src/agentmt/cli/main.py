@@ -9,6 +9,7 @@ import typer
 from agentmt import __version__, settings
 from agentmt.cli import ctx, demo, env, envdata, mine, model, repos, rollout, tasks, train
 from agentmt.cli import eval as eval_cli
+from agentmt.cli import report as report_cli
 from agentmt.cli import run as run_cli
 from agentmt.errors import AgentmtError, UserError
 
@@ -31,6 +32,7 @@ app.add_typer(rollout.app, name="rollout")
 app.add_typer(envdata.app, name="envdata")
 app.command("eval")(eval_cli.eval_cmd)
 app.command("run")(run_cli.run_cmd)
+app.command("report")(report_cli.report_cmd)
 tasks.app.command("split")(eval_cli.split_cmd)
 
 
