@@ -111,8 +111,8 @@ def run_pipeline(spec: str | Path | PipelineSpec, run_dir: str | Path, *, execut
         echo(f"== [{i}/{len(pipeline.stages)}] {stage.name} ({stage.kind})")
         results[stage.name] = r = _run_stage(stage, fp, out, run_dir, base, executor, results)
         echo(f"   {r.status} in {r.seconds:.1f} s: {r.summary}")
+        write_timings(run_dir, pipeline.name, list(results.values()))  # after each stage: the report reads it
     ordered = list(results.values())
-    write_timings(run_dir, pipeline.name, ordered)
     echo(format_table(ordered))
     return ordered
 

@@ -179,8 +179,8 @@ def evaluate(c: StageCall) -> str:
 def report(c: StageCall) -> str:
     from agentmt.report import build_report
 
-    build_report(c.one("run", required=False) or c.run_dir, c.out)
-    return f"HTML report {c.out / 'index.html'}"
+    index = build_report(c.one("run", required=False) or c.run_dir, c.out)
+    return f"HTML report {index}"
 
 
 KINDS: dict[str, Callable[[StageCall], str]] = {
