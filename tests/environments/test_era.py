@@ -105,6 +105,12 @@ def test_the_project_never_comes_from_its_own_lock():
     assert without_project(lock, "") == lock
 
 
+def test_the_project_name_counts_even_when_setup_py_says_nothing_else():
+    setup_py = "def main():\n    setup(name='pluggy', py_modules=['pluggy'])\n\nif __name__ == '__main__':\n    main()\n"
+    recipe = make_recipe({"setup.py": setup_py})
+    assert recipe["project_name"] == "pluggy" and recipe["sources"] == ["setup.py"]
+
+
 def test_setup_py_test_does_not_make_the_runner_unittest():
     tox = "[testenv]\ncommands = python setup.py test\n"
     setup_py = "from setuptools import setup\nsetup(name='m', tests_require=['pytest'])\n"

@@ -82,7 +82,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     name = ""
     for path, got in readers:
         if not any((got.deps, got.test_deps, got.extras, got.extras_map, got.req_files, got.python_spec,
-                    got.pythons, got.runner, got.build_deps)):
+                    got.pythons, got.runner, got.build_deps, got.name)):
             continue
         sources.append(path)
         deps += got.deps
