@@ -1,4 +1,4 @@
-"""`AgentConfig`: prompts and limits of one agent run, loaded from YAML (`configs/agent.yaml`)."""
+"""`AgentConfig`: prompts and limits of one agent run, defaults here; YAML presets override them."""
 
 from __future__ import annotations
 
@@ -9,19 +9,62 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentmt.config import make_config
 from agentmt.models.config import ModelConfig
 
+# The default prompts (SWE-bench style); a preset or -c system_template=... replaces them.
+SYSTEM_TEMPLATE = """\
+You are a software engineer working inside a Linux sandbox. You solve tasks in a code
+repository by calling the tools you are given, one or more per turn. Each tool result comes
+back to you; use it to decide what to do next. When the task is solved, call `submit`."""
+XML_SYSTEM_TEMPLATE = """\
+You are a software engineer working inside a Linux sandbox. You solve tasks in a code
+repository by calling tools. To call a tool, write exactly this format, and nothing after it:
+
+<function=TOOL_NAME>
+<parameter=PARAM_NAME>value</parameter>
+</function>
+
+For example, to list the repository:
+
+<function=bash>
+<parameter=command>ls /testbed</parameter>
+</function>
+
+The tool's output comes back to you in the next message. Call one tool per message.
+When the task is solved, call `submit`. The tools:
+
+{tools}"""
+INSTANCE_TEMPLATE = """\
+<uploaded_files>
+{workdir}
+</uploaded_files>
+The repository {repo} is checked out in {workdir}. Consider this issue:
+
+<issue_description>
+{problem_statement}
+</issue_description>
+
+Change the non-test files in {workdir} so that the issue is resolved; the tests are already
+taken care of. Steps that help:
+1. Find and read the code relevant to the issue.
+2. Write a small script that reproduces the problem and run it with `bash`.
+3. Edit the source to fix it, then rerun your script to confirm the fix.
+4. Think about edge cases, then call `submit`."""
+FORMAT_ERROR_TEMPLATE = """\
+Your last message did not hold a valid tool call ({error}). Call exactly one of the tools,
+in the required format."""
+
 
 class AgentConfig(BaseModel):
     """Everything the loop needs besides the task, the container and the model."""
 
     model_config = ConfigDict(extra="forbid")
 
-    system_template: str = "You are a helpful assistant that can interact with a computer to solve tasks."
+    system_template: str = SYSTEM_TEMPLATE
     """System prompt (Jinja-free: `{name}` fields from the task, see `instance_template`)."""
-    xml_system_template: str = ""
+    xml_system_template: str = XML_SYSTEM_TEMPLATE
     """System prompt for the `xml` format; `{tools}` is replaced by the tool descriptions."""
-    instance_template: str = "{problem_statement}"
+    instance_template: str = INSTANCE_TEMPLATE
     """First user turn; fields: problem_statement, repo, instance_id, base_commit, workdir."""
-    format_error_template: str = "Your output held no valid tool call: {error}"
+    format_error_template: str = FORMAT_ERROR_TEMPLATE
     """Observation sent back when the model's output could not be parsed; `{error}` says why."""
     action_format: Literal["auto", "tool_calls", "xml"] = "auto"
     """Native OpenAI `tool_calls`, XML function-calling text (models without a tool template), or `auto`:

@@ -47,7 +47,7 @@ class EnvRenderConfig(BaseModel):
     """Trajectories whose MT text has more tokens are dropped ("too_long"); the paper uses 128k."""
     system_prompt: str | None = None
     """Replaces the trajectory's system message in the MT text; None: the agent's XML-tool system
-    prompt (configs/agent.yaml `xml_system_template` with the tool descriptions)."""
+    prompt (AgentConfig `xml_system_template` with the tool descriptions)."""
     sft_system: Literal["keep", "xml"] = "keep"
     """SFT rows: `keep` the system message the trajectory was run with (the conversation as
     recorded), or `xml` to put the MT system prompt there too (it is ~500 tokens: raise seq_len)."""
