@@ -19,7 +19,8 @@ from agentmt.environments.tasks import task_from_row
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(p for p in FIXTURES.iterdir() if (p / "task.json").exists())
-LOGS = [(c, log) for c in CASES if not c.name.endswith("spaced-ids") for log in sorted(c.glob("*.log"))]
+SPECIAL = ("spaced-ids", "fake-pass")  # rows built by their own tests below
+LOGS = [(c, log) for c in CASES if not c.name.endswith(SPECIAL) for log in sorted(c.glob("*.log"))]
 
 
 def _official(task, log_path: Path, model_patch: str = "diff"):
@@ -38,7 +39,7 @@ def _task(case: Path):
 
 
 def test_fixtures_hold_real_runs_of_every_kind():
-    assert len(CASES) >= 3 and len(LOGS) >= 4
+    assert len(CASES) >= 4 and len(LOGS) >= 4
     kinds = {log.stem for _, log in LOGS}
     assert kinds == {"before", "after"}
 
@@ -77,6 +78,17 @@ def test_official_ids_cut_at_the_first_space_grade_like_the_official_grader(f2p_
     assert ours["tests_status"]["FAIL_TO_PASS"] == theirs["tests_status"]["FAIL_TO_PASS"]
 
 
+def test_a_passing_line_printed_after_the_failure_is_refused_as_the_official_grader_does():
+    """A conftest.py prints "PASSED <the F2P test>" after pytest reported it failed (exit code 1):
+    both parsers see PASSED last, and both graders refuse the log because the exit code contradicts it."""
+    case = FIXTURES / "agentmt-demo__textkit-2-fake-pass"
+    log = case / "after.log"
+    task = _task(case)
+    assert parse_pytest(log.read_text())[task.FAIL_TO_PASS[0]] == "PASSED"
+    ours = make_report(task, log.read_text(), model_patch="diff")[task.instance_id]
+    assert ours["resolved"] is _official(task, log)["resolved"] is False
+
+
 def test_no_patch_and_a_log_that_never_ran_agree_too(tmp_path):
     task = _task(CASES[0])
     assert make_report(task, "", model_patch=None)[task.instance_id]["resolved"] is False
@@ -85,3 +97,43 @@ def test_no_patch_and_a_log_that_never_ran_agree_too(tmp_path):
     dead.write_text(">>>>> Start Test Output\n")  # the container died before the end marker
     assert make_report(task, dead.read_text(), model_patch="diff")[task.instance_id]["resolved"] is False
     assert _official(task, dead)["resolved"] is False
+
+
+SUITES = sorted((FIXTURES / "suites").glob("*.log"))
+
+
+def _suite_rows(log_text: str) -> list[tuple[list[str], list[str]]]:
+    """(F2P, P2P) rows over a whole suite's log, named as the official parser names tests."""
+    from agentmt.environments.parsers import is_pass, swebench_id
+
+    status = parse_pytest(log_text.split(">>>>> Start Test Output")[1])
+    passing = sorted(swebench_id(t) for t, s in status.items() if is_pass(s))
+    failing = sorted(swebench_id(t) for t, s in status.items() if not is_pass(s))
+    assert len(passing) > 100 and failing, "the recorded suite has both outcomes"
+    return [
+        (passing[:10], passing[10:]),  # resolved
+        (passing[:10] + failing[:1], passing[10:]),  # an F2P test fails
+        (passing[:10], passing[10:] + failing[:1]),  # a P2P test breaks
+        (passing[:3] + ["toolz/tests/test_absent.py::test_gone"], []),  # a listed test never ran
+        (failing[:1], []),
+    ]
+
+
+@pytest.mark.parametrize("log", SUITES, ids=[p.stem for p in SUITES])
+def test_a_public_projects_suite_log_grades_like_the_official_grader(log):
+    """A real suite (pytoolz/toolz at the commit in the .json beside the log): 181 tests, one failing."""
+    assert SUITES, "record one with scripts/record_eval_logs.py --suite"
+    meta = json.loads(log.with_suffix(".json").read_text())
+    text = log.read_text()
+    verdicts = []
+    for f2p, p2p in _suite_rows(text):
+        task = task_from_row({"instance_id": "suite-1", "repo": meta["repo"], "base_commit": meta["commit"],
+                              "patch": "", "test_patch": "", "problem_statement": "",
+                              "FAIL_TO_PASS": f2p, "PASS_TO_PASS": p2p})
+        ours = make_report(task, text, model_patch="diff")["suite-1"]
+        theirs = _official(task, log)
+        assert ours["resolved"] == theirs["resolved"], (f2p[-1:], p2p[-1:])
+        assert ours["tests_status"]["FAIL_TO_PASS"] == theirs["tests_status"]["FAIL_TO_PASS"]
+        assert ours["tests_status"]["PASS_TO_PASS"] == theirs["tests_status"]["PASS_TO_PASS"]
+        verdicts.append(ours["resolved"])
+    assert verdicts == [True, False, False, False, False]

@@ -11,7 +11,7 @@ import re
 import shlex
 from typing import Any
 
-from agentmt.environments.parsers import SKIPPED, get_parser, is_pass, with_swebench_ids
+from agentmt.environments.parsers import ERROR, FAILED, SKIPPED, get_parser, is_pass, with_swebench_ids
 from agentmt.types import TaskInstance
 
 START_TEST_OUTPUT = ">>>>> Start Test Output"
@@ -134,6 +134,10 @@ def make_report(task: TaskInstance, log: str, *, model_patch: str | None = "",
     status_map = task_parser(task)(body)
     tests_status = make_tests_status(task, status_map)
     outcome = make_outcome(exit_code=code, log=body, tests_status=tests_status)
+    if outcome == RESOLVED and code not in (None, 0) and not any(s in (FAILED, ERROR) for s in status_map.values()):
+        # the runner failed yet the log reports no failure: the lines do not describe the run (a patch
+        # can print its own PASSED lines); swebench's get_logs_eval refuses such logs the same way
+        outcome, entry["log_contradicts_exit_code"] = UNRESOLVED, True
     entry["resolved"] = outcome == RESOLVED
     entry["tests_status"] = tests_status
     entry["outcome"] = outcome
