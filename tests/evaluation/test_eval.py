@@ -40,7 +40,7 @@ def test_gold_on_the_held_out_split_resolves_everything(demo_tasks, tmp_path):
     out = tmp_path / "eval"
     cli = subprocess.run([sys.executable, "-m", "agentmt.cli.main", "eval", str(tmp_path / "split" / "heldout"),
                           "--model", "gold", "--out", str(out), "--train-data", str(tmp_path / "split" / "train")],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     assert cli.returncode == 0, cli.stderr
     assert "Pass@1 100.0%" in cli.stdout and "0 infrastructure failures" in cli.stdout
     report = json.loads((out / "report.json").read_text())

@@ -27,7 +27,7 @@ def test_split_is_deterministic_disjoint_and_independent_of_order():
     assert len(held) == 5 and len(train) == 15
     assert not {t.instance_id for t in train} & {t.instance_id for t in held}
     assert {t.instance_id for t in train + held} == {t.instance_id for t in tasks}
-    train2, held2 = make_split(list(reversed(tasks)), SplitConfig(fraction=0.25, seed=3))
+    _, held2 = make_split(list(reversed(tasks)), SplitConfig(fraction=0.25, seed=3))
     assert {t.instance_id for t in held2} == {t.instance_id for t in held}
     other = make_split(tasks, SplitConfig(fraction=0.25, seed=4))[1]
     assert {t.instance_id for t in other} != {t.instance_id for t in held}  # the seed draws the set
