@@ -15,6 +15,7 @@ from pathlib import Path
 
 from agentmt.sources.git import GITLINK, make_commit
 from agentmt.sources.gitproc import CatFile, DiffTree, GitError, LoggedCommit, git
+from agentmt.sources.gitrecords import blob_text, touched_blobs
 from agentmt.sources.prdetect import PRHeader, make_pr_header
 from agentmt.types import FileSnapshot, PullRequest
 
@@ -150,7 +151,7 @@ class GitReader:
                 bad = any(i is None or i[1] > self.max_file_bytes for i in infos)
                 reasons.append(None if not bad else "file_too_large" if all(infos) else "git_error")
             wanted = sorted({o for os_, r in zip(oids, reasons) if r is None for o in os_})
-            texts = dict(zip(wanted, (_text(r) for r in self.cat.contents(wanted))))
+            texts = dict(zip(wanted, (blob_text(r) for r in self.cat.contents(wanted))))
         except GitError:
             if len(items) == 1:
                 return ["git_error"]
@@ -164,33 +165,6 @@ class GitReader:
 
 def make_commits(logged: list[LoggedCommit]):
     return [make_commit(c) for c in logged]
-
-
-def touched_blobs(raws: list[LoggedCommit]) -> tuple[dict, dict]:
-    """path -> (blob, mode) before its first touch and after its last; (None, None) when absent
-    (a chain that starts at the snapshot makes this exact)."""
-    absent = (None, None)
-    before: dict = {}
-    after: dict = {}
-    for c in raws:
-        for ch in c.changes:
-            if ch.old_path:
-                before.setdefault(ch.old_path, (ch.old_blob, ch.old_mode))
-            if ch.new_path:
-                before.setdefault(ch.new_path, absent)
-                after[ch.new_path] = (ch.new_blob, ch.new_mode)
-            if ch.old_path and ch.old_path != ch.new_path:
-                after[ch.old_path] = absent
-    return before, after
-
-
-def _text(raw: bytes | None) -> str | None:
-    if raw is None or b"\0" in raw:
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def _snapshot(path: str, blob: tuple, texts: dict[str, str | None]) -> FileSnapshot:
