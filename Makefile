@@ -26,6 +26,7 @@ demo: setup docker
 	bash scripts/demo.sh $(OUT)
 
 test: setup docker
+	bash scripts/ensure-browser.sh
 	$(BIN)/pytest -q
 
 clean:

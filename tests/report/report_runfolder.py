@@ -1,0 +1,83 @@
+"""Run folders for the report tests, written with agentmt's own writers (io.Manifest, write_records),
+so they have exactly the layout the stages write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agentmt import io
+from agentmt.types import FunctionCall, Message, ToolCall, Trajectory
+
+HOSTILE = "<script>window.__pwned = 1; console.error('xss')</script>"
+
+
+def make_trajectory(tid: str, iid: str, run_index: int, num_steps: int, resolved: bool | None = True,
+                    observation: str = "ok") -> Trajectory:
+    """A trajectory of `num_steps` tool calls; step 2's observation is `observation`, step 3's is long."""
+    msgs = [Message(role="system", content="You are an agent."), Message(role="user", content="Fix the bug.")]
+    for i in range(1, num_steps + 1):
+        call = ToolCall(id=f"c{i}", function=FunctionCall(name="bash", arguments=json.dumps({"command": f"echo {i}"})))
+        msgs.append(Message(role="assistant", content=f"thinking {i}", tool_calls=[call]))
+        obs = observation if i == 2 else ("line\n" * 400 if i == 3 else f"out {i}")
+        msgs.append(Message(role="tool", content=obs, tool_call_id=f"c{i}"))
+    return Trajectory(id=tid, instance_id=iid, run_index=run_index, model="m", messages=msgs,
+                      exit_status="submitted" if resolved is not None else "limits_exceeded",
+                      submission="diff --git a/x.py b/x.py\n-old <b>\n+new </pre>\n", resolved=resolved,
+                      tests_status={"tests/test_x.py::test_a": "PASSED", "tests/test_x.py::test_b": "FAILED"},
+                      report={"resolved": bool(resolved)}, num_tokens=1234)
+
+
+def _stage(folder: Path, stage: str, counts=None, drops=None, extra=None) -> Path:
+    m = io.Manifest(stage=stage, extra=extra or {})
+    m.counts.update(counts or {})
+    m.drops.update(drops or {})
+    m.write(folder)
+    return folder
+
+
+def _rollouts(folder: Path, trajs: list[Trajectory]) -> None:
+    io.write_records(folder / io.shard_name(0), trajs, Trajectory)
+    statuses: dict[str, int] = {}
+    for t in trajs:
+        statuses[t.exit_status] = statuses.get(t.exit_status, 0) + 1
+    _stage(folder, "rollout", {"trajectories": len(trajs), "resolved": sum(bool(t.resolved) for t in trajs)},
+           extra={"exit_status": statuses})
+
+
+def _eval(folder: Path, model: str, resolved: dict[str, bool]) -> None:
+    trajs = [make_trajectory(f"{iid}/0", iid, 0, 4, ok, HOSTILE) for iid, ok in resolved.items()]
+    _rollouts(folder / "runs", trajs)
+    rate = sum(resolved.values()) / len(resolved)
+    io.write_json(folder / "report.json", {
+        "model_name_or_path": model, "pass@1": rate, "k": 1, "pass@1_": rate, "num_runs": 1,
+        "num_tasks": len(resolved), "spread": {"min": rate, "max": rate, "std": 0.0},
+        "model_failures": len(resolved) - sum(resolved.values()), "infra_failures": 0})
+    lines = [json.dumps({"instance_id": iid, "runs": [{"run_index": 0, "resolved": ok, "exit_status": "submitted",
+                                                       "trajectory_id": f"{iid}/0"}]}) for iid, ok in resolved.items()]
+    (folder / "results.jsonl").write_text("\n".join(lines) + "\n")
+    _stage(folder, "eval", {"tasks": len(resolved), "resolved": sum(resolved.values())}, extra={"pass@1": rate})
+
+
+def make_full_run(root: Path) -> Path:
+    """Every kind of stage output the report reads: D_ctx, D_env, environments, rollouts, training, eval."""
+    _stage(root / "prs-py", "mine_git", {"prs_kept": 18}, {"bot_author": 1, "too_many_python_files": 2})
+    _stage(root / "ctx-py", "ctx_render", {"kept": 16}, {"binary_file": 1}, {"format": "py", "tokens": {"py": 12868}})
+    _stage(root / "ctx-gen", "ctx_render", {"kept": 21}, {}, {"format": "gen", "tokens": {"gen": 21249}})
+    _stage(root / "envs", "env.build", {"tasks_in": 4, "tasks_out": 3}, {"install_failed": 1})
+    _stage(root / "tasks-valid", "env.validate", {"tasks_in": 3, "tasks_out": 2}, {"no_fail_to_pass": 1},
+           {"flake_rates": {"t1": {"tests/test_x.py::test_flaky": 0.4}, "t2": {}}})
+    _rollouts(root / "rollouts", [make_trajectory("t1/0", "t1", 0, 100, True, HOSTILE),
+                                  make_trajectory("t1/1", "t1", 1, 5, False),
+                                  make_trajectory("t2/0", "t2", 0, 7, None)])
+    _stage(root / "d-env", "envdata.render", {"tokens_pass": 2294, "tokens_fail": 2052})
+    for name, stage, losses in [("mt/stage1_ctx_gen", "train_mt:stage1_ctx_gen", [3.1, 2.9, 2.7]),
+                                ("mt/stage2_ctx_py_env", "train_mt:stage2_ctx_py_env", [2.6, 2.4]),
+                                ("sft", "train_sft", [2.0, 1.7, 1.5, 1.4])]:
+        folder = root / name
+        _stage(folder, stage, {"optimizer_steps": len(losses), "tokens": 4096})
+        (folder / "loss.jsonl").write_text("".join(json.dumps({"step": i + 1, "loss": v}) + "\n"
+                                                   for i, v in enumerate(losses)) + '{"step": 9, "lo')  # torn line
+    _eval(root / "eval-base", "embedded", {"t3": False, "t4": False})
+    _eval(root / "eval-sft", "sft/final", {"t3": True, "t4": False})
+    return root
