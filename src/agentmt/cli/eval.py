@@ -29,10 +29,9 @@ def eval_cmd(
     """Run the agent k times per task at temperature 0 and grade it; Pass@1 over runs, pass@k (resumable)."""
     from agentmt.evaluation.harness import run_eval
 
-    specs = [*config, *([f"k={k}"] if k else []), *([f"model={model}"] if model else []),
-             *([f"containers={jobs}"] if jobs else []), f"executor={executor}",
+    specs = [*runopts.container_specs(config, k, model, jobs, executor),
              *([f"train_data={json.dumps(list(train_data))}"] if train_data else [])]
-    ex = runopts.executor_from(jobs or 1, executor, ray_address) if executor == "ray" and ray_address else None
+    ex = runopts.cluster_executor(jobs, executor, ray_address)
     r = run_eval(tasks, out, *specs, progress=True, executor=ex, force=force)
     k_key = f"pass@{r['k']}"
     typer.echo(f"{r['model_name_or_path']}: Pass@1 {_pct(r['pass@1'])} over {r['num_runs']} run(s) of "

@@ -46,9 +46,8 @@ def run_cmd(
     """Roll out the agent k times per task in its container and grade each trajectory (resumable)."""
     from agentmt.rollouts.stage import run_rollouts
 
-    specs = [*config, *([f"k={k}"] if k else []), *([f"model={model}"] if model else []),
-             *([f"containers={jobs}"] if jobs else []), f"executor={executor}"]
-    ex = runopts.executor_from(jobs or 1, executor, ray_address) if executor == "ray" and ray_address else None
+    specs = runopts.container_specs(config, k, model, jobs, executor)
+    ex = runopts.cluster_executor(jobs, executor, ray_address)
     m = run_rollouts(tasks, out, *specs, progress=True, executor=ex, force=force)
     statuses = ", ".join(f"{s}={n}" for s, n in sorted(m.extra["exit_status"].items())) or "none"
     typer.echo(f"{m.counts['trajectories']} trajectories ({m.counts['resolved']} resolved, "
