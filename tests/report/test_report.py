@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from report_runfolder import HOSTILE, make_full_run, make_trajectory
 
 from agentmt.errors import UserError
 from agentmt.report import build_report
 from agentmt.report.viewer import page_name, render_trajectory
-from report_runfolder import HOSTILE, make_full_run, make_trajectory
 
 SECTIONS = ["stages", "tokens", "drops", "environments", "rollouts", "training", "evaluation"]
 
 
 def _section(index: str, name: str) -> str:
-    return re.search(rf'<section id="{name}">(.*?)</section>\s*(?=<section id=|</body>)', index, re.S).group(1)
+    return re.search(rf'<section id="{name}">(.*?)</section>\s*(?=<section id=|</body>)', index, re.DOTALL).group(1)
 
 
 def test_full_run_has_every_plot_and_figure(tmp_path):

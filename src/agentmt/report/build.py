@@ -28,7 +28,7 @@ def _slug(rel: str) -> str:
 def _viewers(run, out_dir: Path) -> tuple[dict[str, str], dict[tuple[str, str], str], list[str]]:
     """Viewer pages for every rollout folder: (folder -> list page, (eval folder, traj id) -> page, notes)."""
     lists, pages, notes = {}, {}, []
-    for s in run.of("rollout"):
+    for s in run.of(*sections.ROLLOUT_STAGES):
         trajs, why = read_trajectories(s)
         if why:
             notes.append(f"{s.rel}: trajectories unreadable ({why})")

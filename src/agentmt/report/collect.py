@@ -53,8 +53,8 @@ def collect(root: str | Path, exclude: str | Path | None = None) -> RunData:
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             if not isinstance(manifest, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as e:  # a half-written or foreign manifest: say so, go on
+                raise TypeError("not a JSON object")
+        except (OSError, ValueError, TypeError) as e:  # a half-written or foreign manifest: say so, go on
             data.unreadable.append(f"{rel}/{MANIFEST}: {str(e)[:160]}")
             continue
         data.stages.append(StageOutput(path=folder, rel=rel, manifest=manifest))

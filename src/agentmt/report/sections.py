@@ -11,6 +11,9 @@ from agentmt.report import plots
 from agentmt.report.collect import RunData
 from agentmt.report.page import absent
 
+# Stages whose output is Trajectory shards (the demo's packaged fixture trajectories included).
+ROLLOUT_STAGES = ("rollout", "demo_trajectories")
+
 
 def _e(x) -> str:
     return html.escape(str(x))
@@ -30,13 +33,22 @@ def _kv(d: dict) -> str:
     return ", ".join(f"{_e(k)}={_e(v)}" for k, v in sorted(d.items())) or "–"
 
 
+def _duration(manifest: dict) -> str:
+    """Wall time of the stage's last (re)run, from the manifest's timestamps."""
+    start, end = manifest.get("started_at"), manifest.get("finished_at")
+    if not isinstance(start, (int, float)) or not isinstance(end, (int, float)) or end < start:
+        return "–"
+    return f"{end - start:.1f} s"
+
+
 def stages(run: RunData, out_dir: Path) -> str:
     if not run.stages:
         return absent("No stage outputs (folders with manifest.json) in this run folder.")
     rows = [[f"<code>{_e(s.rel)}</code>", _e(s.stage), _kv(s.manifest.get("counts", {})),
-             _kv(s.manifest.get("drops", {})), _e(s.manifest.get("agentmt_version", "?"))] for s in run.stages]
+             _kv(s.manifest.get("drops", {})), _duration(s.manifest), _e(s.manifest.get("agentmt_version", "?"))]
+            for s in run.stages]
     note = "".join(f"<li>{_e(u)}</li>" for u in run.unreadable)
-    return _table(["folder", "stage", "counts", "drops", "agentmt"], rows) + (
+    return _table(["folder", "stage", "counts", "drops", "wall time", "agentmt"], rows) + (
         f"<p>Unreadable manifests:</p><ul>{note}</ul>" if note else "")
 
 
@@ -97,7 +109,7 @@ def environments(run: RunData, out_dir: Path) -> str:
 
 
 def rollouts(run: RunData, out_dir: Path, traj_links: dict[str, str]) -> str:
-    outs = run.of("rollout")
+    outs = run.of(*ROLLOUT_STAGES)
     if not outs:
         return absent("No rollout stages in this run.")
     groups, rows = {}, []
