@@ -80,4 +80,9 @@ def make_full_run(root: Path) -> Path:
                                                    for i, v in enumerate(losses)) + '{"step": 9, "lo')  # torn line
     _eval(root / "eval-base", "embedded", {"t3": False, "t4": False})
     _eval(root / "eval-sft", "sft/final", {"t3": True, "t4": False})
+    io.write_json(root / "timings.json", {"pipeline": "demo", "total_seconds": 42.5, "stages": [
+        {"stage": "prs-py", "kind": "mine_git", "status": "ran", "seconds": 1.5, "seconds_when_run": 1.5,
+         "summary": "kept 18 of 23 PRs"},
+        {"stage": "envs", "kind": "env_build", "status": "failed", "seconds": 41.0, "seconds_when_run": 41.0,
+         "summary": "InfrastructureError: <no daemon>"}]})
     return root

@@ -11,7 +11,7 @@ from agentmt.errors import UserError
 from agentmt.report import build_report
 from agentmt.report.viewer import page_name, render_trajectory
 
-SECTIONS = ["stages", "tokens", "drops", "environments", "rollouts", "training", "evaluation"]
+SECTIONS = ["pipeline", "stages", "tokens", "drops", "environments", "rollouts", "training", "evaluation"]
 
 
 def _section(index: str, name: str) -> str:
@@ -28,6 +28,8 @@ def test_full_run_has_every_plot_and_figure(tmp_path):
     assert 'class="absent"' not in html  # every section found its data
     assert "12,868" in _section(html, "tokens") and "env:fail" in _section(html, "tokens")
     assert "too_many_python_files" in _section(html, "drops")
+    pipe = _section(html, "pipeline")
+    assert "42.5 s" in pipe and '<span class="failed">failed</span>' in pipe and "&lt;no daemon&gt;" in pipe
     envs = _section(html, "environments")
     assert "3 of 4" in envs and "75%" in envs and "1 flaky tests in 1 of 2 tasks" in envs
     assert "33%" in _section(html, "rollouts")  # 1 of 3 trajectories resolved
@@ -63,6 +65,7 @@ def test_partial_run_says_what_is_missing(tmp_path):
     assert "No rollout stages" in _section(html, "rollouts")
     assert "No training stages" in _section(html, "training")
     assert "no report.json" in _section(html, "evaluation")
+    assert "No pipeline timings" in _section(html, "pipeline")
     assert "broken/manifest.json" in _section(html, "stages")
 
 

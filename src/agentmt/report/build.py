@@ -68,6 +68,7 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Path
     run = collect(run_dir, exclude=out_dir)
     lists, pages, notes = _viewers(run, out_dir)
     parts = [
+        ("pipeline", "Pipeline", sections.pipeline(run, out_dir)),
         ("stages", "Stages", sections.stages(run, out_dir)),
         ("tokens", "Tokens per subset and format", sections.tokens(run, out_dir)),
         ("drops", "Drop reasons per stage", sections.drops(run, out_dir)),

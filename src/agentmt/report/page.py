@@ -10,7 +10,7 @@ body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:70em;padding:0
 pre{background:#f6f8fa;padding:.5em;overflow-x:auto;white-space:pre-wrap;word-break:break-word;margin:.3em 0}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}
 .step{border-left:3px solid #4a7;padding-left:.8em;margin-top:1em}.obs{margin-left:1em}
-.absent{color:#a60;font-style:italic}.PASSED{color:#070}.FAILED,.ERROR{color:#b00}
+.absent{color:#a60;font-style:italic}.PASSED,.ran{color:#070}.FAILED,.ERROR,.failed,.blocked{color:#b00}
 img{max-width:100%}nav a{margin-right:.5em}summary{cursor:pointer}
 """
 

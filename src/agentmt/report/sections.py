@@ -5,6 +5,7 @@ Training and evaluation sections live in `sections_train`."""
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 from agentmt.report import plots
@@ -126,3 +127,19 @@ def rollouts(run: RunData, out_dir: Path, traj_links: dict[str, str]) -> str:
     png = plots.bar_groups(out_dir, "rollouts.png", "rollout exit statuses", groups, "trajectories")
     return _img(png, "rollout exit statuses") + _table(
         ["folder", "exit statuses", "trajectories", "resolved", "pass rate", "viewer"], rows)
+
+
+def pipeline(run: RunData, out_dir: Path) -> str:
+    """`agentmt run`'s timings.json: each stage's status, wall time and one-line summary."""
+    try:
+        data = json.loads((run.root / "timings.json").read_text(encoding="utf-8"))
+        stages = [s for s in data.get("stages", []) if isinstance(s, dict)]
+    except (OSError, ValueError, AttributeError):
+        return absent("No pipeline timings (timings.json is written by `agentmt run`).")
+    rows = [[f"<code>{_e(s.get('stage', '?'))}</code>", _e(s.get("kind", "?")),
+             f'<span class="{_e(s.get("status", ""))}">{_e(s.get("status", "?"))}</span>',
+             f"{float(s.get('seconds', 0)):.1f} s", f"{float(s.get('seconds_when_run', 0)):.1f} s",
+             _e(s.get("summary", ""))] for s in stages]
+    total = float(data.get("total_seconds", 0))
+    return (f"<p>Pipeline <code>{_e(data.get('pipeline', '?'))}</code>: {len(stages)} stages, {total:.1f} s "
+            f"this run.</p>" + _table(["stage", "kind", "status", "this run", "when it ran", "summary"], rows))
