@@ -38,6 +38,7 @@ def test_full_run_has_every_plot_and_figure(tmp_path):
     ev = _section(html, "evaluation")
     # before (embedded, 0%) comes first, after (sft, 50%) second
     assert ev.index("eval-base") < ev.index("eval-sft") and "0.0%" in ev and "50.0%" in ev
+    assert "+50.0 percentage points" in ev
 
 
 def test_per_task_results_link_to_the_eval_trajectories(tmp_path):

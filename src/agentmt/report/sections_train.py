@@ -57,6 +57,7 @@ def evaluation(run: RunData, out_dir: Path, traj_pages: dict[tuple[str, str], st
         for r in results:
             per_task.setdefault(r.get("instance_id", "?"), {})[s.rel] = r.get("runs", [])
     table = _table(["folder", "model", "Pass@1", "pass@k", "spread over runs", "failures"], rows)
+    table += _change(values)
     plot = _img(plots.before_after(out_dir, "pass_at_1.png", values), "Pass@1 before and after") if values else ""
     return plot + table + _per_task(per_task, labels, traj_pages)
 
@@ -82,6 +83,15 @@ def _per_task(per_task: dict, labels: list[tuple[str, str]], traj_pages: dict) -
             cells.append(" ".join(marks) or "–")
         rows.append(cells)
     return "<h3>per-task results (one mark per run)</h3>" + _table(["task", *[lbl for _, lbl in labels]], rows)
+
+
+def _change(values: dict[str, float]) -> str:
+    """One line comparing the first evaluation (before training) with the last (after)."""
+    if len(values) < 2:
+        return absent("Only one finished evaluation: no before/after comparison yet.")
+    (first, a), (last, b) = next(iter(values.items())), list(values.items())[-1]
+    return (f"<p>Pass@1 {_pct(a)} ({_e(first)}) → {_pct(b)} ({_e(last)}): "
+            f"{100 * (b - a):+.1f} percentage points.</p>")
 
 
 def _pct(x) -> str:
