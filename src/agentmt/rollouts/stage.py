@@ -13,13 +13,12 @@ with a larger k adds attempts instead of refusing the folder.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from agentmt import io
 from agentmt.errors import InputError
+from agentmt.executors.local import ThreadExecutor
 from agentmt.rollouts.config import RolloutConfig, load_rollout_config
 from agentmt.rollouts.items import WorkItem, make_work_items
 from agentmt.rollouts.records import write_trajectories
@@ -27,28 +26,7 @@ from agentmt.rollouts.run import ENVIRONMENT_ERROR, run_item
 from agentmt.types import TaskInstance, Trajectory
 
 SHARD = io.shard_name(0)
-UNFINGERPRINTED = ("k", "containers", "model_slots", "executor")
-
-
-class ThreadExecutor:
-    """Units on `jobs` threads of this process (the runner's executor interface)."""
-
-    def __init__(self, jobs: int):
-        self.jobs = jobs
-
-    def map(self, fn: Callable, args_list: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
-        if not args_list:
-            return
-        with ThreadPoolExecutor(min(self.jobs, len(args_list))) as pool:
-            futures = {pool.submit(fn, *args): i for i, args in enumerate(args_list)}
-            try:
-                while futures:
-                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                    for f in done:
-                        yield futures.pop(f), f.result()
-            finally:
-                for f in futures:
-                    f.cancel()
+UNFINGERPRINTED = ("k", "containers", "model_slots", "executor", "retry_statuses")
 
 
 def read_validated_tasks(tasks_dir: str | Path) -> list[TaskInstance]:
@@ -80,7 +58,7 @@ def process_rollout(unit, ctx) -> dict[str, Any]:
         print(f"rollout {traj.id}: {traj.exit_status} resolved={traj.resolved}", flush=True)
     # an infrastructure failure (no container, or grading that could not run) is the daemon's, not
     # the rollout's: no marker, the next run retries it
-    infra = traj.exit_status == ENVIRONMENT_ERROR or (cfg.grade and traj.resolved is None)
+    infra = traj.exit_status in (ENVIRONMENT_ERROR, *cfg.retry_statuses) or (cfg.grade and traj.resolved is None)
     return {"trajectory": traj.to_dict(), "outputs": [], "retry": infra}
 
 
