@@ -112,3 +112,23 @@ def test_an_infrastructure_failure_is_counted_apart_and_retried_on_resume(demo_t
         assert json.loads((out / "manifest.json").read_text())["counts"]["runs_reused"] == 1
     finally:
         subprocess.run(["docker", "rmi", missing], capture_output=True, check=False)
+
+
+@pytest.mark.docker
+@pytest.mark.timeout(600)
+def test_a_model_server_that_fails_is_infrastructure_and_retried_on_resume(demo_tasks, tmp_path):
+    from fake_endpoint import FakeEndpoint, chat_answer
+
+    from agentmt.environments.tasks import write_tasks_jsonl
+
+    write_tasks_jsonl(demo_tasks[:1], tmp_path / "one.jsonl")
+    out = tmp_path / "eval"
+    with FakeEndpoint([(500, {"error": {"message": "overloaded"}})]) as fake:
+        specs = [f"model={fake.base_url}", "k=1", "sampling.retries=0", "agent.max_format_errors=1"]
+        r = run_eval(tmp_path / "one.jsonl", out, *specs)
+        assert r["infra_failures"] == 1 and r["model_failures"] == 0 and r["pass@1"] is None
+        assert r["infra_failure_ids"] == [f"{demo_tasks[0].instance_id}/0"]
+        fake.script = [(200, chat_answer("I cannot help with that."))]  # answers now, with no tool call
+        again = run_eval(tmp_path / "one.jsonl", out, *specs)
+    assert again["infra_failures"] == 0 and again["model_failures"] == 1 and again["pass@1"] == 0.0
+    assert json.loads((out / "manifest.json").read_text())["counts"]["runs_reused"] == 0  # it was retried

@@ -1,7 +1,8 @@
 """Evaluation outputs in SWE-bench's own formats: predictions rows and the run report (schema 2).
 
 A trajectory's verdict is `resolved` True/False, or None for an infrastructure failure (the
-container never started: `environment_error`, or grading itself failed); `verdict` is the one
+container never started: `environment_error`; the model server failed: `model_error`; or grading
+itself failed); `verdict` is the one
 place that decides, so the metrics, the reports and the per-instance results agree.
 """
 
@@ -14,11 +15,14 @@ from agentmt.rollouts.run import ENVIRONMENT_ERROR
 from agentmt.types import Trajectory
 
 SCHEMA_VERSION = 2  # of swebench.harness.reporting's run report
+MODEL_ERROR = "model_error"
+INFRA_STATUSES = (ENVIRONMENT_ERROR, MODEL_ERROR)
 
 
 def verdict(t: Trajectory) -> bool | None:
-    """True/False when the model's work was graded; None when the infrastructure failed."""
-    if t.exit_status == ENVIRONMENT_ERROR or t.resolved is None:
+    """True/False when the model's work was graded; None when the infrastructure failed: no container,
+    no grading, or a model server that did not answer (model_error: HTTP 5xx, dead, timed out)."""
+    if t.exit_status in INFRA_STATUSES or t.resolved is None:
         return None
     return bool(t.resolved)
 

@@ -38,6 +38,9 @@ class RolloutConfig(BaseModel):
     """Overrides for the agent's config (step_limit, max_tokens, temperature, ...), given as agent.KEY=VALUE."""
     executor: str = "local"
     """local | ray."""
+    retry_statuses: list[str] = Field(default_factory=lambda: ["environment_error"])
+    """Exit statuses left unmarked so the next run retries them (infrastructure, not the model); `eval`
+    adds model_error (the model server failed to answer: HTTP 5xx, dead, timed out)."""
 
 
 def load_rollout_config(*specs: str) -> RolloutConfig:
