@@ -151,17 +151,8 @@ class HistoryReplay:
             elif isinstance(step, TalkStep):
                 self.rec.comment(spec.number, step.user, step.body, self.clock.tick())
             elif isinstance(step, MergeMainStep):
-                git.run(
-                    "merge",
-                    "-q",
-                    "--no-ff",
-                    "--no-edit",
-                    "-m",
-                    f"Merge branch 'main' into {spec.branch}",
-                    "main",
-                    author=author,
-                    when=self.clock.tick(),
-                )
+                _merge_commit(git, f"Merge branch 'main' into {spec.branch}", "main", author=author,
+                              when=self.clock.tick())
                 self.features["merged_main_midway"].add(spec.number)
             elif isinstance(step, NestedPRStep):
                 self.pull(step.pr)
@@ -172,18 +163,7 @@ class HistoryReplay:
         if spec.merge == "merge":
             owner = self.rec.repo_name.split("/")[0] if author.kind == "Bot" else spec.author
             message = f"Merge pull request #{spec.number} from {owner}/{spec.branch}\n\n{spec.title}"
-            git.run(
-                "merge",
-                "-q",
-                "--no-ff",
-                "--no-edit",
-                "-m",
-                message,
-                spec.branch,
-                author=merger,
-                committer=GITHUB,
-                when=when,
-            )
+            _merge_commit(git, message, spec.branch, author=merger, committer=GITHUB, when=when)
             self.features["merge_commit"].add(spec.number)
         else:
             bullets = "\n\n".join(f"* {m}" for m in messages)
@@ -294,3 +274,8 @@ class HistoryReplay:
         # Name the branch explicitly instead of trusting init.defaultBranch (needs git >= 2.28).
         self.git.run("symbolic-ref", "HEAD", "refs/heads/main", author=PEOPLE[MAINTAINER], when=when)
         self.commit("Initial commit: textkit 0.1.0", MAINTAINER, tuple(Write(p, c) for p, c in files.items()))
+
+
+def _merge_commit(git, message: str, branch: str, **who) -> None:
+    """A two-parent merge of `branch` into the checked-out branch, even when it could fast-forward."""
+    git.run("merge", "-q", "--no-ff", "--no-edit", "-m", message, branch, **who)
