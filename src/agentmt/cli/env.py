@@ -10,7 +10,7 @@ from agentmt.cli import runopts
 
 app = typer.Typer(help="Executable environments: Docker images and F2P/P2P validation.", no_args_is_help=True)
 
-ConfigOpt = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value (see env.yaml).")
+ConfigOpt = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value (EnvConfig keys).")
 
 
 def _drops(m) -> str:
