@@ -26,6 +26,18 @@ def test_a_checkpoint_folder_is_served_and_other_specs_pass_through(tmp_path):
         assert model_spec(spec) == spec
 
 
+def test_the_eval_preset_is_the_papers_protocol_and_eval_demo_keeps_temperature_0():
+    from agentmt.evaluation.config import load_eval_config
+
+    paper = load_eval_config()
+    assert paper.k == 4 and paper.sampling["temperature"] == 0 and paper.leakage_threshold == 0.10
+    assert paper.agent["step_limit"] == 100 and paper.agent["context_limit_tokens"] == 128_000
+    assert set(paper.retry_statuses) == {"environment_error", "model_error"}
+    demo = load_eval_config("eval_demo", "k=3")
+    assert demo.k == 3 and demo.sampling["temperature"] == 0 and demo.agent["step_limit"] < 100
+    assert demo.agent.get("context_limit_tokens", 128_000) == 128_000
+
+
 @pytest.mark.docker
 @pytest.mark.timeout(900)
 def test_gold_on_the_held_out_split_resolves_everything(demo_tasks, tmp_path):
