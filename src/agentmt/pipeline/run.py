@@ -35,6 +35,9 @@ class StageResult:
     seconds: float
     out: Path
     summary: str = ""
+    cpu_seconds: float = 0.0
+    """CPU time of this process and its reaped children (model servers, workers): what the stage
+    would cost on an idle machine, whatever else shares the cores (Docker builds run in the daemon)."""
 
 
 def _digest_path(p: Path) -> str:
@@ -133,7 +136,7 @@ def _run_stage(stage: StageSpec, fp: str, out: Path, run_dir: Path, base: Path, 
                      else _resolve(vals, run_dir, base)) for role, vals in stage.inputs.items()}
     call = StageCall(out=out, inputs=inputs, config=list(stage.config), options=dict(stage.options),
                      run_dir=run_dir, executor=executor)
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), _cpu()
     try:
         summary = KINDS[stage.kind](call)
     except ImportError as e:  # a stage whose module is missing or broken fails alone
@@ -146,9 +149,17 @@ def _run_stage(stage: StageSpec, fp: str, out: Path, run_dir: Path, base: Path, 
             raise
         return StageResult(stage.name, stage.kind, "failed", time.monotonic() - t0, out,
                            f"{type(e).__name__}: {' '.join(str(e).split())}")
-    seconds = time.monotonic() - t0
-    _write_marker(run_dir, stage.name, fingerprint=fp, state="done", seconds=seconds, summary=summary)
-    return StageResult(stage.name, stage.kind, "ran", seconds, out, summary)
+    seconds, cpu = time.monotonic() - t0, _cpu() - c0
+    _write_marker(run_dir, stage.name, fingerprint=fp, state="done", seconds=seconds, cpu_seconds=cpu,
+                  summary=summary)
+    return StageResult(stage.name, stage.kind, "ran", seconds, out, summary, cpu)
+
+
+def _cpu() -> float:
+    import resource
+
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _refs(stage: StageSpec) -> list[str]:
@@ -163,7 +174,8 @@ def write_timings(run_dir: Path, name: str, results: list[StageResult]) -> None:
     for r in results:
         m = _read_marker(run_dir, r.name)
         rows.append({"stage": r.name, "kind": r.kind, "status": r.status, "seconds": round(r.seconds, 2),
-                     "seconds_when_run": round(m.get("seconds", r.seconds), 2), "out": str(r.out),
+                     "seconds_when_run": round(m.get("seconds", r.seconds), 2),
+                     "cpu_seconds": round(m.get("cpu_seconds", r.cpu_seconds), 2), "out": str(r.out),
                      "summary": r.summary})
     data = {"pipeline": name, "total_seconds": round(sum(r.seconds for r in results), 2), "stages": rows}
     (run_dir / "timings.json").write_text(json.dumps(data, indent=1))
@@ -171,7 +183,8 @@ def write_timings(run_dir: Path, name: str, results: list[StageResult]) -> None:
 
 def format_table(results: list[StageResult]) -> str:
     w = max([5, *(len(r.name) for r in results)])
-    lines = [f"{'stage':<{w}}  {'status':<8} {'seconds':>8}  output", "-" * (w + 40)]
-    lines += [f"{r.name:<{w}}  {r.status:<8} {r.seconds:>8.1f}  {r.out}" for r in results]
-    lines.append(f"{'total':<{w}}  {'':<8} {sum(r.seconds for r in results):>8.1f}")
+    lines = [f"{'stage':<{w}}  {'status':<8} {'seconds':>8} {'cpu s':>8}  output", "-" * (w + 50)]
+    lines += [f"{r.name:<{w}}  {r.status:<8} {r.seconds:>8.1f} {r.cpu_seconds:>8.1f}  {r.out}" for r in results]
+    lines.append(f"{'total':<{w}}  {'':<8} {sum(r.seconds for r in results):>8.1f} "
+                 f"{sum(r.cpu_seconds for r in results):>8.1f}")
     return "\n".join(lines)
