@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -26,6 +27,9 @@ def test_full_run_has_every_plot_and_figure(tmp_path):
         assert (index.parent / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
         assert f'src="{png}"' in html
     assert 'class="absent"' not in html  # every section found its data
+    manifest = json.loads((index.parent / "manifest.json").read_text())
+    assert manifest["stage"] == "report" and manifest["extra"]["sections_absent"] == []
+    assert manifest["counts"] == {"stage_outputs": 14, "trajectory_pages": 7}
     assert "12,868" in _section(html, "tokens") and "env:fail" in _section(html, "tokens")
     assert "too_many_python_files" in _section(html, "drops")
     pipe = _section(html, "pipeline")
@@ -67,6 +71,8 @@ def test_partial_run_says_what_is_missing(tmp_path):
     assert "No training stages" in _section(html, "training")
     assert "no report.json" in _section(html, "evaluation")
     assert "No pipeline timings" in _section(html, "pipeline")
+    absent = json.loads((tmp_path / "out" / "manifest.json").read_text())["extra"]["sections_absent"]
+    assert absent == ["pipeline", "environments", "rollouts", "training"]
     assert "broken/manifest.json" in _section(html, "stages")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from agentmt import __version__
 from agentmt.errors import InputError
+from agentmt.io import Manifest, atomic_write_text
 from agentmt.report import sections, sections_train
 from agentmt.report.collect import collect, read_trajectories
 from agentmt.report.page import page
@@ -83,5 +84,9 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Path
     head = (f"<h1>agentmt report</h1><p>Run folder <code>{html.escape(str(run_dir.resolve()))}</code>, "
             f"{len(run.stages)} stage outputs; agentmt {html.escape(__version__)}.</p><nav>{toc}</nav>")
     index = out_dir / "index.html"
-    index.write_text(page("agentmt report", head + (f"<ul>{note}</ul>" if note else "") + body), encoding="utf-8")
+    atomic_write_text(index, page("agentmt report", head + (f"<ul>{note}</ul>" if note else "") + body))
+    m = Manifest(stage="report", inputs=[str(run_dir)], extra={"notes": notes, "sections_absent": [
+        k for k, _, b in parts if b.startswith('<p class="absent">')]})
+    m.counts.update(stage_outputs=len(run.stages), trajectory_pages=len({p for p in pages.values()}))
+    m.write(out_dir)  # last: its presence means the report is complete
     return index
