@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from agentmt.types import Message
+
+
+# transformers resolves its names lazily on first access, and two threads doing that at once can
+# see a half-initialised module ("cannot import name 'AutoTokenizer'"): rollout threads share a
+# counter, so the first load happens under one lock.
+_LOAD_LOCK = threading.Lock()
 
 
 class ChatTokenCounter:
@@ -18,9 +25,11 @@ class ChatTokenCounter:
         from agentmt.models.remote import message_to_wire
 
         if self._tok is None:
-            from transformers import AutoTokenizer
+            with _LOAD_LOCK:
+                if self._tok is None:
+                    from transformers import AutoTokenizer
 
-            self._tok = AutoTokenizer.from_pretrained(self.path)
+                    self._tok = AutoTokenizer.from_pretrained(self.path)
         wire = [message_to_wire(m) for m in messages]
         kwargs = {"tools": tools} if tools else {}
         text = self._tok.apply_chat_template(wire, tokenize=False, add_generation_prompt=True, **kwargs)
