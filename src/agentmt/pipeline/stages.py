@@ -88,7 +88,16 @@ def ctx_render(c: StageCall) -> str:
     from agentmt.corpus.render import render_ctx
 
     fmt = c.options.get("format", "py")
-    m = render_ctx(c.one("prs"), c.out, fmt, *c.config, no_llm=bool(c.options.get("no_llm", False)),
+    config = list(c.config)
+    heldout = c.one("heldout", required=False)
+    if heldout is not None:
+        # The evaluation tasks are the decontamination set: their PRs (by repo and number, base
+        # commit, patch or 13-grams) never reach the training documents.
+        rows = Path(heldout) / "tasks.jsonl"
+        if not rows.is_file():
+            raise ConfigError(f"stage {c.out.name!r}: held-out input {heldout} has no tasks.jsonl (a tasks split folder)")
+        config.append(f"curation.instances_file={rows}")
+    m = render_ctx(c.one("prs"), c.out, fmt, *config, no_llm=bool(c.options.get("no_llm", False)),
                    executor=c.runner_executor())
     return f"{m.counts.get('kept', 0)} {fmt} documents, {m.extra['tokens'][fmt]:,} tokens, dropped: {_drops(m)}"
 
