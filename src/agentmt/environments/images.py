@@ -32,7 +32,7 @@ VENV = "/opt/venv"
 UV_HOME = "/opt/agentmt-uv"
 UV_VERSION = "0.13.9"  # the resolver is pinned too: a lock must not depend on when the image was built
 LOCK_PATH = "/etc/agentmt/lock.txt"
-ENV_LAYOUT = 3  # bump when make_env_dockerfile changes what an env image holds (part of its tag)
+ENV_LAYOUT = 4  # bump when make_env_dockerfile changes what an env image holds (part of its tag)
 TESTBED = "/testbed"
 
 
@@ -115,7 +115,9 @@ def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
         lines.append(f"RUN {uv} pip install --python {VENV}/bin/python --no-deps --reinstall "
                      "-r /etc/agentmt/requirements.txt")
     else:
-        lines.append(f"RUN {uv} pip install --python {VENV}/bin/python{pin} -r /etc/agentmt/requirements.txt")
+        # --upgrade: the venv comes seeded with the base's setuptools (66 on bookworm), which would
+        # otherwise satisfy a bare `setuptools` and reject PEP 639 licences; resolved as of the pin
+        lines.append(f"RUN {uv} pip install --python {VENV}/bin/python{pin} --upgrade -r /etc/agentmt/requirements.txt")
     lines += [
         f"RUN {uv} pip freeze --python {VENV}/bin/python > {LOCK_PATH}",
         f"LABEL agentmt.kind=env agentmt.repo={shlex.quote(task.repo)}",
