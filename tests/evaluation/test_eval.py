@@ -105,7 +105,10 @@ def test_scripted_runs_score_per_task_and_resume_per_task_and_run(demo_tasks, tw
 def test_an_infrastructure_failure_is_counted_apart_and_retried_on_resume(demo_tasks, tmp_path):
     from agentmt.environments.tasks import write_tasks_jsonl
 
-    good, bad = demo_tasks[0], demo_tasks[1]
+    from agentmt.types import TaskInstance
+
+    # a copy: the session fixture's tasks are shared with the other tests
+    good, bad = demo_tasks[0], TaskInstance.from_dict(demo_tasks[1].to_dict())
     real_tag = bad.validation["image"]["tag"]
     missing = f"agentmt-task:eval-missing-{uuid.uuid4().hex[:8]}"
     bad.validation = {**bad.validation, "image": {**bad.validation["image"], "tag": missing}}

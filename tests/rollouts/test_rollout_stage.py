@@ -75,9 +75,11 @@ def test_an_agent_that_breaks_the_container_still_gets_a_verdict(two_tasks, tmp_
 def test_missing_image_is_an_environment_error_retried_by_the_next_run(demo_tasks, tmp_path):
     from agentmt.environments.tasks import write_tasks_jsonl
     from agentmt.rollouts.stage import run_rollouts
+    from agentmt.types import TaskInstance
 
     _, tasks = demo_tasks
-    good, bad = tasks[0], tasks[1]
+    # a copy: the session fixture's tasks are shared with the later tests of this module
+    good, bad = tasks[0], TaskInstance.from_dict(tasks[1].to_dict())
     bad.validation = {**bad.validation, "image": {**bad.validation["image"], "tag": "agentmt-task:does-not-exist"}}
     write_tasks_jsonl([good, bad], tmp_path / "tasks.jsonl")
     m = run_rollouts(tmp_path / "tasks.jsonl", tmp_path / "out", "model=gold")
