@@ -85,3 +85,24 @@ def test_decontam_threshold_is_inclusive_and_partial_overlap_is_a_ratio(tmp_path
     exact = 4 / r["instances"]["o__r-1"]["ngrams"]
     assert make_decontam_report([task], [tmp_path / "train.jsonl"], threshold=exact)["flagged"] == ["o__r-1"]
     assert make_decontam_report([task], [tmp_path / "train.jsonl"], threshold=exact + 1e-9)["flagged"] == []
+
+
+def test_decontam_reads_a_d_env_folder_of_pass_and_fail_subfolders(tmp_path):
+    """envdata render writes mt/{pass,fail} and sft/{pass,fail}: plain text and chat rows, no top-level shard."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from agentmt.evaluation.decontam import training_texts
+
+    for sub, rows in {"mt/pass": [{"id": "a", "text": "alpha"}], "mt/fail": [{"id": "b", "text": "beta"}],
+                      "sft/pass": [{"id": "c", "messages": [{"role": "user", "content": "gamma"}]}]}.items():
+        (tmp_path / sub).mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows), tmp_path / sub / "part-00000.parquet")
+    assert sorted(training_texts(tmp_path)) == [("a", "alpha"), ("b", "beta"), ("c", "gamma")]
+    (tmp_path / "bad").mkdir()
+    pq.write_table(pa.Table.from_pylist([{"x": 1}]), tmp_path / "bad" / "part-00000.parquet")
+    import pytest
+
+    from agentmt.errors import InputError
+    with pytest.raises(InputError, match="row 0 has no text"):
+        list(training_texts(tmp_path / "bad"))

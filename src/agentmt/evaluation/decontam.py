@@ -26,6 +26,15 @@ def training_texts(path: str | Path) -> Iterator[tuple[str, str]]:
     from agentmt import io
     from agentmt.types import CtxDocument, Trajectory
 
+    path = Path(path)
+    if path.is_dir() and not any(path.glob("*.parquet")) and not any(path.glob("*.jsonl")):
+        # a folder of sub-folders (envdata render writes mt/pass, mt/fail, sft/pass, sft/fail)
+        subs = sorted({p.parent for p in path.rglob("*.parquet") if not p.name.startswith(".")}
+                      | {p.parent for p in path.rglob("*.jsonl") if not p.name.startswith(".")})
+        if subs:
+            for sub in subs:
+                yield from training_texts(sub)
+            return
     shards = io.shard_files(path)
     if any(s.suffix == ".parquet" for s in shards):  # a stage folder holds the same rows as JSONL too
         shards = [s for s in shards if s.suffix == ".parquet"]
@@ -37,10 +46,10 @@ def training_texts(path: str | Path) -> Iterator[tuple[str, str]]:
         elif kind == "Trajectory":
             for t in io.read_records(shard, Trajectory):
                 yield t.id, "\n".join(m.content or "" for m in t.messages)
-        elif kind == "TaskInstance" or shard.suffix == ".jsonl":
+        elif kind in ("TaskInstance", None):  # task rows, JSONL, or plain text/chat rows (D_env render)
             yield from _rows(shard)
         else:
-            raise InputError(f"{shard} holds {kind or 'no agentmt'} records: pass D_ctx, trajectory or task folders")
+            raise InputError(f"{shard} holds {kind} records: pass D_ctx, D_env, trajectory or task folders")
 
 
 def _rows(shard: Path) -> Iterator[tuple[str, str]]:
@@ -54,6 +63,8 @@ def _rows(shard: Path) -> Iterator[tuple[str, str]]:
         elif "messages" in row:
             msgs = row["messages"]
             yield str(row.get("id", n)), "\n".join(str(m.get("content") or "") for m in msgs if isinstance(m, dict))
+        else:
+            raise InputError(f"{shard} row {n} has no text, messages or problem_statement: not training data")
 
 
 def make_decontam_report(tasks: list[TaskInstance], train_paths: list[str | Path], *,
