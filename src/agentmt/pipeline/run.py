@@ -123,7 +123,10 @@ def run_pipeline(spec: str | Path | PipelineSpec, run_dir: str | Path, *, execut
 def _run_stage(stage: StageSpec, fp: str, out: Path, run_dir: Path, base: Path, executor: str,
                done: dict[str, StageResult]) -> StageResult:
     marker = _read_marker(run_dir, stage.name)
-    if marker.get("state") == "done" and marker.get("fingerprint") == fp and out.exists():
+    # an input stage that ran again in this invocation with the same fingerprint (a retried failure)
+    # may hold more than when this stage last ran (a report made while eval had failed): rerun too
+    inputs_ran = any(done[v].status == "ran" for v in _refs(stage))
+    if marker.get("state") == "done" and marker.get("fingerprint") == fp and out.exists() and not inputs_ran:
         return StageResult(stage.name, stage.kind, "skipped", 0.0, out,
                            f"unchanged (ran in {marker.get('seconds', 0):.1f} s): {marker.get('summary', '')}")
     failed = [r for v in _refs(stage) if (r := done[v]).status in ("failed", "blocked")]
