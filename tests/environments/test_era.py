@@ -126,6 +126,24 @@ def test_test_command_per_runner():
     assert "runtests.py --verbosity 2 foo.test_x\n" in make_test_script(task, 60)
 
 
+def test_pytest_before_3_runs_with_plain_asserts_on_python_3_9_and_later():
+    from agentmt.environments.buildtask import PLAIN_ASSERT, fit_test_cmd_to_pytest
+
+    def fitted(pytest_pin: str, python: str, runner: str = "pytest") -> str:
+        recipe = {"test_runner": runner, "test_cmd": "python -m pytest -rA", "python": python,
+                  "lock": ["py==1.4.28", pytest_pin]}
+        fit_test_cmd_to_pytest(recipe)
+        fit_test_cmd_to_pytest(recipe)  # a rebuild of the same task adds it once
+        return recipe["test_cmd"]
+
+    assert fitted("pytest==2.7.1", "3.9") == f"python -m pytest -rA {PLAIN_ASSERT}"
+    assert fitted("pytest==2.9.2", "3.13").count(PLAIN_ASSERT) == 1
+    assert fitted("pytest==3.0.0", "3.9") == "python -m pytest -rA"  # 3.0 dropped the swap
+    assert fitted("pytest==2.7.1", "3.8") == "python -m pytest -rA"  # the real class was raised before 3.9
+    assert fitted("pytest==2.7.1", "3.9", runner="unittest") == "python -m pytest -rA"
+    assert fitted("pytest-cov==2.0", "3.9") == "python -m pytest -rA"  # another distribution
+
+
 @pytest.mark.docker
 def test_dependencies_resolved_as_of_the_date_and_rebuilt_from_the_lock(calc_repo, docker_daemon, tmp_path):
     """six 1.12.0 was current in mid-2019 (1.17.0 in 2024): the pinned build gets the 2019 release,

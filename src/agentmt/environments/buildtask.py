@@ -58,6 +58,31 @@ def _fit_install_to_setuptools(recipe: dict) -> None:
         recipe["install"] = DEVELOP_INSTALL
 
 
+def _locked_version(lock: list[str], name: str) -> tuple[int, ...]:
+    """The release of `name` pinned in `lock` as a tuple of its leading numbers; () when not pinned."""
+    import re
+
+    for line in lock:
+        if "==" in line and _name(line) == name:
+            return tuple(int(p) for p in re.findall(r"\d+", line.split("==", 1)[1])[:3])
+    return ()
+
+
+PLAIN_ASSERT = "--assert=plain"
+
+
+def fit_test_cmd_to_pytest(recipe: dict) -> None:
+    """pytest < 3.0 swaps builtins.AssertionError for its reinterpreting subclass while configuring,
+    then checks that `assert False` is caught by it; from Python 3.9 the assert statement raises the
+    real class (LOAD_ASSERTION_ERROR), so configuring dies with INTERNALERROR before any test runs.
+    `--assert=plain` skips the swap (found on pytest-dev/pluggy 2015: pytest 2.7.1 on Python 3.9)."""
+    cmd = recipe.get("test_cmd") or ""
+    old_pytest = (0,) < _locked_version(recipe.get("lock") or [], "pytest") < (3,)
+    python = tuple(int(p) for p in str(recipe.get("python") or "0").split(".")[:2] if p.isdigit())
+    if recipe.get("test_runner") == "pytest" and old_pytest and python >= (3, 9) and "--assert" not in cmd:
+        recipe["test_cmd"] = f"{cmd} {PLAIN_ASSERT}"
+
+
 def without_project(lock: list[str], project: str) -> list[str]:
     """The lock minus the project's own distribution (names compared normalised, PEP 503)."""
     own = _name(project).replace(".", "-") if project else ""
@@ -166,6 +191,7 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         locks[img.env_tag] = read_lock(img.env_tag)
     if r.get("lock_source") not in ("given", "resolved"):  # resolved inside the image: its freeze
         r.update(lock=locks[img.env_tag], lock_source="frozen")
+    fit_test_cmd_to_pytest(r)  # the runner's release is known only now (frozen locks: from the image)
     task.validation["image"] = {"installed": locks[img.env_tag]}  # what the image holds (pip included)
     task.validation["image"].update(tag=img.tag, id=img.image_id, env_tag=img.env_tag, env_id=img.env_id,
                                     base=base)
