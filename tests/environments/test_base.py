@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from agentmt.environments import base
@@ -25,3 +28,27 @@ def test_missing_debootstrap_is_reported(monkeypatch):
     monkeypatch.setattr(base.shutil, "which", lambda name: None)
     with pytest.raises(base.BaseImageError, match="debootstrap is missing"):
         base.build_base_offline("bookworm", "agentmt-base:never")
+
+
+_TRY_LOCK = "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)"
+
+
+def test_image_lock_holds_other_processes_off_until_released():
+    tag = "agentmt-base:lock-test"
+    with base.image_lock(tag):
+        held = subprocess.run([sys.executable, "-c", _TRY_LOCK, str(base.image_lock_path(tag))], check=False)
+        assert held.returncode != 0  # BlockingIOError: another worker would wait here
+    free = subprocess.run([sys.executable, "-c", _TRY_LOCK, str(base.image_lock_path(tag))], check=False)
+    assert free.returncode == 0
+
+
+def test_a_base_image_another_worker_made_while_we_waited_is_not_made_again(monkeypatch):
+    answers = iter([False, True])  # missing at first; present once the lock is ours
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the worker that held the lock built it")
+
+    monkeypatch.setattr(base, "image_exists", lambda tag: next(answers))
+    monkeypatch.setattr(base, "_pull_as", must_not_run)
+    monkeypatch.setattr(base, "build_base_offline", must_not_run)
+    assert base.ensure_base_image("bullseye") == "agentmt-base:bullseye"

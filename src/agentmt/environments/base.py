@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from agentmt.errors import AgentmtError
@@ -34,14 +36,38 @@ def image_exists(tag: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
 
 
+def image_lock_path(tag: str) -> Path:
+    import re
+
+    from agentmt import settings
+
+    return settings.home() / "images" / "locks" / (re.sub(r"[^\w.-]", "_", tag) + ".lock")
+
+
+@contextmanager
+def image_lock(tag: str) -> Iterator[None]:
+    """Hold the machine-wide lock for making image `tag` (an flock under AGENTMT_HOME), so workers
+    that need the same missing image make it once: the others wait, then find it built."""
+    import fcntl
+
+    path = image_lock_path(tag)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes, also when the process dies
+        yield
+
+
 def ensure_base_image(release: str = "bookworm", *, try_pull: bool = True, log=print) -> str:
     """The base image tag for `release`, built or pulled when missing."""
     tag = base_tag(release)
     if image_exists(tag):
         return tag
-    if try_pull and _pull_as(REGISTRY_IMAGES.get(release, ""), tag, log):
-        return tag
-    build_base_offline(release, tag, log=log)
+    with image_lock(tag):  # two build workers each ran debootstrap for the same release before
+        if image_exists(tag):
+            return tag
+        if try_pull and _pull_as(REGISTRY_IMAGES.get(release, ""), tag, log):
+            return tag
+        build_base_offline(release, tag, log=log)
     return tag
 
 
@@ -69,8 +95,11 @@ def ensure_python_image(version: str, *, try_pull: bool = True, log=print) -> st
         raise BaseImageError(f"no base image provides Python {version} (offline bases: {', '.join(DEBIAN_PYTHONS)})")
     dockerfile = (f"FROM python:{version}-slim\nRUN apt-get update && apt-get install -y --no-install-recommends "
                   "git ca-certificates && rm -rf /var/lib/apt/lists/*\n")
-    res = subprocess.run(["docker", "build", "--network", "host", "-t", tag, "-"], input=dockerfile,
-                         capture_output=True, text=True, check=False)
+    with image_lock(tag):
+        if image_exists(tag):
+            return tag
+        res = subprocess.run(["docker", "build", "--network", "host", "-t", tag, "-"], input=dockerfile,
+                             capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise BaseImageError(f"building {tag} from python:{version}-slim failed: {res.stderr.strip()[-300:]}")
     return tag

@@ -206,10 +206,17 @@ def image_id(tag: str) -> str:
 
 def build_env_image(task: TaskInstance, base: str, *, log_dir: Path | None = None) -> str:
     """The env image for `task` (built when missing); returns its tag."""
+    from agentmt.environments.base import image_lock
+
     tag = make_env_tag(task, base)
-    if image_exists(tag):
-        touch_image(tag)
-        return tag
+    with image_lock(tag):  # tasks sharing the env image, built by two workers at once: built once
+        if not image_exists(tag):
+            _build_env_image(task, base, tag, log_dir)
+    touch_image(tag)
+    return tag
+
+
+def _build_env_image(task: TaskInstance, base: str, tag: str, log_dir: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="agentmt-envctx-") as tmp:
         ctx = Path(tmp)
         with_ca = HOST_CA_BUNDLE.exists()
@@ -219,8 +226,6 @@ def build_env_image(task: TaskInstance, base: str, *, log_dir: Path | None = Non
         lock = install_lock(task)
         (ctx / "requirements.txt").write_text("".join(f"{x}\n" for x in lock) if lock else make_requirements(task))
         _logged(lambda: docker_build(ctx, tag, network_host=True), log_dir, f"env-{_slug(tag)}.log")
-    touch_image(tag)
-    return tag
 
 
 def build_task_image(task: TaskInstance, repo: str | Path, base: str, *, log_dir: Path | None = None) -> BuiltImage:
