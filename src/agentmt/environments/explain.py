@@ -31,12 +31,14 @@ def find_task(out_dir: str | Path, task_id: str) -> TaskInstance:
 
 
 def render_explanation(task: TaskInstance, *, max_tests: int = 20, log_lines: int = 40) -> str:
+    from agentmt.environments.logtext import clean_log
+
     v, r = task.validation, task.install
     out = [f"task {task.instance_id}  ({task.repo} @ {task.base_commit[:12]})"]
     drop = v.get("drop")
     if drop:
         out.append(f"DROPPED at {drop.get('stage')}: {drop.get('reason')}")
-        out += _indent(str(drop.get("detail", "")).strip().splitlines()[:30])
+        out += _indent(clean_log(str(drop.get("detail", ""))).strip().splitlines()[:30])
     else:
         out.append(f"status: {v.get('status', 'unknown')}  outcome: {v.get('outcome', '-')}")
     if r:
@@ -62,19 +64,22 @@ def render_explanation(task: TaskInstance, *, max_tests: int = 20, log_lines: in
         bad = sorted(t for t, s in status.items() if s not in ("PASSED", "XFAIL"))
         if bad:
             out.append(f"  not passing ({len(bad)}): " + ", ".join(bad[:max_tests]) + (" ..." if len(bad) > max_tests else ""))
-        tail = (rec.get("log_tail") or "").rstrip().splitlines()[-log_lines:]
+        tail = clean_log(rec.get("log_tail") or "").rstrip().splitlines()[-log_lines:]
         if tail:
             out.append("  log tail:")
             out += _indent(tail, "    ")
     if drop and drop.get("log_tail"):
         out.append("build log tail:")
-        out += _indent(drop["log_tail"].rstrip().splitlines()[-log_lines:], "    ")
+        out += _indent(clean_log(drop["log_tail"]).rstrip().splitlines()[-log_lines:], "    ")
     if "agreement" in v:
         a = v["agreement"]
         out.append(f"given lists: {a['label']}")
         for name in ("FAIL_TO_PASS", "PASS_TO_PASS"):
             d = a[name]
             out.append(f"  {name}: {d['label']}; missing {d['missing'][:max_tests]}; extra {d['extra'][:max_tests]}")
+    from agentmt.environments.setup_agent import render_setup_agent
+
+    out += render_setup_agent(task)
     return "\n".join(out) + "\n"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from agentmt import settings
 from agentmt.environments.base import image_exists
+from agentmt.environments.logtext import clean_log, summarize_failure
 from agentmt.errors import AgentmtError
 from agentmt.hashing import sha256_json
 from agentmt.types import TaskInstance
@@ -126,14 +127,25 @@ def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
 
 
 def make_task_tag(task: TaskInstance, env_tag: str) -> str:
-    key = _short_hash(env_tag, task.base_commit, task.install.get("install"))
+    setup = task.install.get("setup_commands") or []  # in the key only when there are some: old tags stay
+    key = _short_hash(env_tag, task.base_commit, task.install.get("install"), *([setup] if setup else []))
     return f"{TASK_REPOSITORY}:{_slug(task.instance_id)[:60]}-{key}"
+
+
+SETUP_TIMEOUT_S = 3600  # one replayed setup command (environments/setup_agent.py) at build time
+
+
+def make_setup_lines(commands: list[str]) -> list[str]:
+    """One `RUN` per setup command, run by bash in /testbed as the setup agent ran it (exec form:
+    a command may hold newlines and quotes)."""
+    return [f"RUN {json.dumps(['timeout', '-k', '5', str(SETUP_TIMEOUT_S), 'bash', '-c', c])}" for c in commands]
 
 
 def make_task_dockerfile(task: TaskInstance, env_tag: str) -> str:
     lines = [f"FROM {env_tag}", f"COPY testbed {TESTBED}", f"WORKDIR {TESTBED}"]
     if task.install.get("install"):
         lines.append(f"RUN {task.install['install']}")
+    lines += make_setup_lines(task.install.get("setup_commands") or [])
     lines.append(f"LABEL agentmt.kind=instance agentmt.instance_id={shlex.quote(task.instance_id)}")
     return "\n".join(lines) + "\n"
 
@@ -169,7 +181,7 @@ def docker_build(context: Path, tag: str, *, network_host: bool) -> str:
         cmd += ["--network", "host"]
     res = subprocess.run(cmd + [str(context)], capture_output=True, text=True,
                          env={**os.environ, "DOCKER_BUILDKIT": "0"})
-    log = res.stdout + res.stderr
+    log = clean_log(res.stdout + res.stderr)  # the legacy builder colours stderr: escapes in every line
     if res.returncode != 0:
         raise ImageBuildError(f"docker build of {tag} failed (exit {res.returncode})", log)
     return log
@@ -182,12 +194,12 @@ _NO_SOLUTION = re.compile(r"No solution found when resolving[^\n]*\n(?:.*\n){0,4
 
 def build_failure(log: str) -> tuple[str, str]:
     """(drop reason, message) of a failed env/instance build: `resolution_failed` with the resolver's
-    explanation when uv found no solution, else `install_error` with the log's tail (pure)."""
+    explanation when uv found no solution, else `install_error` with the log's error lines and tail (pure)."""
     m = _NO_SOLUTION.search(log)
     if m:
         text = m.group(0).split("The command '")[0].split("Removing intermediate")[0]
         return RESOLUTION_FAILED, text.strip()[:3000]
-    return "install_error", log.strip()[-1500:]
+    return "install_error", summarize_failure(log)[-3000:]  # the cause is often far above the tail
 
 
 def read_lock(tag: str) -> list[str]:

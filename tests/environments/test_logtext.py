@@ -1,0 +1,62 @@
+"""Logs made readable for `env explain`: escapes gone, the error lines of a long build log first."""
+
+from __future__ import annotations
+
+from agentmt.environments.logtext import clean_log, error_lines, summarize_failure
+
+# the shape of a real failed env build (jpadilla/pyjwt 2014: pycrypto 2.6.1 has no wheel and the base
+# has no compiler), as docker's legacy builder prints it: every stderr line wrapped in red
+_RED = "\x1b[0m\x1b[91m{}\x1b[0m"
+_BUILD_LOG = "\n".join([
+    "Step 9/12 : RUN /opt/agentmt-uv/bin/uv pip install --no-deps -r /etc/agentmt/requirements.txt",
+    " ---> Running in fc05cba39c85",
+    *[_RED.format(x) for x in [
+        "error: Failed to build `pycrypto==2.6.1`",
+        "  cause: The build backend returned an error",
+        "         checking for gcc... no",
+        "         configure: error: no acceptable C compiler found in $PATH",
+        *[f'           File "/tmp/setuptools/dist.py", line {n}, in run_command' for n in range(40)],
+        "         RuntimeError: autoconf error"]],
+    "Removing intermediate container fc05cba39c85",
+    "DEPRECATED: The legacy builder is deprecated and will be removed in a future release.",
+    "            BuildKit is currently disabled; enable it by removing the DOCKER_BUILDKIT=0",
+    "            environment-variable.",
+    "The command '/bin/sh -c uv pip install' returned a non-zero code: 1",
+])
+
+
+def test_clean_log_drops_escapes_and_progress_redraws():
+    assert clean_log("\x1b[91merror\x1b[0m: x\r\n") == "error: x\n"
+    assert clean_log("Downloading 10%\rDownloading 55%\rDownloading 100%\ndone") == "Downloading 100%\ndone"
+    assert "\x1b" not in clean_log(_BUILD_LOG)
+
+
+def test_the_cause_far_above_the_tail_comes_first():
+    errors = error_lines(_BUILD_LOG)
+    assert errors[0] == "error: Failed to build `pycrypto==2.6.1`"
+    assert any("no acceptable C compiler" in x for x in errors)
+    assert not any('File "' in x for x in errors)  # traceback frames are not error statements
+    summary = summarize_failure(_BUILD_LOG)
+    assert "no acceptable C compiler" in summary and "\x1b" not in summary
+    assert "legacy builder" not in summary  # our own builder's banner is noise
+    assert summary.rstrip().endswith("returned a non-zero code: 1")
+
+
+def test_a_log_without_error_lines_is_summarized_by_its_tail():
+    log = "\n".join(f"line {i}" for i in range(30))
+    assert summarize_failure(log, tail_lines=3) == "line 27\nline 28\nline 29"
+
+
+def test_explain_prints_a_recorded_coloured_build_log_without_escapes():
+    from agentmt.environments.explain import render_explanation
+    from agentmt.environments.images import build_failure
+    from agentmt.types import TaskInstance
+
+    reason, detail = build_failure(_BUILD_LOG)
+    task = TaskInstance("o__r-1", "o/r", "0" * 40, "", "", "", install={"python": "3.9"},
+                        validation={"status": "dropped", "drop": {"stage": "build", "reason": reason,
+                                                                  "detail": detail, "log_tail": _BUILD_LOG}})
+    text = render_explanation(task)
+    assert reason == "install_error" and "\x1b" not in text
+    head = text.split("recipe:")[0]  # the drop's own lines name the cause, before recipe and tail
+    assert "no acceptable C compiler found" in head
