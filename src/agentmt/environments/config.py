@@ -2,9 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field, field_validator
 
 from agentmt.environments.runtime import RuntimeConfig
+
+# validate drop reasons an environment (not the task) can cause, so a setup agent may remove them
+SETUP_TRIGGERS = ("no_tests_ran", "no_fail_to_pass", "gold_not_resolved", "test_timeout")
+
+
+class SetupAgentConfig(BaseModel):
+    """`env validate`'s setup agent: when a task's tests do not run, an agent tries commands in its image
+    (environments/setup_agent.py); the ones a fresh replay proves become `install.setup_commands`."""
+
+    enabled: bool = False
+    """Try the setup agent on tasks dropped for one of `triggers` (off: drops stand as they are)."""
+    model: str = "embedded"
+    """embedded | scripted:FILE | an OpenAI-compatible base URL (http://host:port/v1), as rollouts take it."""
+    sampling: dict[str, Any] = Field(default_factory=dict)
+    """Model settings (ModelConfig keys: model, temperature, max_tokens, timeout_s, api_key, ...)."""
+    step_limit: int = Field(30, ge=1)
+    """Model calls per task before the agent is stopped."""
+    wall_limit_s: float = Field(1200.0, gt=0)
+    """Wall-clock seconds of one agent run."""
+    command_timeout_s: int = Field(300, ge=1)
+    """Limit of one command the agent runs (replayed commands get the same limit)."""
+    triggers: list[str] = Field(default_factory=lambda: ["no_tests_ran"])
+    """Validate drop reasons that start the agent, among SETUP_TRIGGERS."""
+    agent: dict[str, Any] = Field(default_factory=dict)
+    """Other AgentConfig overrides (context_limit_tokens, action_format, ...)."""
+    prompts: str = ""
+    """A YAML file of the agent's prompt templates (keys as configs/prompts/setup_agent.yaml); "" = built-in."""
+
+    @field_validator("triggers")
+    @classmethod
+    def _check_triggers(cls, value):
+        bad = [t for t in value if t not in SETUP_TRIGGERS]
+        if bad:
+            raise ValueError(f"unknown setup-agent trigger {bad[0]!r}; choose among {', '.join(SETUP_TRIGGERS)}")
+        return value
 
 
 class EnvConfig(BaseModel):
@@ -38,6 +75,8 @@ class EnvConfig(BaseModel):
     replace_lists: bool = False
     """Rows that carry FAIL_TO_PASS/PASS_TO_PASS: replace them with the lists validation derives
     (default: keep the given lists, report agreement)."""
+    setup_agent: SetupAgentConfig = Field(default_factory=SetupAgentConfig)
+    """The validate stage's setup agent (off by default; see SetupAgentConfig)."""
 
     @field_validator("pin_date", mode="before")
     @classmethod
