@@ -117,6 +117,15 @@ def test_setup_py_test_does_not_make_the_runner_unittest():
     assert make_recipe({"tox.ini": tox, "setup.py": setup_py})["test_runner"] == "pytest"
 
 
+def test_a_setup_cfg_pytest_section_keeps_pytest_before_4():
+    cfg = "[metadata]\nname = m\n\n[pytest]\naddopts = --cov jwt\n"
+    assert "pytest<4" in make_recipe({"setup.cfg": cfg, "setup.py": "setup(name='m')"})["test_dependencies"]
+    modern = cfg.replace("[pytest]", "[tool:pytest]")
+    assert "pytest<4" not in make_recipe({"setup.cfg": modern})["test_dependencies"]
+    # pytest reads pytest.ini before setup.cfg: the old section is never looked at
+    assert "pytest<4" not in make_recipe({"setup.cfg": cfg, "pytest.ini": "[pytest]\n"})["test_dependencies"]
+
+
 def test_test_command_per_runner():
     patch = "diff --git a/tests/foo/test_x.py b/tests/foo/test_x.py\n"
     task = TaskInstance("i", "o/r", "0" * 40, "", patch, "", install={"test_runner": "unittest",

@@ -115,6 +115,10 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     test_deps = [t for t in test_deps if not t.startswith(".") and _req_name(t) not in TOOLING]
     if runner == "pytest" and not any(_req_name(x) == "pytest" for x in test_deps + deps):
         test_deps += _DEFAULT_TEST_DEPS
+    if runner == "pytest" and _setup_cfg_pytest_section(files):
+        # pytest 4 made its deprecations errors, the `[pytest]` section of setup.cfg among them:
+        # a runner lifted to the interpreter's era refused to start (found on jpadilla/pyjwt 2015)
+        test_deps.append("pytest<4")
     installable = any(p in files for p in ("pyproject.toml", "setup.py", "setup.cfg"))
     stated = sorted(set(pythons), key=lambda v: tuple(map(int, v.split("."))))
     python, target = choose_python(python_spec, stated, era, list(available or DEBIAN_PYTHONS), default_python)
@@ -176,6 +180,17 @@ def satisfies(version: str, spec: str) -> bool:
         return SpecifierSet(spec.strip()).contains(version, prereleases=True)
     except InvalidSpecifier:
         return True
+
+
+_PYTEST_SECTION = re.compile(r"^\[pytest\]\s*$", re.MULTILINE)
+
+
+def _setup_cfg_pytest_section(files: dict[str, str]) -> bool:
+    """Whether pytest's configuration is a `[pytest]` section of setup.cfg (pytest.ini and tox.ini's
+    `[pytest]` are read before it)."""
+    if "pytest.ini" in files or _PYTEST_SECTION.search(files.get("tox.ini", "")):
+        return False
+    return bool(_PYTEST_SECTION.search(files.get("setup.cfg", "")))
 
 
 def _test_runner(files: dict[str, str]) -> str:
