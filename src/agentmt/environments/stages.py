@@ -153,6 +153,10 @@ def _validate_unit(unit: Unit, ctx) -> dict:
         task = validate_task(task, image, runs=cfg.runs, timeout_s=cfg.test_timeout_s, runtime=cfg.runtime,
                              replace_lists=cfg.replace_lists)
     except RecordDropped as e:
+        if cfg.setup_agent.enabled and e.reason in cfg.setup_agent.triggers:  # an agent tries to make tests run
+            from agentmt.environments.setup_agent import rescue_unit
+
+            return rescue_unit(TaskInstance.from_dict(unit.items["task"]), task, e, cfg)
         # validate_task recorded both phases on the task before raising; the daemon's failure is not
         # the task's: no marker, so the next run retries it
         return {"task": task.to_dict(), "dropped": e.reason, "detail": e.detail, "outputs": [],
@@ -169,11 +173,17 @@ def validate_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str, exec
     for task in tasks:  # fail up front, before any container runs
         if not task.validation.get("image", {}).get("tag"):
             raise InputError(f"{task.instance_id} has no image: run `agentmt env build` on these tasks first")
+    if cfg.setup_agent.enabled:
+        from agentmt.environments.setup_agent import check_setup_agent, count_setup_agent
+
+        check_setup_agent(cfg)
     spec = StageSpec(name="env.validate", out_dir=out_dir, config=cfg.model_dump(), inputs=[tasks_path],
                      units=_task_units(tasks), process=_validate_unit, shared={"cfg": cfg.model_dump()})
     run = run_stage(spec, executor=executor, force=force)
     manifest = make_manifest(spec, run, shards=[])
     valid, failed = _fold(run, manifest)
+    if cfg.setup_agent.enabled:
+        count_setup_agent(run.infos, manifest)
     flakes = {t.instance_id: t.validation.get("flake_rates", {}) for t in valid}
     manifest.extra["flake_rates"] = flakes
     manifest.extra["agreement"] = {t.instance_id: t.validation["agreement"]["label"]
