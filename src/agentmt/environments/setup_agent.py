@@ -338,7 +338,8 @@ def render_setup_agent(task: TaskInstance, log_lines: int = 30) -> list[str]:
     if rec.get("changed_files"):
         out.append("  rejected: changed " + ", ".join(rec["changed_files"][:20]))
     if rec.get("replay_drop"):
-        out.append(f"  after replay: {rec['replay_drop']['reason']}: {rec['replay_drop']['detail'][:300]}")
+        out.append(f"  after replay: {rec['replay_drop']['reason']}")
+        out += ["    " + line for line in rec["replay_drop"]["detail"][:600].splitlines()]
     if rec.get("error"):
         out.append(f"  error: {rec['error'][:300]}")
     tail = (rec.get("replay_log") or "").rstrip().splitlines()[-log_lines:]
