@@ -105,6 +105,21 @@ def test_the_project_never_comes_from_its_own_lock():
     assert without_project(lock, "") == lock
 
 
+def test_tooling_is_lifted_to_the_interpreters_era_unless_the_runner_is_the_projects_choice():
+    from agentmt.environments.buildtask import lift_tooling
+
+    floors = {"pytest": "2020-10-05T00:00:00Z", "setuptools": "2020-10-05T00:00:00Z"}
+    closure = ["attrs==20.2.0", "pytest==6.1.1", "setuptools==50.3.0", "six==1.15.0"]
+    recipe = {"test_dependencies": ["pytest", "mock"], "dependencies": ["six"], "project_name": "m"}
+    lifted = lift_tooling(floors, closure, recipe)
+    assert set(lifted) == {"attrs", "pytest", "setuptools"}  # six is the project's own dependency
+    # pinned exactly (marshmallow 2018: pytest==3.3.1): pytest and attrs keep the pin date
+    pinned = lift_tooling(floors, closure, {**recipe, "test_dependencies": ["pytest==3.3.1"]})
+    assert pinned == {"setuptools": "2020-10-05T00:00:00Z"}
+    # the runner depends on the project (pluggy): the same
+    assert lift_tooling(floors, [*closure, "pluggy==0.13.1"], {**recipe, "project_name": "pluggy"}) == pinned
+
+
 def test_the_project_name_counts_even_when_setup_py_says_nothing_else():
     setup_py = "def main():\n    setup(name='pluggy', py_modules=['pluggy'])\n\nif __name__ == '__main__':\n    main()\n"
     recipe = make_recipe({"setup.py": setup_py})

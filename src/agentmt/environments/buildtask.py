@@ -89,6 +89,23 @@ def without_project(lock: list[str], project: str) -> list[str]:
     return [x for x in lock if not own or _name(x).replace(".", "-") != own]
 
 
+def lift_tooling(floors: dict[str, str], closure: list[str], recipe: dict) -> dict[str, str]:
+    """The per-package cutoffs that lift tooling to the interpreter's era (pure): `floors` (build
+    backend and test runner) widened to `closure`, what they pull in as of that date, except the
+    project's runtime dependencies. The runner and its closure keep the pin date when the runner
+    depends on the project itself (pytest → pluggy: a newer runner calls APIs the code does not have
+    yet) or when the project pins its runner exactly (marshmallow 2018's pytest==3.3.1 broke on a
+    lifted attrs 20, which dropped the `convert` argument pytest 3.3 passes): then only the build
+    backend is lifted."""
+    date = next(iter(floors.values()))
+    tests = [*(recipe.get("test_dependencies") or []), *(recipe.get("dependencies") or [])]
+    pinned = any(_name(x) in _TEST_RUNNERS and "==" in x for x in tests)
+    if pinned or without_project(closure, recipe.get("project_name") or "") != closure:
+        return {n: d for n, d in floors.items() if n not in _TEST_RUNNERS}
+    runtime = {_name(d) for d in recipe.get("dependencies") or []}
+    return {**floors, **{n: date for n in map(_name, closure) if n not in runtime}}
+
+
 def given_lock(cfg: EnvConfig, task: TaskInstance) -> list[str] | None:
     """The lock that overrides resolution: `env.lock` (a freeze file), or with `env.reuse_locks` the
     lock recorded on the task by an earlier build; None when the task is to be resolved."""
@@ -157,15 +174,7 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
             if floors:  # the floor covers what the build backend and test runner pull in, too
                 tooling = [*(r.get("build_dependencies") or []), *(r.get("test_dependencies") or [])]
                 closure, _ = resolve_lock(tooling or ["setuptools"], python, next(iter(floors.values())))
-                date = next(iter(floors.values()))
-                runtime = {_name(d) for d in r.get("dependencies") or []}
-                if without_project(closure, r.get("project_name") or "") != closure:
-                    # the test runner depends on the project itself (pytest → pluggy): a runner
-                    # newer than the code calls APIs the code does not have yet; only the build
-                    # backend is lifted to the interpreter's era
-                    floors = {n: d for n, d in floors.items() if n not in _TEST_RUNNERS}
-                else:
-                    floors.update({n: date for n in map(_name, closure) if n not in runtime})
+                floors = lift_tooling(floors, closure, r)
             lock, exempt = resolve_lock(make_requirements(task).splitlines(), python, r.get("pin_date"),
                                         floors=floors)
         except ResolutionFailed as e:
