@@ -60,3 +60,24 @@ def test_explain_prints_a_recorded_coloured_build_log_without_escapes():
     assert reason == "install_error" and "\x1b" not in text
     head = text.split("recipe:")[0]  # the drop's own lines name the cause, before recipe and tail
     assert "no acceptable C compiler found" in head
+
+
+def test_a_build_that_wants_a_compiler_gets_one_in_its_own_env_image():
+    from agentmt.environments.images import (
+        COMPILER_PACKAGES,
+        make_env_dockerfile,
+        make_env_tag,
+        needs_compiler,
+    )
+    from agentmt.types import TaskInstance
+
+    assert needs_compiler(clean_log(_BUILD_LOG))
+    assert needs_compiler("src/_fastmath.c:31:10: fatal error: Python.h: No such file or directory")
+    assert not needs_compiler("error: Failed to build `x==1.0`\n  ModuleNotFoundError: No module named 'np'")
+    task = TaskInstance("o__r-1", "o/r", "0" * 40, "", "", "", install={
+        "python": "3.9", "lock": ["pycrypto==2.6.1"], "lock_source": "resolved"})
+    plain_tag, plain = make_env_tag(task, "b"), make_env_dockerfile(task, "b", with_ca=False)
+    task.install["compiler"] = True
+    assert COMPILER_PACKAGES not in plain
+    assert COMPILER_PACKAGES in make_env_dockerfile(task, "b", with_ca=False)
+    assert make_env_tag(task, "b") != plain_tag  # tasks without the toolchain keep their image

@@ -145,6 +145,20 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
         task.install.update(lock=lock, lock_source="given")
 
 
+def _build_images(task: TaskInstance, repo: Path, base: str, log_dir: Path | None):
+    """`build_task_image`, once more with a C toolchain in the env layer (`install.compiler`) when
+    the first build failed for want of one (pyjwt 2014 tests with pycrypto, which has no wheel)."""
+    from agentmt.environments.images import ImageBuildError, build_task_image, needs_compiler
+
+    try:
+        return build_task_image(task, repo, base, log_dir=log_dir)
+    except ImageBuildError as e:
+        if task.install.get("compiler") or not needs_compiler(e.log):
+            raise
+    task.install["compiler"] = True
+    return build_task_image(task, repo, base, log_dir=log_dir)
+
+
 def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path | None = None,
                locks: dict[str, list[str]] | None = None) -> TaskInstance:
     """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock."""
@@ -153,7 +167,6 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         RESOLUTION_FAILED,
         ImageBuildError,
         build_failure,
-        build_task_image,
         make_requirements,
         read_lock,
     )
@@ -189,7 +202,7 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
     else:
         base = ensure_base_image(r.get("base_release") or cfg.base_release, try_pull=cfg.try_pull)
     try:
-        img = build_task_image(task, repo, base, log_dir=log_dir)
+        img = _build_images(task, repo, base, log_dir)
     except ImageBuildError as e:
         reason, message = build_failure(e.log)
         # `error`/`log` kept at the top level too: readers of format-1 failed tasks look there

@@ -50,6 +50,8 @@ def render_explanation(task: TaskInstance, *, max_tests: int = 20, log_lines: in
         out.append(f"  dependencies: {', '.join(r.get('dependencies') or []) or '-'}")
         out.append(f"  test dependencies: {', '.join(r.get('test_dependencies') or []) or '-'}")
         out.append(f"  build dependencies: {', '.join(r.get('build_dependencies') or []) or '-'}")
+        if r.get("compiler"):
+            out.append("  env layer: with a C toolchain (a dependency had to be compiled)")
         out.append(f"  install: {r.get('install') or '-'}")
         out.append(f"  test: {r.get('test_cmd')} ({r.get('test_runner')})")
         lock = r.get("lock") or []

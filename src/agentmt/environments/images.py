@@ -69,7 +69,8 @@ def make_env_tag(task: TaskInstance, base: str) -> str:
     # an exact lock is the whole dependency set: tasks whose locks are equal share the image
     what = [lock] if lock else [r.get("dependencies"), r.get("test_dependencies"), r.get("build_dependencies"),
                                 r.get("pin_date")]
-    key = _short_hash(base, task.repo, r.get("python"), *what, ENV_LAYOUT)
+    extra = ["compiler"] if r.get("compiler") else []  # in the key only when set: old tags stay
+    key = _short_hash(base, task.repo, r.get("python"), *what, ENV_LAYOUT, *extra)
     return f"{ENV_REPOSITORY}:{_slug(task.repo.replace('/', '__'))}-{key}"
 
 
@@ -90,6 +91,18 @@ def make_requirements(task: TaskInstance) -> str:
     return "".join(f"{line}\n" for line in dict.fromkeys(reqs))
 
 
+# A C toolchain and the interpreter's headers, for a dependency of the era that ships no wheel
+# (pycrypto 2.6.1 never had one); added to the env layer only when a build failed for want of it
+COMPILER_PACKAGES = "gcc libc6-dev python3-dev"
+_NEEDS_COMPILER = re.compile(r"no acceptable C compiler|gcc: (?:command )?not found"
+                             r"|unable to execute '[\w-]*gcc'|command '[\w-]*gcc' failed|Python\.h: No such file")
+
+
+def needs_compiler(log: str) -> bool:
+    """Whether a failed env build failed because no C compiler (or no Python.h) was there (pure)."""
+    return bool(_NEEDS_COMPILER.search(log))
+
+
 def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
     """The env layer: a venv whose packages uv resolves as of the pin date (or installs from a lock);
     the resolved set is frozen to LOCK_PATH. The context holds requirements.txt (see make_requirements)."""
@@ -103,6 +116,8 @@ def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
     lines += [
         "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8 "
         "UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never",
+        *([f"RUN apt-get update -q && apt-get install -y -q --no-install-recommends {COMPILER_PACKAGES} "
+           "&& rm -rf /var/lib/apt/lists/*"] if r.get("compiler") else []),
         # uv lives in its own venv so that it never appears in (or changes) the project's lock
         f"RUN python3 -m venv {UV_HOME} && {UV_HOME}/bin/pip install -q uv=={UV_VERSION} && python3 -m venv {VENV}",
         f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}",
