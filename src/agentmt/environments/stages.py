@@ -59,16 +59,24 @@ def _tasks_unit(unit: Unit, ctx) -> dict:
     return {"counts": dict(counts), "drops": dict(drops), "tasks": tasks, "outputs": []}
 
 
-def tasks_from_prs(prs_dir: str | Path, out_dir: str | Path, executor=None, force: bool = False) -> Manifest:
-    """PR shards → task candidates (code/test patch split, problem statement); drops counted by reason."""
+def tasks_from_prs(prs_dir: str | Path, out_dir: str | Path, executor=None, force: bool = False,
+                   limit: int | None = None) -> Manifest:
+    """PR shards → task candidates (code/test patch split, problem statement); drops counted by reason.
+    `limit` keeps the first N candidates in PR order (a small run); the rest count as `over_limit`."""
     from agentmt.io import shard_files
 
+    if limit is not None and limit < 1:
+        raise InputError(f"task limit {limit}: give a positive number of tasks to keep")
     shards = shard_files(prs_dir)
-    spec = StageSpec(name="tasks.from_prs", out_dir=Path(out_dir), config={}, inputs=[prs_dir],
-                     units=[Unit(f"prs-{p.name}", str(p)) for p in shards], process=_tasks_unit)
+    spec = StageSpec(name="tasks.from_prs", out_dir=Path(out_dir), config={"limit": limit} if limit else {},
+                     inputs=[prs_dir], units=[Unit(f"prs-{p.name}", str(p)) for p in shards], process=_tasks_unit)
     run = run_stage(spec, executor=executor, force=force)
     tasks = [TaskInstance.from_dict(t) for info in run.infos for t in info["tasks"]]
-    return _write(tasks, Path(out_dir), make_manifest(spec, run))
+    manifest = make_manifest(spec, run)
+    if limit and len(tasks) > limit:
+        manifest.drop("over_limit", len(tasks) - limit)
+        tasks = tasks[:limit]
+    return _write(tasks, Path(out_dir), manifest)
 
 
 def _repo_path(task: TaskInstance, cfg: EnvConfig, repo: str | Path | None) -> Path:

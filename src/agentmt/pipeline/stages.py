@@ -105,7 +105,8 @@ def ctx_render(c: StageCall) -> str:
 def tasks_from_prs(c: StageCall) -> str:
     from agentmt.environments.stages import tasks_from_prs as run
 
-    m = run(c.one("prs"), c.out, executor=c.runner_executor())
+    limit = c.options.get("limit")  # keep the first N candidates (a small run: tests, trials)
+    m = run(c.one("prs"), c.out, executor=c.runner_executor(), limit=int(limit) if limit else None)
     return f"{m.counts.get('tasks_out', 0)} task candidates, dropped: {_drops(m)}"
 
 

@@ -47,9 +47,24 @@ def latest_checkpoint(stage_dir: Path) -> str | None:
     """The newest complete `checkpoint-N` folder of a stage, to resume from (None: start fresh)."""
     if not stage_dir.exists():
         return None
-    from transformers.trainer_utils import get_last_checkpoint
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-    return get_last_checkpoint(str(stage_dir))
+    # The Trainer writes `checkpoint-N` in place (weights, optimizer, RNG, then trainer_state.json
+    # last): a run killed mid-save leaves a folder without a readable state, which transformers'
+    # get_last_checkpoint would pick and then refuse ("Can't find a valid checkpoint") on every rerun.
+    # Resume from the newest complete one; delete torn ones, which rotation would otherwise keep.
+    found = []
+    for ckpt in stage_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = ckpt.name.rpartition("-")[2]
+        if not ckpt.is_dir() or not step.isdigit():
+            continue
+        try:
+            json.loads((ckpt / "trainer_state.json").read_text())  # transformers.trainer.TRAINER_STATE_NAME
+        except (OSError, ValueError):
+            shutil.rmtree(ckpt, ignore_errors=True)
+            continue
+        found.append((int(step), ckpt))
+    return str(max(found)[1]) if found else None
 
 
 def final_dir(stage_dir: Path) -> Path:
