@@ -37,3 +37,42 @@ def docker_daemon() -> None:
     if os.environ.get("CI"):
         pytest.fail("no Docker daemon answers in CI: .ci/run must install and start it")
     pytest.skip("no Docker daemon (run `make docker`)")
+
+
+@pytest.fixture(scope="session")
+def demo_task_set(docker_daemon, tmp_path_factory) -> tuple[Path, list]:
+    """(validated tasks folder, its tasks) of the demo's bug-fix PRs, built and validated once per
+    session with one validation run each (the tests that use them exercise the agent, rollouts and
+    evaluation, not flakiness). The demo's other PRs (binary, non-UTF-8, docs-only) only cost time.
+
+    AGENTMT_TEST_DEMO_TASKS=PATH reuses a validated tasks folder or file of an earlier build.
+    """
+    from agentmt.environments.demo import build_demo_tasks
+    from agentmt.environments.tasks import read_tasks
+    from agentmt.sources.demo import build_demo
+
+    if os.environ.get("AGENTMT_TEST_DEMO_TASKS"):
+        path = Path(os.environ["AGENTMT_TEST_DEMO_TASKS"])
+        return path, list(read_tasks(path))
+    root = tmp_path_factory.mktemp("demo-tasks")
+    bugfix = build_demo(root / "demo").bugfix_prs
+    info = build_demo_tasks(root, "runs=1", only_prs=bugfix)
+    tasks = list(read_tasks(info["tasks"]))
+    assert len(tasks) == len(bugfix), info["drops"]
+    return Path(info["tasks"]), tasks
+
+
+@pytest.fixture(scope="session")
+def demo_tasks(demo_task_set) -> list:
+    """The validated demo tasks of `demo_task_set`, as a list."""
+    return demo_task_set[1]
+
+
+@pytest.fixture
+def two_tasks(demo_tasks, tmp_path) -> Path:
+    """A tasks file holding the first two validated demo tasks."""
+    from agentmt.environments.tasks import write_tasks_jsonl
+
+    path = tmp_path / "two.jsonl"
+    write_tasks_jsonl(demo_tasks[:2], path)
+    return path

@@ -11,11 +11,11 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 @pytest.mark.timeout(1500)
-def test_embedded_model_rollout_is_recorded_and_graded(demo_tasks, embedded_checkpoint, tmp_path):
+def test_embedded_model_rollout_is_recorded_and_graded(demo_task_set, embedded_checkpoint, tmp_path):
     from agentmt.environments.tasks import write_tasks_jsonl
     from agentmt.rollouts.stage import run_rollouts
 
-    _, tasks = demo_tasks
+    _, tasks = demo_task_set
     write_tasks_jsonl(tasks[:1], tmp_path / "one.jsonl")
     m = run_rollouts(tmp_path / "one.jsonl", tmp_path / "out", "model=embedded", "k=1", "seed=7",
                      "agent.step_limit=1", "sampling.max_tokens=24", "sampling.timeout_s=600")

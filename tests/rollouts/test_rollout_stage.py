@@ -18,10 +18,10 @@ from agentmt.rollouts.records import read_trajectories
 pytestmark = pytest.mark.docker
 
 
-def test_gold_replays_resolve_every_validated_demo_task(demo_tasks, tmp_path):
+def test_gold_replays_resolve_every_validated_demo_task(demo_task_set, tmp_path):
     from agentmt.rollouts.stage import run_rollouts
 
-    folder, tasks = demo_tasks
+    folder, tasks = demo_task_set
     m = run_rollouts(folder, tmp_path / "gold", "model=gold", "containers=2")
     trajs = list(read_trajectories(tmp_path / "gold"))
     assert len(trajs) == len(tasks) == m.counts["resolved"] >= 6  # 100% of the validated tasks
@@ -72,12 +72,12 @@ def test_an_agent_that_breaks_the_container_still_gets_a_verdict(two_tasks, tmp_
     assert all(t.resolved is False and t.exit_status in ("submitted", "environment_error") for t in trajs)
 
 
-def test_missing_image_is_an_environment_error_retried_by_the_next_run(demo_tasks, tmp_path):
+def test_missing_image_is_an_environment_error_retried_by_the_next_run(demo_task_set, tmp_path):
     from agentmt.environments.tasks import write_tasks_jsonl
     from agentmt.rollouts.stage import run_rollouts
     from agentmt.types import TaskInstance
 
-    _, tasks = demo_tasks
+    _, tasks = demo_task_set
     # a copy: the session fixture's tasks are shared with the later tests of this module
     good, bad = tasks[0], TaskInstance.from_dict(tasks[1].to_dict())
     bad.validation = {**bad.validation, "image": {**bad.validation["image"], "tag": "agentmt-task:does-not-exist"}}
@@ -126,10 +126,10 @@ def _leftover_containers(pid: int) -> list[str]:
 
 
 @pytest.mark.timeout(600)
-def test_resume_after_kill_9_loses_nothing_and_duplicates_nothing(demo_tasks, tmp_path):
+def test_resume_after_kill_9_loses_nothing_and_duplicates_nothing(demo_task_set, tmp_path):
     from agentmt.rollouts.stage import run_rollouts
 
-    folder, tasks = demo_tasks
+    folder, tasks = demo_task_set
     out = tmp_path / "out"
     model = _script(tmp_path / "slow.json", [{"bash": "sleep 2"}, {"submit": True}])
     cmd = [sys.executable, "-m", "agentmt.cli.main", "rollout", str(folder), "--out", str(out),
