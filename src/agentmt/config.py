@@ -6,9 +6,11 @@ dict; callers validate it with their pydantic `<Stage>Config` through `make_conf
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -91,11 +93,66 @@ def load_config(*specs: str) -> dict[str, Any]:
 
 
 def make_config(cls: type[T], *specs: str, defaults: dict[str, Any] | None = None) -> T:
-    """Load specs over `defaults` and validate into `cls`; the error names the bad key."""
+    """Load specs over `defaults` and validate into `cls`; the error names the bad key.
+
+    A key that no field declares (a typo such as `rnus=1`) is an error even where the model itself
+    would ignore it, so a misspelt setting never silently falls back to its default."""
     data = deep_merge(defaults or {}, load_config(*specs))
+    return validate_config(cls, data)
+
+
+def validate_config(cls: type[T], data: dict[str, Any], section: str = "") -> T:
+    """`cls.model_validate(data)` with a one-line ConfigError naming the (dotted) key at fault."""
+    unknown = unknown_keys(cls, data, f"{section}." if section else "")
+    if unknown:
+        key = unknown[0]
+        known = [f"{key.rsplit('.', 1)[0]}.{n}" if "." in key else n for n in _field_names(cls, key, section)]
+        hint = get_close_matches(key, known, n=1)
+        raise ConfigError(f"unknown config key {key!r}" + (f": did you mean {hint[0]!r}?" if hint else ""))
     try:
         return cls.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        loc = ".".join(str(x) for x in ((section,) if section else ()) + tuple(err["loc"])) or "(top level)"
         raise ConfigError(f"config key {loc!r}: {err['msg']} (got {err.get('input')!r})") from e
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The config model a field holds (`Sub` or `Sub | None`), else None (plain values, dicts, lists)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    models = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if len(models) == 1 and get_origin(annotation) in (Union, UnionType) else None
+
+
+def _fields(cls: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields by name and by alias."""
+    return {n: f for name, f in cls.model_fields.items() for n in (name, f.alias) if n}
+
+
+def unknown_keys(cls: type[BaseModel], data: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys of `data` that neither `cls` nor the config models nested in it declare (pure)."""
+    if cls.model_config.get("extra") == "allow":
+        return []
+    fields = _fields(cls)
+    out = []
+    for key, value in data.items():
+        if key not in fields:
+            out.append(f"{prefix}{key}")
+            continue
+        sub = _nested_model(fields[key].annotation)
+        if sub is not None and isinstance(value, dict):
+            out += unknown_keys(sub, value, f"{prefix}{key}.")
+    return out
+
+
+def _field_names(cls: type[BaseModel], key: str, section: str) -> list[str]:
+    """Field names of the model that `key`'s last part belongs to (for a did-you-mean hint)."""
+    parts = key.split(".")[1 if section else 0:-1]
+    for part in parts:
+        field = _fields(cls).get(part)
+        sub = _nested_model(field.annotation) if field else None
+        if sub is None:
+            return []
+        cls = sub
+    return sorted(_fields(cls))

@@ -71,3 +71,11 @@ def test_tasks_build_validate_through_the_cli(cli, calc_repo, docker_daemon, tmp
     assert out.strip().startswith("validated 2 of 2 tasks") and out.strip().endswith(str(tmp_path / "built" / "validated"))
     validated = list(read_tasks(tmp_path / "built" / "validated"))
     assert [t.FAIL_TO_PASS for t in validated] == [["tests/test_calc.py::test_add"], ["tests/test_calc.py::test_mul"]]
+
+
+@pytest.mark.parametrize("args", [("train", "sft", "cfg.yaml", "extra"), ("env", "build"), ("ctx", "render", "--nope")])
+def test_a_usage_mistake_is_clicks_usage_message_not_an_internal_error(cli, args):
+    code, _, err = cli(*args)
+    assert code == 2, err
+    assert "internal error" not in err
+    assert "Usage: agentmt" in err and "Error:" in err

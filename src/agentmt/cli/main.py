@@ -57,12 +57,14 @@ def main() -> None:
     except Exception as e:  # the CLI boundary: one line unless AGENTMT_DEBUG=1
         import click
 
-        if isinstance(e, click.exceptions.Exit):
+        if isinstance(e, click.exceptions.Exit | typer.Exit):
             sys.exit(e.exit_code)
-        if isinstance(e, click.ClickException):
+        # typer 0.2x raises exceptions of its own vendored click, which are not click's classes:
+        # a usage error (an extra argument, a missing option) is known by click's protocol instead
+        if isinstance(e, click.ClickException) or (callable(getattr(e, "show", None)) and hasattr(e, "exit_code")):
             e.show()
             sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+        if isinstance(e, click.exceptions.Abort | typer.Abort) or type(e).__name__ == "Abort":
             sys.exit(130)
         if settings.debug():
             raise

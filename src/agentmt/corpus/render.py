@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentmt import io
-from agentmt.config import make_config
+from agentmt.config import make_config, validate_config
 from agentmt.corpus import filters
 from agentmt.errors import ConfigError, InputError, RecordDropped
 from agentmt.types import CtxDocument, PullRequest
@@ -157,10 +157,7 @@ def _curation_config(cfg: CtxConfig):
     """`cfg.curation` validated over CurationConfig's defaults; a bad key is a one-line ConfigError."""
     from agentmt.corpus.curate import CurationConfig
 
-    try:
-        return CurationConfig.model_validate(cfg.curation)
-    except ValueError as e:
-        raise ConfigError(f"config section 'curation' is invalid: {str(e).splitlines()[-1]}") from e
+    return validate_config(CurationConfig, cfg.curation, "curation")
 
 
 def _make_curator(cfg: CtxConfig, out_dir: Path, inputs: list[Path]):
@@ -229,10 +226,7 @@ def _open_llm(cfg: CtxConfig):
     """Runner setup: the LLM endpoint (a local server started here when needed), for every unit."""
     from agentmt.corpus.enhance import EnhanceConfig, open_endpoint
 
-    try:
-        ecfg = EnhanceConfig.model_validate(cfg.llm)
-    except ValueError as e:
-        raise ConfigError(f"config section 'llm' is invalid: {str(e).splitlines()[-1]}") from e
+    ecfg = validate_config(EnhanceConfig, cfg.llm, "llm")
     if not ecfg.enabled:
         yield {}
         return
