@@ -107,7 +107,11 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
         # the runner reported no test at all (usage error, missing plugin, collection error): the
         # environment's fault, not the task's; keep the log tail so the cause can be read
         body, code = split_log(after_logs[-1])
-        raise record_drop(task, "validate", NO_TESTS_RAN, f"after gold patch, exit {code}: {body.strip()[-1500:]}")
+        from agentmt.environments.logtext import summarize_failure
+
+        # the error lines first: the cause closes a long traceback, far from where its tail starts
+        raise record_drop(task, "validate", NO_TESTS_RAN,
+                          f"after gold patch, exit {code}:\n{summarize_failure(body)[-2000:]}")
     lists = make_test_lists(before, after)
     v = task.validation
     v.update(runs=runs, flake_rates=lists["flake_rates"], num_flaky=len(lists["flake_rates"]),
