@@ -112,7 +112,7 @@ NUM_KILLS = 4
 # Fields records carry by design that measure wall-clock time; nothing else may differ.
 WALL_CLOCK = {"started_at", "finished_at", "build_seconds", "seconds", "model_time_s", "tool_time_s",
               "seconds_when_run", "cpu_seconds", "total_seconds", "fingerprint"}
-TRAINING_LOGS = {"loss.jsonl", "samples-rank0.jsonl"}  # a step log with a run id; losses compared apart
+TRAINING_LOGS = {"loss.jsonl", "samples-rank0.jsonl"}  # append-only step logs, compared per step
 
 
 def _stage_of(moment: str) -> str:
@@ -218,6 +218,9 @@ def compare_runs(ref: Path, run: Path, why: str) -> None:
     import torch
     from safetensors.torch import load_file
 
+    from agentmt.report.collect import read_loss
+    from agentmt.training.trainer import read_step_log
+
     ref_files, run_files = _outputs(ref), _outputs(run)
     assert run_files == ref_files, f"{why}: other files: {sorted(set(run_files) ^ set(ref_files))}"
     for rel in ref_files:
@@ -227,14 +230,19 @@ def compare_runs(ref: Path, run: Path, why: str) -> None:
             assert wa.keys() == wb.keys(), f"{why}: {rel}"
             for k in wa:
                 assert torch.allclose(wa[k], wb[k], rtol=1e-4, atol=1e-6), f"{why}: {rel} {k}"
-        elif rel.name == "loss.jsonl":
-            la, lb = _rows(a), _rows(b)
-            assert [r["step"] for r in lb] == [r["step"] for r in la], f"{why}: {rel} steps"
-            for ra, rb in zip(la, lb):
-                assert math.isclose(ra["loss"], rb["loss"], rel_tol=1e-4), f"{why}: {rel} step {ra['step']}"
-        elif rel.name == "samples-rank0.jsonl":
-            strip = lambda rows: [{k: v for k, v in r.items() if k != "run"} for r in rows]  # noqa: E731
-            assert strip(_rows(b)) == strip(_rows(a)), f"{why}: {rel} (samples per step)"
+        elif rel.name in TRAINING_LOGS:
+            # Append-only step logs: a resumed run logs again the steps it redoes after its checkpoint;
+            # per step the last entry counts (read_step_log), and the report reads losses the same way.
+            la, lb = read_step_log(a), read_step_log(b)
+            assert lb.keys() == la.keys(), f"{why}: {rel} steps"
+            for step in la:
+                if rel.name == "loss.jsonl":
+                    assert math.isclose(la[step]["loss"], lb[step]["loss"], rel_tol=1e-4), f"{why}: {rel} {step}"
+                else:
+                    assert lb[step] == la[step], f"{why}: {rel} step {step} trained on other samples"
+            if rel.name == "loss.jsonl":
+                steps = lambda d: [r["step"] for r in read_loss(d)[0]]  # noqa: E731
+                assert steps(b.parent) == steps(a.parent) == list(la), f"{why}: the report's loss curve of {rel}"
         elif a.read_bytes() != b.read_bytes():
             assert rel.suffix in (".parquet", ".jsonl", ".json"), f"{why}: {rel} differs byte for byte"
             assert _normalize(_rows(b)) == _normalize(_rows(a)), f"{why}: {rel} differs beyond wall-clock fields"

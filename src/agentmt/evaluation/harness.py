@@ -45,14 +45,18 @@ def run_eval(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progress: 
              executor=None, force: bool = False) -> dict[str, Any]:
     """Evaluate every (task, run) not yet finished in OUT and write the outputs; returns report.json."""
     from agentmt.rollouts.records import read_trajectories
+    from agentmt.rollouts.config import RolloutConfig
     from agentmt.rollouts.stage import read_validated_tasks, run_rollouts
 
     cfg = load_eval_config(*specs)
     spec_model = model_spec(cfg.model)
     out = Path(out_dir)
     tasks = read_validated_tasks(tasks_dir)
-    stage = run_rollouts(tasks_dir, out / RUNS, "eval", *specs, f"model={spec_model}", progress=progress,
-                         executor=executor, force=force)
+    # the rollout part of the resolved eval config: RolloutConfig refuses eval-only keys (train_data...)
+    rollout_cfg = RolloutConfig.model_validate(
+        {**{k: v for k, v in cfg.model_dump().items() if k in RolloutConfig.model_fields}, "model": spec_model})
+    stage = run_rollouts(tasks_dir, out / RUNS, progress=progress, executor=executor, force=force,
+                         config=rollout_cfg)
     trajs = sorted(read_trajectories(out / RUNS), key=lambda t: (t.instance_id, t.run_index))
     name = cfg.model_name_or_path or cfg.model
     ids = [t.instance_id for t in tasks]

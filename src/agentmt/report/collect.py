@@ -91,6 +91,9 @@ def read_loss(stage_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
                 rows.append(row)
         except ValueError:
             bad += 1  # the last line of a log whose writer was killed
+    # The log is append-only: a run resumed from a checkpoint redoes (and logs again) the steps after
+    # it, so per step the last row is the one the final weights came from (training.read_step_log).
+    rows = sorted({row["step"]: row for row in rows}.values(), key=lambda row: row["step"])
     return rows, (f"{bad} unreadable line(s)" if bad else None)
 
 

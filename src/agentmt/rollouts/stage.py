@@ -70,13 +70,14 @@ def _items(tasks: list[TaskInstance], cfg: RolloutConfig) -> list[WorkItem]:
 
 
 def run_rollouts(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progress: bool = False,
-                 executor=None, force: bool = False) -> io.Manifest:
-    """Roll out every pending (task, attempt) of TASKS into OUT; returns the stage manifest."""
+                 executor=None, force: bool = False, config: RolloutConfig | None = None) -> io.Manifest:
+    """Roll out every pending (task, attempt) of TASKS into OUT; returns the stage manifest.
+    `config`: an already resolved RolloutConfig (eval's rollout part) instead of `specs`."""
     from agentmt.agents import AgentConfig, load_agent_config
     from agentmt.rollouts.models import serve_embedded
     from agentmt.runner import StageSpec, Unit, make_manifest, run_stage
 
-    cfg = load_rollout_config(*specs)
+    cfg = config if config is not None else load_rollout_config(*specs)
     out_dir = Path(out_dir)
     # "auto": each model's own action format (the embedded one has no tool template: XML text)
     agent_config = AgentConfig.model_validate({**load_agent_config().model_dump(), "action_format": "auto",
