@@ -96,6 +96,17 @@ def test_recipe_from_poetry_and_tox_factors():
     assert recipe["test_dependencies"] == ["mock", "pytest>=6.2,<6.3"]
 
 
+def test_tox_feature_factors_of_the_first_python3_env_count():
+    tox = ("[tox]\nenvlist = py{26,27,33,34}-crypto, py{27,34}-contrib_crypto, py{27,34}-nocrypto, flake8\n"
+           "[testenv]\ndeps =\n    crypto: cryptography\n    pytest\n    contrib_crypto: pycrypto\n"
+           "    !crypto: six\n    py33,py34: enum34\n    py33-crypto: mock\n")
+    # the first Python 3 env is py33-crypto: its feature factor counts, version factors never do
+    assert make_recipe({"tox.ini": tox})["test_dependencies"] == ["cryptography", "pytest"]
+    nocrypto = tox.replace("envlist = py{26,27,33,34}-crypto, ", "envlist = ")
+    # now py34-contrib_crypto comes first: its factor, and `!crypto`
+    assert make_recipe({"tox.ini": nocrypto})["test_dependencies"] == ["pytest", "pycrypto", "six"]
+
+
 def test_the_project_never_comes_from_its_own_lock():
     from agentmt.environments.buildtask import without_project
 

@@ -124,13 +124,14 @@ def read_tox(text: str) -> Declared:
         cp.read_string(text)
     except configparser.Error:
         return out
-    out.pythons = stated_pythons([" ".join(expand_braces(cp.get("tox", "envlist", fallback="")))])
+    envs = expand_braces(cp.get("tox", "envlist", fallback=""))
+    out.pythons = stated_pythons([" ".join(envs)])
+    factors = _first_py3_env(envs)
     for raw in cp.get("testenv", "deps", fallback="").splitlines():
-        # "pytest28: pytest>=2.8,<2.9" belongs to one factor of the matrix: taking every factor's
-        # pin at once is unsatisfiable, so only unconditional deps count
-        if re.match(r"\s*!?[\w.,{}\-]+:\s", raw):
+        cond = re.match(r"\s*(!?[\w.,{}\-!]+):\s", raw)
+        if cond and not _factor_dep_applies(cond.group(1), factors):
             continue
-        item = raw.strip()
+        item = raw[cond.end():].strip() if cond else raw.strip()
         if item.startswith("-r"):
             out.req_files.append(item[2:].strip().replace("{toxinidir}/", ""))
         elif item and not item.startswith(("-", "{", ".", "git+", "http:", "https:")) and " @ " not in item:
@@ -141,6 +142,32 @@ def read_tox(text: str) -> Declared:
                   if re.fullmatch(r"[A-Za-z0-9][\w.-]*", n)]
     out.runner = _runner_of(cp.get("testenv", "commands", fallback=""))
     return out
+
+
+# a factor that picks a version of something (py34, pytest28, django111): the matrix's axes, whose
+# pins taken together are unsatisfiable; other factors (crypto, nocrypto) pick features
+_VERSION_FACTOR = re.compile(r"[A-Za-z_]+\d+|py\w*")
+
+
+def _first_py3_env(envs: list[str]) -> set[str]:
+    """The factors of the envlist's first Python 3 env (the run tox makes first on Python 3)."""
+    for env in envs:
+        factors = set(env.split("-"))
+        if any(re.fullmatch(r"py3\d*", f) for f in factors):
+            return factors
+    return set()
+
+
+def _factor_dep_applies(cond: str, factors: set[str]) -> bool:
+    """Whether a `cond: dep` line of [testenv] deps holds for the env with `factors`. Conditions on
+    a version factor never do ("pytest28: pytest~=2.8" and "pytest30: ..." at once are unsatisfiable);
+    feature factors do as tox reads them: `a,b` either, `a-b` both, `!a` not (pyjwt 2015's
+    "crypto: cryptography" is what its tests of RSA and EC need)."""
+    alternatives = [alt.split("-") for alt in cond.split(",")]
+    if any(_VERSION_FACTOR.fullmatch(f.lstrip("!")) for alt in alternatives for f in alt):
+        return False
+    return any(all((f[1:] not in factors) if f.startswith("!") else (f in factors) for f in alt)
+               for alt in alternatives)
 
 
 def expand_braces(text: str) -> list[str]:
