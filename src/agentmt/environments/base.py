@@ -77,7 +77,7 @@ _REGISTRY: list[bool] = []  # memo of `registry_answers()` for this process
 def registry_answers(log=print) -> bool:
     """Whether a container registry serves images here (probed once per process with a small pull)."""
     if not _REGISTRY:
-        _REGISTRY.append(_pull_as("python:3.11-slim", "", log))
+        _REGISTRY.append(_pull_as("python:3.11-slim", "", log, then="using the offline Debian bases"))
     return _REGISTRY[0]
 
 
@@ -105,7 +105,7 @@ def ensure_python_image(version: str, *, try_pull: bool = True, log=print) -> st
     return tag
 
 
-def _pull_as(source: str, tag: str, log) -> bool:
+def _pull_as(source: str, tag: str, log, then: str = "bootstrapping offline") -> bool:
     if not source:
         return False
     try:
@@ -113,7 +113,7 @@ def _pull_as(source: str, tag: str, log) -> bool:
     except subprocess.TimeoutExpired:
         return False
     if res.returncode != 0:
-        log(f"base image: no registry image {source} ({res.stderr.strip()[:120]}); bootstrapping offline")
+        log(f"base image: no registry image {source} ({res.stderr.strip()[:120]}); {then}")
         return False
     if tag:
         subprocess.run(["docker", "tag", source, tag], check=True)
