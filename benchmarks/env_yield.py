@@ -189,7 +189,8 @@ def main() -> None:
     tasks.write_text("".join(json.dumps(t) + "\n" for t in chosen))
     cfg = run_dir / "repos.yaml"
     cfg.write_text(json.dumps({"repos": {n: r["path"] for n, r in info.items()}}))  # JSON is YAML
-    dirty = git(str(ROOT), "status", "--porcelain", "--", "src").splitlines()  # a shared tree: say what
+    # a shared tree: say what else was uncommitted under src/ when this ran
+    dirty = [x.strip() for x in git(str(ROOT), "status", "--porcelain", "--", "src").splitlines()]
     meta = {"agentmt": tag, "uncommitted": dirty, "repos": info, "num_tasks": len(chosen), "base_dates": dates, "seconds": {},
             "config": COMMON, "jobs": args.jobs}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1))
