@@ -109,9 +109,10 @@ MOMENTS = [
 ]
 NUM_KILLS = 4
 
-# Fields records carry by design that measure wall-clock time; nothing else may differ.
+# Fields records carry by design that measure wall-clock time, or the machine rather than the run
+# (a fingerprint over them; the images env build pruned from the machine-wide cache); nothing else may differ.
 WALL_CLOCK = {"started_at", "finished_at", "build_seconds", "seconds", "model_time_s", "tool_time_s",
-              "seconds_when_run", "cpu_seconds", "total_seconds", "fingerprint"}
+              "seconds_when_run", "cpu_seconds", "total_seconds", "fingerprint", "pruned"}
 TRAINING_LOGS = {"loss.jsonl", "samples-rank0.jsonl"}  # append-only step logs, compared per step
 
 
@@ -316,25 +317,28 @@ def _agentmt(*args: str) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_ctx_render_killed_keeps_the_pseudonym_salt_of_its_first_attempt(tmp_path):
+def test_ctx_render_killed_keeps_its_pseudonym_salt_and_leakage_maxima(tmp_path):
     """With no configured salt each output folder draws one; a resumed render must keep it, or its
-    shards would pseudonymize the same person two ways."""
+    shards would pseudonymize the same person two ways. The demo's own tasks as the decontamination
+    set make 13-gram leaks: the leakage report must count the documents finished shards dropped."""
     from agentmt import io
 
     for args in (("demo", "init", str(tmp_path / "demo")),
                  ("mine", "git", str(tmp_path / "demo" / "repo"), "--metadata", str(tmp_path / "demo" / "metadata"),
                   "--out", str(tmp_path / "prs"), "-c", "filters.profile=gen", "-c", "shard_size=4",
-                  "-c", "progress=false")):
+                  "-c", "progress=false"),
+                 ("tasks", "from-prs", str(tmp_path / "prs"), "--out", str(tmp_path / "tasks"))):
         r = subprocess.run(_agentmt(*args), capture_output=True, text=True, env=_env())
         assert r.returncode == 0, r.stderr[-2000:]
     assert len(io.read_manifest(tmp_path / "prs")["shards"]) >= 3
 
     def render(out: Path, *extra: str) -> list[str]:
         return _agentmt("ctx", "render", str(tmp_path / "prs"), "--format", "gen", "--no-llm", "--out", str(out),
-                        "-c", "progress=false", *extra)
+                        "-c", "progress=false", "-c", f"curation.instances_file={tmp_path / 'tasks' / 'tasks.jsonl'}",
+                        "-c", "curation.decontam_content=false", *extra)
 
     out = tmp_path / "ctx"
-    _kill_when(render(out), out, ".done/part-00000.parquet", tmp_path / "killed.log", "ctx render")
+    _kill_when(render(out), out, ".done/part-00004.parquet", tmp_path / "killed.log", "ctx render")
     assert not (out / io.MANIFEST).exists(), "the render finished before the kill"
     salt = (out / ".pseudonym_salt").read_text()
     r = subprocess.run(render(out), capture_output=True, text=True, env=_env())
@@ -348,4 +352,48 @@ def test_ctx_render_killed_keeps_the_pseudonym_salt_of_its_first_attempt(tmp_pat
     shards = io.read_manifest(clean)["shards"]
     assert io.read_manifest(out)["shards"] == shards and len(shards) >= 3
     assert {s: (out / s).read_bytes() for s in shards} == {s: (clean / s).read_bytes() for s in shards}
-    assert io.read_manifest(out)["counts"]["identity_pseudonymized"] > 0
+    got, want = io.read_manifest(out), io.read_manifest(clean)
+    assert got["counts"]["identity_pseudonymized"] > 0 and got["drops"].get("ngram_leak", 0) > 0
+    assert (got["counts"], got["drops"]) == (want["counts"], want["drops"])
+    assert got["extra"]["curation"] == want["extra"]["curation"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_ctx_render_with_the_llm_killed_mid_generation_then_rerun_matches_a_clean_render(embedded_checkpoint,
+                                                                                         tmp_path):
+    """The LLM path of `ctx render` (the embedded model served by agentmt, greedy so two servers agree),
+    killed right after its first answer reached the cache, then rerun: the documents of a clean render
+    with a cache of its own. Four PRs in two shards keep it to a few dozen short generations."""
+    import shutil
+
+    from agentmt import io
+
+    r = subprocess.run(_agentmt("demo", "init", str(tmp_path / "demo")), capture_output=True, text=True, env=_env())
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = subprocess.run(_agentmt("mine", "git", str(tmp_path / "demo" / "repo"), "--metadata",
+                                str(tmp_path / "demo" / "metadata"), "--out", str(tmp_path / "mined"),
+                                "-c", "shard_size=2", "-c", "progress=false"), capture_output=True, text=True, env=_env())
+    assert r.returncode == 0, r.stderr[-2000:]
+    prs = tmp_path / "prs"
+    prs.mkdir()
+    for name in (io.shard_name(0), io.shard_name(1)):
+        shutil.copy(tmp_path / "mined" / name, prs / name)
+
+    def render(out: Path, cache: Path) -> list[str]:
+        return _agentmt("ctx", "render", str(prs), "--format", "py", "--out", str(out), "-c", "ctx_demo",
+                        "-c", "llm.temperature=0", "-c", "llm.max_summary_tokens=12", "-c", "llm.max_message_tokens=8",
+                        "-c", f"llm.cache_dir={cache}", "-c", "curation.pseudonym_salt=kill-test", "-c", "progress=false")
+
+    out, cache = tmp_path / "ctx", tmp_path / "cache"
+    _kill_when(render(out, cache), tmp_path, "cache/*/*.json", tmp_path / "killed.log", "ctx render (LLM)")
+    assert not (out / io.MANIFEST).exists(), "the render finished before the kill"
+    for cmd in (render(out, cache), render(tmp_path / "clean", tmp_path / "clean-cache")):
+        r = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=600)
+        assert r.returncode == 0, r.stderr[-2000:]
+    got, want = io.read_manifest(out), io.read_manifest(tmp_path / "clean")
+    assert got["shards"] == want["shards"]
+    assert {s: (out / s).read_bytes() for s in got["shards"]} == {s: (tmp_path / "clean" / s).read_bytes()
+                                                                  for s in want["shards"]}
+    assert want["counts"]["prs_summarized"] > 0 and got["counts"]["llm_cached"] > 0  # the rerun reused answers
+    assert got["drops"] == want["drops"]

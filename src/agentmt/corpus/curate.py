@@ -162,8 +162,11 @@ class Curator:
             hit |= ratio >= self.cfg.ngram_threshold
         return hit and self.cfg.ngram_action == "drop"
 
-    def resume(self, docs: list[tuple[str, str]]) -> None:
-        """Re-index the kept documents of a finished shard, exactly as judging them kept them."""
+    def resume(self, docs: list[tuple[str, str]], max_leak: dict[str, float] | None = None) -> None:
+        """Re-index the kept documents of a finished shard, exactly as judging them kept them; `max_leak`:
+        the leakage maxima recorded when the shard ran (dropped documents count too, and are not on disk)."""
+        for iid, ratio in (max_leak or {}).items():
+            self.max_leak[iid] = max(ratio, self.max_leak.get(iid, 0.0))
         for doc_id, text in docs:
             self.hashes.setdefault(dedup.content_hash(text), doc_id)
             for k, ratio in decontam.leakage(text, self.index, self.cfg.ngram).items():

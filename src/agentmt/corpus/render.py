@@ -211,8 +211,12 @@ def _render_unit(unit, ctx) -> dict:
 
         ecfg = EnhanceConfig.model_validate(cfg.llm).model_copy(update={"base_url": ctx.shared["llm_base_url"]})
         enhance = functools.partial(_enhance, ecfg=ecfg)
-    return render_shard(Path(path), ctx.out_dir / unit.name, ctx.shared["format"], cfg, set(dup_keys),
-                        _tokenizer(cfg.tokenizer), enhance, ctx.shared.get("curator"))
+    curator = ctx.shared.get("curator")
+    info = render_shard(Path(path), ctx.out_dir / unit.name, ctx.shared["format"], cfg, set(dup_keys),
+                        _tokenizer(cfg.tokenizer), enhance, curator)
+    if curator is not None:  # units run in order: the leakage maxima so far, dropped documents' included
+        info["max_leak"] = dict(curator.max_leak)
+    return info
 
 
 def _enhance(prs, manifest, ecfg):
@@ -262,7 +266,8 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
         setup=(lambda: _open_llm(cfg)) if use_llm else None,
         # the curator's near-duplicate state spans shards: it runs them in order, in this process
         sequential=curator is not None,
-        on_reuse=(lambda unit, info: curator.resume([(r["id"], r["text"]) for r in io.read_rows(out_dir / unit.name)]))
+        on_reuse=(lambda unit, info: curator.resume([(r["id"], r["text"]) for r in io.read_rows(out_dir / unit.name)],
+                                                    info.get("max_leak")))
         if curator is not None else None,
     )
     run = run_stage(spec, executor=executor, force=force)
