@@ -282,7 +282,9 @@ def rescue_unit(original: TaskInstance, dropped: TaskInstance, error: RecordDrop
         record["outcome"] = record["exit_status"] if record["exit_status"] in RETRIED else \
             REJECTED if record["changed_files"] else NO_COMMANDS if not record["commands"] else ""
         if not record["outcome"]:
+            start = time.monotonic()
             record["outcome"], fixed = _judge(original, image, record, cfg)
+            record["judge_seconds"] = round(time.monotonic() - start, 2)  # replay build + check + validation
             if fixed is not None:
                 tag = record.pop("tag")
                 fixed.validation["image"].update(tag=tag, id=image_id(tag))
@@ -301,23 +303,32 @@ def rescue_unit(original: TaskInstance, dropped: TaskInstance, error: RecordDrop
 
 def _judge(original: TaskInstance, image: str, record: dict, cfg: EnvConfig) -> tuple[str, TaskInstance | None]:
     """Replay the commands, check the tree, validate; (outcome, the validated task or None)."""
+    from agentmt.environments.base import image_exists
+    from agentmt.environments.images import make_task_tag
     from agentmt.environments.validate import validate_task
 
     candidate = TaskInstance.from_dict(original.to_dict())
     candidate.install = {**candidate.install, "setup_commands": list(record["commands"]),
                          "sources": [*(candidate.install.get("sources") or []), SOURCE]}
+    existed = image_exists(make_task_tag(candidate, candidate.validation["image"]["env_tag"]))
     tag, log = build_replay_image(candidate, image)
     record["replay_log"] = log[-LOG_TAIL:]
-    changed = replay_changes(candidate, tag, cfg)
+    # a failed replay's image goes, unless another output folder's task already used that tag
+    discard = (lambda: None) if existed else (lambda: _remove_image(tag))
+    try:
+        changed = replay_changes(candidate, tag, cfg)
+    except InfrastructureError:
+        discard()
+        raise
     if changed:
         record["changed_files"] = changed
-        _remove_image(tag)
+        discard()
         return REJECTED, None
     try:
         validate_task(candidate, tag, runs=cfg.runs, timeout_s=cfg.test_timeout_s, runtime=cfg.runtime,
                       replace_lists=cfg.replace_lists)
     except RecordDropped as e:
-        _remove_image(tag)
+        discard()
         if e.reason == "infra_error":
             raise InfrastructureError(e.detail) from e
         record.update(replay_drop={"reason": e.reason, "detail": e.detail[:1500]},
