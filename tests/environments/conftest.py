@@ -66,6 +66,12 @@ def make_pr(repo: Path, number: int, base: str, head: str, title: str) -> PullRe
 
 
 @pytest.fixture(scope="session")
+def fixture_git():
+    """(git, commit_files) of the fixture repositories, for tests that commit to a copy of their own."""
+    return git, commit_files
+
+
+@pytest.fixture(scope="session")
 def calc_repo(tmp_path_factory) -> tuple[Path, list[PullRequest]]:
     """Repo: initial commit, PR 1 fixes add() (+ test), PR 2 fixes mul() (+ test), then a tag."""
     repo = tmp_path_factory.mktemp("calc") / "calc"

@@ -97,30 +97,14 @@ def test_unknown_trigger_is_a_one_line_config_error():
 # Real containers
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com", "GIT_COMMITTER_NAME": "dev",
-           "GIT_COMMITTER_EMAIL": "dev@example.com", "PATH": "/usr/bin:/bin",
-           "GIT_COMMITTER_DATE": FIXTURE_DATE, "GIT_AUTHOR_DATE": FIXTURE_DATE}
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env=env).stdout.strip()
-
-
-def commit(repo: Path, files: dict[str, str], message: str) -> str:
-    for path, text in files.items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_text(text)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
-
-
 @pytest.fixture(scope="module")
-def envfile_task(calc_repo, docker_daemon, tmp_path_factory):
+def envfile_task(calc_repo, fixture_git, docker_daemon, tmp_path_factory):
     """The calc project at its first commit plus a conftest that needs calc.env; one add() fix task, built."""
     from agentmt.environments.stages import build_envs
     from agentmt.environments.tasks import make_repo_file_diff, read_tasks, write_tasks_jsonl
 
     src, prs = calc_repo
+    git, commit = fixture_git
     root = tmp_path_factory.mktemp("setup-agent")
     repo = root / "calc"
     subprocess.run(["git", "clone", "-q", str(src), str(repo)], check=True)
