@@ -44,8 +44,8 @@ def model_spec(model: str) -> str:
 def run_eval(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progress: bool = False,
              executor=None, force: bool = False) -> dict[str, Any]:
     """Evaluate every (task, run) not yet finished in OUT and write the outputs; returns report.json."""
-    from agentmt.rollouts.records import read_trajectories
     from agentmt.rollouts.config import RolloutConfig
+    from agentmt.rollouts.records import read_trajectories
     from agentmt.rollouts.stage import read_validated_tasks, run_rollouts
 
     cfg = load_eval_config(*specs)
