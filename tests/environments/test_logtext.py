@@ -81,3 +81,10 @@ def test_a_build_that_wants_a_compiler_gets_one_in_its_own_env_image():
     assert COMPILER_PACKAGES not in plain
     assert COMPILER_PACKAGES in make_env_dockerfile(task, "b", with_ca=False)
     assert make_env_tag(task, "b") != plain_tag  # tasks without the toolchain keep their image
+
+
+def test_source_lines_that_mention_errors_are_not_error_statements():
+    log = ("    return _get_module_details(pkg_main_name, error)\n    except (ValueError, TypeError):\n"
+           "ImportError: cannot import name 'HookimplOpts' from 'pluggy'\nERROR tests/test_jwt.py\n")
+    assert error_lines(log) == ["ImportError: cannot import name 'HookimplOpts' from 'pluggy'",
+                                "ERROR tests/test_jwt.py"]

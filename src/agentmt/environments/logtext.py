@@ -12,8 +12,9 @@ import re
 
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 # a line that states an error, not a traceback frame or a warning that happens to mention one
-_ERROR = re.compile(r"(?:^|[\s:(])(?:error|fatal|failed to build|no matching distribution|not found"
-                    r"|could not|cannot|[A-Z]\w*(?:Error|Exception)\b)", re.IGNORECASE)
+_ERROR = re.compile(r"\b(?:error|fatal(?: error)?)\s*:|^\s*(?:E\s+)?ERROR\b|failed to build|no matching distribution"
+                    r"|\bnot found\b|\bcould not\b|\bcannot\b|\b[A-Z]\w*(?:Error|Exception)\b(?=:|$)",
+                    re.IGNORECASE)
 _FRAME = re.compile(r'^\s*(?:File "|\^+$|~+$|Traceback \(most recent call last\))')
 # what docker's legacy builder (DOCKER_BUILDKIT=0, chosen by agentmt) prints after every build
 _BANNER = ("DEPRECATED: The legacy builder is deprecated", "BuildKit is currently disabled",
