@@ -31,6 +31,7 @@ adapters to reuse it would be more code than this module and its two executors.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import warnings
 from collections.abc import Callable
@@ -157,6 +158,10 @@ def run_unit(process, unit: Unit, ctx: UnitContext) -> dict[str, Any]:
     info = process(unit, ctx) or {}
     if not info.get("retry"):
         ctx.mark_part(unit.name, info, outputs=info.get("outputs", [unit.name]))
+        # hand back what the marker holds (JSON: keys sorted, tuples as lists), so a unit run now and
+        # one a rerun reuses give the stage the same dict, and its outputs the same bytes (a resumed
+        # rollout stage wrote the reused trajectories' timings in another key order)
+        info = json.loads(json.dumps(info, sort_keys=True, default=str))
     return info
 
 

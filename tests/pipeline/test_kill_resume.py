@@ -112,10 +112,12 @@ MOMENTS = [
 ]
 NUM_KILLS = 4
 
-# Fields records carry by design that measure wall-clock time, or the machine rather than the run
-# (a fingerprint over them; the images env build pruned from the machine-wide cache); nothing else may differ.
+# Fields records carry by design that measure wall-clock time, the machine or the run's history rather
+# than its result (a fingerprint over them; the images env build pruned from the machine-wide cache;
+# how many finished units a resumed run reused); nothing else may differ.
 WALL_CLOCK = {"started_at", "finished_at", "build_seconds", "seconds", "model_time_s", "tool_time_s",
-              "seconds_when_run", "cpu_seconds", "total_seconds", "fingerprint", "pruned"}
+              "seconds_when_run", "cpu_seconds", "total_seconds", "fingerprint", "pruned", "items_reused",
+              "runs_reused"}
 TRAINING_LOGS = {"loss.jsonl", "samples-rank0.jsonl"}  # append-only step logs, compared per step
 
 
