@@ -26,7 +26,6 @@ from agentmt.io import Manifest
 from agentmt.runner import StageSpec, Unit, make_manifest, run_stage
 from agentmt.types import PullRequest, TaskInstance
 
-
 FAILED_SHARD = "failed/tasks.jsonl"
 
 
@@ -43,9 +42,8 @@ def _tasks_unit(unit: Unit, ctx) -> dict:
     """One PR shard → its task candidates, kept in the unit's marker (the stage writes one shard)."""
     from collections import Counter
 
-    from agentmt.io import read_records
-
     from agentmt.environments.tasks import mined_repo
+    from agentmt.io import read_records
 
     counts, drops, tasks = Counter(), Counter(), []
     repo = mined_repo(Path(unit.items).parent)  # patches by `git diff` in the mined clone when it is there
