@@ -105,8 +105,9 @@ def validate_config(cls: type[T], data: dict[str, Any], section: str = "") -> T:
     """`cls.model_validate(data)` with a one-line ConfigError naming the (dotted) key at fault."""
     unknown = unknown_keys(cls, data, f"{section}." if section else "")
     if unknown:
-        key = unknown[0]
-        known = [f"{key.rsplit('.', 1)[0]}.{n}" if "." in key else n for n in _field_names(cls, key, section)]
+        key, owner = unknown[0]
+        prefix = key.rpartition(".")[0]
+        known = [f"{prefix}.{n}" if prefix else n for n in sorted(_fields(owner))]
         hint = get_close_matches(key, known, n=1)
         raise ConfigError(f"unknown config key {key!r}" + (f": did you mean {hint[0]!r}?" if hint else ""))
     try:
@@ -130,29 +131,18 @@ def _fields(cls: type[BaseModel]) -> dict[str, Any]:
     return {n: f for name, f in cls.model_fields.items() for n in (name, f.alias) if n}
 
 
-def unknown_keys(cls: type[BaseModel], data: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted keys of `data` that neither `cls` nor the config models nested in it declare (pure)."""
+def unknown_keys(cls: type[BaseModel], data: dict[str, Any], prefix: str = "") -> list[tuple[str, type[BaseModel]]]:
+    """(dotted key, the model it was given to) for each key of `data` that neither `cls` nor the
+    config models nested in it declare (pure)."""
     if cls.model_config.get("extra") == "allow":
         return []
     fields = _fields(cls)
     out = []
     for key, value in data.items():
         if key not in fields:
-            out.append(f"{prefix}{key}")
+            out.append((f"{prefix}{key}", cls))
             continue
         sub = _nested_model(fields[key].annotation)
         if sub is not None and isinstance(value, dict):
             out += unknown_keys(sub, value, f"{prefix}{key}.")
     return out
-
-
-def _field_names(cls: type[BaseModel], key: str, section: str) -> list[str]:
-    """Field names of the model that `key`'s last part belongs to (for a did-you-mean hint)."""
-    parts = key.split(".")[1 if section else 0:-1]
-    for part in parts:
-        field = _fields(cls).get(part)
-        sub = _nested_model(field.annotation) if field else None
-        if sub is None:
-            return []
-        cls = sub
-    return sorted(_fields(cls))
