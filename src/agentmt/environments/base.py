@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,11 @@ class BaseImageError(AgentmtError):
 
 def base_tag(release: str = "bookworm") -> str:
     return f"{BASE_REPOSITORY}:{release}"
+
+
+def _note(message: str) -> None:
+    """Progress of base-image making, on stderr: a command's stdout is its result line."""
+    print(message, file=sys.stderr)
 
 
 def image_exists(tag: str) -> bool:
@@ -57,7 +63,7 @@ def image_lock(tag: str) -> Iterator[None]:
         yield
 
 
-def ensure_base_image(release: str = "bookworm", *, try_pull: bool = True, log=print) -> str:
+def ensure_base_image(release: str = "bookworm", *, try_pull: bool = True, log=_note) -> str:
     """The base image tag for `release`, built or pulled when missing."""
     tag = base_tag(release)
     if image_exists(tag):
@@ -74,14 +80,14 @@ def ensure_base_image(release: str = "bookworm", *, try_pull: bool = True, log=p
 _REGISTRY: list[bool] = []  # memo of `registry_answers()` for this process
 
 
-def registry_answers(log=print) -> bool:
+def registry_answers(log=_note) -> bool:
     """Whether a container registry serves images here (probed once per process with a small pull)."""
     if not _REGISTRY:
         _REGISTRY.append(_pull_as("python:3.11-slim", "", log, then="using the offline Debian bases"))
     return _REGISTRY[0]
 
 
-def ensure_python_image(version: str, *, try_pull: bool = True, log=print) -> str:
+def ensure_python_image(version: str, *, try_pull: bool = True, log=_note) -> str:
     """A base image with CPython `version`: the offline Debian base whose python3 it is, else (where a
     registry answers) `python:X.Y-slim` with git added. BaseImageError when neither can provide it."""
     from agentmt.environments.recipe import DEBIAN_PYTHONS
@@ -120,7 +126,7 @@ def _pull_as(source: str, tag: str, log, then: str = "bootstrapping offline") ->
     return True
 
 
-def build_base_offline(release: str, tag: str, *, mirror: str = DEBIAN_MIRROR, log=print) -> None:
+def build_base_offline(release: str, tag: str, *, mirror: str = DEBIAN_MIRROR, log=_note) -> None:
     """debootstrap a minimal Debian root into a temp dir and `docker import` it as `tag`."""
     if shutil.which("debootstrap") is None:
         raise BaseImageError("debootstrap is missing: run scripts/ensure-docker.sh (installs it)")
