@@ -76,9 +76,11 @@ def fit_test_cmd_to_pytest(recipe: dict) -> None:
     then checks that `assert False` is caught by it; from Python 3.9 the assert statement raises the
     real class (LOAD_ASSERTION_ERROR), so configuring dies with INTERNALERROR before any test runs.
     `--assert=plain` skips the swap (found on pytest-dev/pluggy 2015: pytest 2.7.1 on Python 3.9)."""
+    from agentmt.environments.pins import version_key
+
     cmd = recipe.get("test_cmd") or ""
     old_pytest = (0,) < _locked_version(recipe.get("lock") or [], "pytest") < (3,)
-    python = tuple(int(p) for p in str(recipe.get("python") or "0").split(".")[:2] if p.isdigit())
+    python = version_key(recipe.get("python") or "0")
     if recipe.get("test_runner") == "pytest" and old_pytest and python >= (3, 9) and "--assert" not in cmd:
         recipe["test_cmd"] = f"{cmd} {PLAIN_ASSERT}"
 

@@ -156,12 +156,17 @@ def make_setup_lines(commands: list[str]) -> list[str]:
     return [f"RUN {json.dumps(['timeout', '-k', '5', str(SETUP_TIMEOUT_S), 'bash', '-c', c])}" for c in commands]
 
 
+def make_instance_label(task: TaskInstance) -> str:
+    """The LABEL line every instance image ends with (the setup agent's replay images too)."""
+    return f"LABEL agentmt.kind=instance agentmt.instance_id={shlex.quote(task.instance_id)}"
+
+
 def make_task_dockerfile(task: TaskInstance, env_tag: str) -> str:
     lines = [f"FROM {env_tag}", f"COPY testbed {TESTBED}", f"WORKDIR {TESTBED}"]
     if task.install.get("install"):
         lines.append(f"RUN {task.install['install']}")
     lines += make_setup_lines(task.install.get("setup_commands") or [])
-    lines.append(f"LABEL agentmt.kind=instance agentmt.instance_id={shlex.quote(task.instance_id)}")
+    lines.append(make_instance_label(task))
     return "\n".join(lines) + "\n"
 
 

@@ -244,11 +244,10 @@ def build_replay_image(task: TaskInstance, image: str) -> tuple[str, str]:
     """(tag, build log) of `image` plus the task's setup commands, one `RUN` each; the tag is the one
     `env build` gives the task record, so a rebuild from the record lands on the same name.
     Raises ImageBuildError (with the log) when a command fails on replay."""
-    from agentmt.environments.images import docker_build, make_setup_lines, make_task_tag
+    from agentmt.environments.images import docker_build, make_instance_label, make_setup_lines, make_task_tag
 
     tag = make_task_tag(task, task.validation["image"]["env_tag"])
-    lines = [f"FROM {image}", *make_setup_lines(task.install["setup_commands"]),
-             f"LABEL agentmt.kind=instance agentmt.instance_id={shlex.quote(task.instance_id)}"]
+    lines = [f"FROM {image}", *make_setup_lines(task.install["setup_commands"]), make_instance_label(task)]
     with tempfile.TemporaryDirectory(prefix="agentmt-setupctx-") as tmp:
         (Path(tmp) / "Dockerfile").write_text("\n".join(lines) + "\n")
         return tag, docker_build(Path(tmp), tag, network_host=False)
