@@ -142,8 +142,12 @@ def pick_moments(seed: int) -> list[str]:
     return sorted(chosen, key=MOMENTS.index)
 
 
+def _agentmt(*args: str) -> list[str]:
+    return [sys.executable, "-m", "agentmt.cli.main", *args]
+
+
 def _cmd(pipeline: Path, run: Path) -> list[str]:
-    return [sys.executable, "-m", "agentmt.cli.main", "run", str(pipeline), "--out", str(run)]
+    return _agentmt("run", str(pipeline), "--out", str(run))
 
 
 def _env() -> dict[str, str]:
@@ -315,10 +319,6 @@ def test_a_checkpoint_torn_by_a_kill_is_not_resumed_from_and_is_removed(tmp_path
     assert latest_checkpoint(stage) == str(stage / "checkpoint-2")
     assert sorted(p.name for p in stage.iterdir()) == ["checkpoint-1", "checkpoint-2"]
     assert latest_checkpoint(tmp_path / "absent") is None
-
-
-def _agentmt(*args: str) -> list[str]:
-    return [sys.executable, "-m", "agentmt.cli.main", *args]
 
 
 @pytest.mark.slow
