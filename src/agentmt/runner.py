@@ -125,11 +125,17 @@ def input_identity(path: str | Path) -> dict[str, Any]:
     return {"ref": str(path)}  # a URL or something the stage identifies itself (via `identity`)
 
 
-def fingerprint(spec: StageSpec) -> str:
+def stage_fingerprint(stage: str, config: Any, inputs: Any, identity: dict[str, Any] | None = None) -> str:
+    """The one stage fingerprint (16 hex): what a stage's outputs depend on, plus agentmt's version.
+    The runner's stages and the pipeline's stages both call it, each with its own input identities."""
     from agentmt import __version__
 
-    return sha256_json({"stage": spec.name, "config": spec.config, "identity": spec.identity,
-                        "inputs": [input_identity(p) for p in spec.inputs], "agentmt_version": __version__}, 16)
+    return sha256_json({"stage": stage, "config": config, "identity": identity or {}, "inputs": inputs,
+                        "agentmt_version": __version__}, 16)
+
+
+def fingerprint(spec: StageSpec) -> str:
+    return stage_fingerprint(spec.name, spec.config, [input_identity(p) for p in spec.inputs], spec.identity)
 
 
 def _check_or_clear(spec: StageSpec, fp: str, force: bool) -> None:

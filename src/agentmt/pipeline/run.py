@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentmt.pipeline.spec import PipelineSpec, StageSpec, is_path, load_pipeline, stage_ref
+from agentmt import io
+from agentmt.pipeline.spec import PipelineSpec, PipelineStage, is_path, load_pipeline, stage_ref
 from agentmt.pipeline.stages import KINDS, StageCall
+from agentmt.runner import stage_fingerprint
 
 # Kinds that still run when an input stage failed: a report shows what did and did not finish.
 REPORTS_FAILURES = {"report"}
@@ -63,19 +64,17 @@ def _resolve(value: str, run_dir: Path, base: Path) -> Path:
     return run_dir / value
 
 
-def fingerprint(stage: StageSpec, prior: dict[str, str], run_dir: Path, base: Path) -> str:
-    """The stage's fingerprint given the fingerprints of the stages before it."""
-    from agentmt import __version__
-
+def pipeline_fingerprint(stage: PipelineStage, prior: dict[str, str], run_dir: Path, base: Path) -> str:
+    """The stage's fingerprint given the fingerprints of the stages before it (`runner.stage_fingerprint`
+    over the kind, config specs with the files they name, options and input digests)."""
     inputs = {}
     for role, vals in sorted(stage.inputs.items()):
         vals = [vals] if isinstance(vals, str) else vals
         inputs[role] = [f"{prior[stage_ref(v)]}:{v}" if stage_ref(v) else _digest_path(_resolve(v, run_dir, base))
                         for v in vals]
     files = {s: _digest_path(Path(s)) for s in stage.config if "=" not in s and Path(s).is_file()}
-    doc = {"kind": stage.kind, "config": stage.config, "config_files": files, "options": stage.options,
-           "inputs": inputs, "version": __version__}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    config = {"specs": stage.config, "config_files": files, "options": stage.options}
+    return stage_fingerprint(stage.kind, config, inputs)
 
 
 def _marker(run_dir: Path, name: str) -> Path:
@@ -84,17 +83,13 @@ def _marker(run_dir: Path, name: str) -> Path:
 
 def _read_marker(run_dir: Path, name: str) -> dict:
     try:
-        return json.loads(_marker(run_dir, name).read_text())
+        return io.read_json(_marker(run_dir, name))
     except (OSError, ValueError):
         return {}
 
 
 def _write_marker(run_dir: Path, name: str, **data) -> None:
-    path = _marker(run_dir, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+    io.write_json(_marker(run_dir, name), data)  # atomic and fsynced: a killed run leaves the old marker or the new
 
 
 def run_pipeline(spec: str | Path | PipelineSpec, run_dir: str | Path, *, executor: str = "local",
@@ -109,10 +104,10 @@ def run_pipeline(spec: str | Path | PipelineSpec, run_dir: str | Path, *, execut
     prior: dict[str, str] = {}
     results: dict[str, StageResult] = {}
     for i, stage in enumerate(pipeline.stages, 1):
-        fp = prior[stage.name] = fingerprint(stage, prior, run_dir, base)
+        fp = prior[stage.name] = pipeline_fingerprint(stage, prior, run_dir, base)
         out = run_dir / stage.name
         echo(f"== [{i}/{len(pipeline.stages)}] {stage.name} ({stage.kind})")
-        results[stage.name] = r = _run_stage(stage, fp, out, run_dir, base, executor, results)
+        results[stage.name] = r = _run_pipeline_stage(stage, fp, out, run_dir, base, executor, results)
         echo(f"   {r.status} in {r.seconds:.1f} s: {r.summary}")
         write_timings(run_dir, pipeline.name, list(results.values()))  # after each stage: the report reads it
     ordered = list(results.values())
@@ -120,7 +115,7 @@ def run_pipeline(spec: str | Path | PipelineSpec, run_dir: str | Path, *, execut
     return ordered
 
 
-def _run_stage(stage: StageSpec, fp: str, out: Path, run_dir: Path, base: Path, executor: str,
+def _run_pipeline_stage(stage: PipelineStage, fp: str, out: Path, run_dir: Path, base: Path, executor: str,
                done: dict[str, StageResult]) -> StageResult:
     marker = _read_marker(run_dir, stage.name)
     # an input stage that ran again in this invocation with the same fingerprint (a retried failure)
@@ -165,7 +160,7 @@ def _cpu() -> float:
                                                   resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
-def _refs(stage: StageSpec) -> list[str]:
+def _refs(stage: PipelineStage) -> list[str]:
     from agentmt.pipeline.spec import input_values
 
     return [r for v in input_values(stage) if (r := stage_ref(v))]
@@ -181,7 +176,7 @@ def write_timings(run_dir: Path, name: str, results: list[StageResult]) -> None:
                      "cpu_seconds": round(m.get("cpu_seconds", r.cpu_seconds), 2), "out": str(r.out),
                      "summary": r.summary})
     data = {"pipeline": name, "total_seconds": round(sum(r.seconds for r in results), 2), "stages": rows}
-    (run_dir / "timings.json").write_text(json.dumps(data, indent=1))
+    io.atomic_write_text(run_dir / "timings.json", json.dumps(data, indent=1))
 
 
 def format_table(results: list[StageResult]) -> str:

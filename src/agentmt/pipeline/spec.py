@@ -21,8 +21,8 @@ class PipelineError(ConfigError):
     """A pipeline file that cannot run as written."""
 
 
-class StageSpec(BaseModel):
-    """One stage of a pipeline."""
+class PipelineStage(BaseModel):
+    """One stage entry of a pipeline file (what to run); `agentmt.runner.PipelineStage` is how a stage runs its units."""
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -43,7 +43,7 @@ class PipelineSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "pipeline"
     """Shown in the timing table."""
-    stages: list[StageSpec]
+    stages: list[PipelineStage]
     """The stages; inputs say what each needs."""
 
 
@@ -57,7 +57,7 @@ def stage_ref(value: str) -> str | None:
     return None if is_path(value) else value.split("/", 1)[0]
 
 
-def input_values(stage: StageSpec) -> list[str]:
+def input_values(stage: PipelineStage) -> list[str]:
     return [v for vals in stage.inputs.values() for v in ([vals] if isinstance(vals, str) else vals)]
 
 
@@ -88,13 +88,13 @@ def parse_pipeline(data: Any, where: str) -> PipelineSpec:
     return spec.model_copy(update={"stages": _run_order(spec.stages, where)})
 
 
-def _run_order(stages: list[StageSpec], where: str) -> list[StageSpec]:
+def _run_order(stages: list[PipelineStage], where: str) -> list[PipelineStage]:
     """Depth-first topological order that keeps the declared order where inputs allow it."""
     by_name = {s.name: s for s in stages}
-    order: list[StageSpec] = []
+    order: list[PipelineStage] = []
     state: dict[str, str] = {}  # name → "visiting" | "done"
 
-    def visit(s: StageSpec, path: list[str]) -> None:
+    def visit(s: PipelineStage, path: list[str]) -> None:
         if state.get(s.name) == "done":
             return
         if state.get(s.name) == "visiting":

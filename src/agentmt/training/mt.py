@@ -12,11 +12,12 @@ from pathlib import Path
 
 from agentmt.config import make_config
 from agentmt.errors import InputError
+from agentmt.training.boundaries import make_pack_collator
 from agentmt.training.checkpoint import final_dir, is_final, remove_checkpoints
 from agentmt.training.config import MTConfig, StageConfig
 from agentmt.training.prepare import PACK_COLUMNS, PreparedData, build_training_data
-from agentmt.training.stage import make_stage_manifest, run_stage, world_size
-from agentmt.training.trainer import ArrowDataset, collate_packs, make_batch_plan
+from agentmt.training.stage import make_stage_manifest, train_stage, world_size
+from agentmt.training.trainer import ArrowDataset, make_batch_plan
 
 
 def build_stage_data(stage: StageConfig, cfg: MTConfig, seed: int, tokenizer_path: str) -> PreparedData:
@@ -40,6 +41,7 @@ def run_mt(*specs: str) -> Path:
     from agentmt.models.checkpoint import resolve_model
 
     cfg = make_config(MTConfig, *specs)
+    collator = make_pack_collator(cfg.attn_implementation)  # refuses setups that lose document boundaries
     out = Path(cfg.output_dir)
     model_path = resolve_model(cfg.model)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -57,14 +59,14 @@ def run_mt(*specs: str) -> Path:
         manifest.extra["tokens_per_optimizer_step"] = cfg.global_batch_size * cfg.seq_len
         span = (sum(steps[:i]), sum(steps)) if cfg.schedule == "continue" else None
         model_path = str(
-            run_stage(
+            train_stage(
                 name=f"mt:{stage.name}",
                 cfg=cfg,
                 stage_dir=stage_dir,
                 model_path=model_path,
                 tokenizer=tokenizer,
                 dataset=ArrowDataset(data.shards, PACK_COLUMNS),
-                collator=collate_packs,
+                collator=collator,
                 manifest=manifest,
                 schedule_span=span,
             )

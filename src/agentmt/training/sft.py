@@ -21,7 +21,7 @@ from agentmt.errors import InputError
 from agentmt.training.checkpoint import final_dir, is_final, remove_checkpoints
 from agentmt.training.config import SFTConfig
 from agentmt.training.prepare import SAMPLE_COLUMNS, PreparedData, build_training_data
-from agentmt.training.stage import make_stage_manifest, run_stage
+from agentmt.training.stage import make_stage_manifest, train_stage
 from agentmt.training.trainer import ArrowDataset, make_chat_collator
 
 
@@ -53,7 +53,7 @@ def run_sft(*specs: str) -> Path:
     data = build_sft_data(cfg, model_path)
     manifest = make_stage_manifest("train_sft", cfg, data, [s.path for s in cfg.data])
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    return run_stage(
+    return train_stage(
         name="sft",
         cfg=cfg,
         stage_dir=stage_dir,

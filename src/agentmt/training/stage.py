@@ -1,9 +1,10 @@
-"""Run one training stage with the Trainer: load, resume from the newest checkpoint, train, save final.
+"""Train one training stage with the Trainer: load, resume from the newest checkpoint, train, save final.
 
 Shared by MT stages and SFT. A stage whose final checkpoint exists is skipped; one with
 `checkpoint-N` folders resumes from the newest (optimizer, scheduler, RNG and data position included).
-The samples come from the stage's training-data shards (prepare.py), whose fingerprint guards a
-resume against changed data.
+The samples come from the stage's training-data shards, built by the one stage runner (`prepare.py`
+calls `runner.run_stage`), whose fingerprint guards a resume against changed data. The optimisation
+loop is not a runner unit: every rank of a launch runs it together, resuming from Trainer checkpoints.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def make_stage_manifest(stage: str, cfg: TrainCommon, data: PreparedData, inputs
     return manifest
 
 
-def run_stage(
+def train_stage(
     *,
     name: str,
     cfg: TrainCommon,
@@ -106,4 +107,4 @@ def run_stage(
     return out
 
 
-__all__ = ["final_dir", "load_dtype", "make_stage_manifest", "run_stage"]
+__all__ = ["final_dir", "load_dtype", "make_stage_manifest", "train_stage"]
