@@ -28,6 +28,8 @@ class Declared:
     runner: str = ""  # pytest | unittest | django, when a test command names one
     build_deps: list[str] = field(default_factory=list)  # setup_requires: needed before setup.py runs
     name: str = ""  # the distribution's own name
+    groups: list[str] = field(default_factory=list)  # dependency groups the test run installs (PEP 735)
+    groups_map: dict[str, list] = field(default_factory=dict)  # group → requirements / {include-group}
 
 
 # installers and CI tooling that CI steps install but the tests do not import
@@ -59,16 +61,43 @@ def _runner_of(commands: str) -> str:
     return ""
 
 
+# installer options whose value is the next word: a group, an extra, a requirements file, or
+# something that is no requirement at all (an index, a constraint file, a target interpreter)
+_VALUE_OPTIONS = {
+    "-r": "req_files", "--requirement": "req_files",
+    "--group": "groups", "--only-group": "groups", "--with": "groups", "--only": "groups", "-G": "groups",
+    "--extra": "extras", "--extras": "extras", "-E": "extras",
+    **dict.fromkeys(("-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links",
+                     "--python", "-p", "--target", "-t", "--prefix", "--root", "--platform",
+                     "--python-version", "--implementation", "--abi", "--no-binary", "--only-binary",
+                     "--upgrade-strategy", "--config-settings", "-C", "--index", "--default-index",
+                     "--resolution", "--prerelease", "--exclude-newer", "--without", "--group-file"), ""),
+}
+# `pip install`, `uv pip install`, `uv sync`, `poetry install`, `pdm install/sync`
+_INSTALL = re.compile(r"\b(?:pip3?\s+install|uv\s+sync|poetry\s+install|pdm\s+(?:install|sync))\b([^\n;&|]*)")
+
+
 def _pip_installs(commands: str, out: Declared) -> None:
-    """Extras, requirement files and packages named by `pip install` / `session.install` commands."""
-    for m in re.finditer(r"pip3?\s+install\s+([^\n;&|]+)", commands):
-        args = m.group(1).split()
+    """Extras, dependency groups, requirement files and packages named by install commands; the
+    value of an option (`--group dev`, `--extra test`, `-c constraints.txt`) is never a package."""
+    for m in _INSTALL.finditer(commands):
+        args = [a.strip("'\"") for a in m.group(1).split()]
         i = 0
         while i < len(args):
-            a = args[i].strip("'\"")
-            if a in ("-r", "--requirement") and i + 1 < len(args):
-                out.req_files.append(args[i + 1].strip("'\""))
-                i += 2
+            a = args[i]
+            opt, eq, value = a.partition("=")
+            if opt in _VALUE_OPTIONS:
+                if not eq:
+                    value = args[i + 1] if i + 1 < len(args) else ""
+                    i += 1
+                kind = _VALUE_OPTIONS[opt]
+                if kind == "req_files":
+                    out.req_files.append(value)
+                elif kind and value:
+                    # pip's `--group path:name`, poetry's `--with a,b`, pdm's `-G a -G b`
+                    names = [v.rsplit(":", 1)[-1].strip() for v in re.split(r"[,\s]+", value)]
+                    getattr(out, kind).extend(n for n in names if n)
+                i += 1
                 continue
             # ".[test]" or "name[test]" (the project itself, as CI installs it): the extras count
             ex = re.match(r"(?:-e\s*)?[\w.\-]*\[([\w,.\- ]+)\]$", a)
@@ -140,6 +169,9 @@ def read_tox(text: str) -> Declared:
     # factor prefixes ("py39: testing") select envs; the extra named is still the test run's
     out.extras = [n for n in (i.split(":")[-1].strip() for i in re.split(r"[\s,]+|\n", raw))
                   if re.fullmatch(r"[A-Za-z0-9][\w.-]*", n)]
+    # tox 4.22's `dependency_groups = test` (PEP 735)
+    out.groups = [n for n in re.split(r"[\s,]+", cp.get("testenv", "dependency_groups", fallback=""))
+                  if re.fullmatch(r"[A-Za-z0-9][\w.-]*", n)]
     out.runner = _runner_of(cp.get("testenv", "commands", fallback=""))
     return out
 
@@ -186,14 +218,39 @@ def expand_braces(text: str) -> list[str]:
 
 
 def read_nox(text: str) -> Declared:
-    """noxfile.py: session Pythons and what sessions install and run (regex, not executed)."""
+    """noxfile.py: session Pythons and what sessions install and run (read, not executed):
+    `session.install(...)` arguments, `nox.project.dependency_groups(PYPROJECT, "test")` as groups."""
     out = Declared()
     out.pythons = sorted(set(re.findall(r"['\"](3\.\d+)['\"]", text)))
-    for m in re.finditer(r"session\.install\(([^)]*)\)", text):
-        args = re.findall(r"['\"]([^'\"]+)['\"]", m.group(1))
-        _pip_installs("pip install " + " ".join(args), out)
+    for m in re.finditer(r"session\.(install|run_install|run)\(", text):
+        args = _call_args(text, m.end())
+        for g in re.finditer(r"dependency_groups\(", args):
+            # the first argument is the parsed pyproject (`load_toml("pyproject.toml")`); names follow
+            quoted = re.findall(r"['\"]([^'\"]+)['\"]", _call_args(args, g.end()))
+            out.groups += [q for q in quoted if not q.endswith(".toml")]
+        plain = re.sub(r"[\w.]*dependency_groups\((?:[^()]|\([^()]*\))*\)", "", args)
+        words = " ".join(re.findall(r"['\"]([^'\"]+)['\"]", plain))
+        _pip_installs(words if m.group(1) == "run" else "pip install " + words, out)
     out.runner = _runner_of(text)
     return out
+
+
+def _call_args(text: str, start: int) -> str:
+    """The argument text of a call whose `(` ends just before `start`, up to its matching `)`
+    (nested calls and quoted parentheses included)."""
+    depth, quote, i = 1, "", start
+    while i < len(text) and depth:
+        c = text[i]
+        if quote:
+            quote = "" if c == quote and text[i - 1] != "\\" else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        i += 1
+    return text[start:i - 1] if not depth else text[start:i]
 
 
 def _poetry_req(name: str, spec) -> str | None:
@@ -244,19 +301,35 @@ def read_pyproject(doc: dict) -> Declared:
                 out.python_spec = out.python_spec or poetry_spec(str(spec))
             elif (req := _poetry_req(name, spec)) is not None:
                 out.deps.append(req)
-        groups = dict(poetry.get("dev-dependencies", {}))
-        for gname, group in poetry.get("group", {}).items():
-            if gname in ("dev", "test", "tests", "testing"):
-                groups.update(group.get("dependencies", {}))
-        out.test_deps += [r for n, s in groups.items() if (r := _poetry_req(n, s)) is not None]
+        # Poetry's groups (`--with test`; the old dev-dependencies are its "dev" group)
+        groups = {"dev": poetry.get("dev-dependencies", {}),
+                  **{g: v.get("dependencies", {}) for g, v in poetry.get("group", {}).items() if isinstance(v, dict)}}
+        for gname, reqs in groups.items():
+            if isinstance(reqs, dict) and reqs:
+                out.groups_map[gname] = [r for n, s in reqs.items() if (r := _poetry_req(n, s)) is not None]
         out.pythons += stated_pythons(["\n".join(poetry.get("classifiers", []))])
     for env in ("default", "test", "tests"):
         out.test_deps += list(tool.get("hatch", {}).get("envs", {}).get(env, {}).get("dependencies", []))
-    pdm = tool.get("pdm", {}).get("dev-dependencies", {})
-    for gname in ("test", "tests", "testing", "dev"):
-        out.test_deps += list(pdm.get(gname, []))
-    for gname in ("test", "tests", "testing", "dev"):
-        out.test_deps += [r for r in doc.get("dependency-groups", {}).get(gname, []) if isinstance(r, str)]
+    # PDM's dev groups (`pdm install -G test`) and PEP 735's [dependency-groups] (`--group test`)
+    for source in (tool.get("pdm", {}).get("dev-dependencies", {}), doc.get("dependency-groups", {})):
+        if isinstance(source, dict):
+            out.groups_map.update({g: list(v) for g, v in source.items() if isinstance(v, list)})
+    return out
+
+
+def group_requirements(groups_map: dict[str, list], name: str, seen: frozenset[str] = frozenset()) -> list[str]:
+    """A dependency group's requirements with PEP 735 `{include-group = "..."}` entries expanded
+    (names compared normalised; a cycle or an unknown group adds nothing)."""
+    norm = {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in groups_map.items()}
+    key = re.sub(r"[-_.]+", "-", name).lower()
+    if key in seen or key not in norm:
+        return []
+    out: list[str] = []
+    for item in norm[key]:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+            out += group_requirements(groups_map, item["include-group"], seen | {key})
     return out
 
 

@@ -55,6 +55,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     `available` lists the Pythons a base image can provide (default: the offline Debian ones)."""
     from agentmt.environments import declared as d
     from agentmt.environments.pins import choose_python
+    from agentmt.environments.trust import Requirement, pick_trusted
 
     pyproject = _toml(files.get("pyproject.toml", ""))
     readers: list[tuple[str, d.Declared]] = []
@@ -71,48 +72,65 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     if "setup.py" in files:
         readers.append(("setup.py", d.read_setup_py(files["setup.py"])))
     sources: list[str] = []
-    deps: list[str] = []
-    test_deps: list[str] = []
-    extras_map: dict[str, list[str]] = {}
-    wanted_extras: list[str] = []
-    req_files: list[str] = []
+    reqs: list[Requirement] = []
+    extras_map: dict[str, tuple[list[str], str]] = {}  # normalised extra → (requirements, declaring file)
+    groups_map: dict[str, list] = {}
+    wanted: list[tuple[str, str, str]] = []  # (extra | group, name, the file whose command names it)
+    req_files: list[tuple[str, str]] = []  # (requirements file, the file whose command names it)
     pythons: list[str] = []
     python_spec, runner = "", ""
     setup_requires: list[str] = []
     name = ""
     for path, got in readers:
         if not any((got.deps, got.test_deps, got.extras, got.extras_map, got.req_files, got.python_spec,
-                    got.pythons, got.runner, got.build_deps, got.name)):
+                    got.pythons, got.runner, got.build_deps, got.name, got.groups, got.groups_map)):
             continue
         sources.append(path)
-        deps += got.deps
-        test_deps += got.test_deps
-        for extra, reqs in got.extras_map.items():
-            extras_map.setdefault(extra, list(reqs))
-        wanted_extras += got.extras
-        req_files += got.req_files
+        reqs += [Requirement(x, path, False) for x in got.deps]
+        reqs += [Requirement(x, path, True) for x in got.test_deps]
+        for extra, listed in got.extras_map.items():
+            extras_map.setdefault(_norm(extra), (list(listed), path))
+        for group, listed in got.groups_map.items():
+            groups_map.setdefault(group, list(listed))
+        wanted += [("extra", x, path) for x in got.extras] + [("group", g, path) for g in got.groups]
+        req_files += [(f, path) for f in got.req_files]
         pythons += got.pythons
         python_spec = python_spec or got.python_spec  # the packaging metadata is the hard constraint
         runner = runner or got.runner  # the most trusted command wins
         setup_requires += got.build_deps
         name = name or got.name
-    # the project's own name inside an extra ("pkg[test]" in CI) refers back to itself: skip it
-    # a "dev" extra (linters, pre-commit, docs) only when the project has no test extra
-    named = [x for x in _TEST_EXTRAS if x != "dev" and _test_extras(extras_map, (x,))] or ["dev"]
-    test_deps += _test_extras(extras_map, (*wanted_extras, *named))
+    # extras and groups named by a command install as that command's source; else the test-like ones
+    # the project declares (a "dev" extra, with linters and docs, only when it has no test extra)
+    named = [x for x in _TEST_EXTRAS if x != "dev" and _norm(x) in extras_map] or ["dev"]
+    wanted += [("extra", x, "") for x in named]
+    wanted += [("group", g, "pyproject.toml") for g in _TEST_EXTRAS if _norm(g) in map(_norm, groups_map)]
+    done: set[tuple[str, str]] = set()
+    for kind, item, via in wanted:
+        if (kind, _norm(item)) in done:
+            continue
+        done.add((kind, _norm(item)))
+        if kind == "extra" and _norm(item) in extras_map:
+            listed, declared_in = extras_map[_norm(item)]
+            reqs += [Requirement(x, via or declared_in, True) for x in listed]
+        elif kind == "group":
+            reqs += [Requirement(x, via, True) for x in d.group_requirements(groups_map, item)]
     for path in sorted(files):
-        if path == "requirements.txt" and "requirements.txt" not in req_files:
-            deps += _requirement_tree(files, path, set())
+        if path == "requirements.txt" and "requirements.txt" not in (f for f, _ in req_files):
+            reqs += [Requirement(x, path, False) for x in _requirement_tree(files, path, set())]
             sources.append(path)
-    for path in _dedup([*req_files, *sorted(p for p in files if _TEST_REQ.search(p))]):
-        path = path.lstrip("./")
+    named_files = {f.lstrip("./"): via for f, via in reversed(req_files)}  # the first naming wins
+    for path in _dedup([*(f.lstrip("./") for f, _ in req_files), *sorted(p for p in files if _TEST_REQ.search(p))]):
         if path in files:
-            test_deps += _requirement_tree(files, path, set())
+            via = f" via {named_files[path]}" if path in named_files else ""
+            reqs += [Requirement(x, path + via, True) for x in _requirement_tree(files, path, set())]
             sources.append(path)
-    runner = runner or _test_runner(files)
     # CI tooling (tox, pre-commit, coverage uploaders) is not what the tests import, and its build
     # chains (pre-commit → nodeenv) are what fails first as of an old date
-    test_deps = [t for t in test_deps if not t.startswith(".") and _req_name(t) not in TOOLING]
+    reqs = [r for r in reqs if not (r.test and (r.line.startswith(".") or _req_name(r.line) in TOOLING))]
+    reqs, conflicts = pick_trusted(reqs)
+    deps = [r.line for r in reqs if not r.test]
+    test_deps = [r.line for r in reqs if r.test]
+    runner = runner or _test_runner(files)
     if runner == "pytest" and not any(_req_name(x) == "pytest" for x in test_deps + deps):
         test_deps += _DEFAULT_TEST_DEPS
     if runner == "pytest" and _setup_cfg_pytest_section(files):
@@ -134,6 +152,8 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         "build_dependencies": _dedup((list(pyproject.get("build-system", {}).get("requires", []))
                                       or _DEFAULT_BUILD_DEPS) + setup_requires),
         "test_dependencies": _dedup(t for t in test_deps if t not in deps),
+        # packages two sources constrained differently: the more trusted one's lines were kept (trust.py)
+        "requirement_conflicts": conflicts,
         # --no-build-isolation: the build backend comes from the env layer, so no network is needed;
         # --use-pep517: without it a setup.py-only project goes through `setup.py develop`, which
         # setuptools >= 80 runs as a nested, isolated (network-needing) pip install
@@ -220,13 +240,8 @@ def _toml(text: str) -> dict[str, Any]:
         return {}
 
 
-def _test_extras(extras: dict[str, list[str]], wanted: tuple[str, ...]) -> list[str]:
-    """The requirements of the extras named in `wanted` (names compared normalised, PEP 685)."""
-    norm = {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in extras.items()}
-    out: list[str] = []
-    for name in _dedup([re.sub(r"[-_.]+", "-", w).lower() for w in wanted]):
-        out += list(norm.get(name, []))
-    return out
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _req_name(req: str) -> str:
