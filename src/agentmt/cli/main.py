@@ -10,6 +10,7 @@ from agentmt import __version__, settings
 from agentmt.cli import ctx, demo, env, envdata, mine, model, repos, rollout, tasks, train
 from agentmt.cli import eval as eval_cli
 from agentmt.cli import report as report_cli
+from agentmt.cli.interrupt import INTERRUPTED_EXIT, interrupted_message
 from agentmt.cli import run as run_cli
 from agentmt.errors import AgentmtError, UserError
 
@@ -43,7 +44,9 @@ def version() -> None:
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
-    return f"agentmt: warning: {message}\n"  # not Python's file:line + source-line pair
+    from agentmt.secrets import redact_text
+
+    return f"agentmt: warning: {redact_text(str(message))}\n"  # not Python's file:line + source-line pair
 
 
 def main() -> None:
@@ -51,9 +54,11 @@ def main() -> None:
 
     warnings.formatwarning = _one_line_warning
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except SystemExit:
         raise
+    except KeyboardInterrupt:  # a Ctrl-C outside the command (while typer parses or imports)
+        code = INTERRUPTED_EXIT
     except Exception as e:  # the CLI boundary: one line unless AGENTMT_DEBUG=1
         import click
 
@@ -65,13 +70,21 @@ def main() -> None:
             e.show()
             sys.exit(e.exit_code)
         if isinstance(e, click.exceptions.Abort | typer.Abort) or type(e).__name__ == "Abort":
-            sys.exit(130)
+            sys.exit(INTERRUPTED_EXIT)
         if settings.debug():
             raise
         kind = "error" if isinstance(e, AgentmtError) else f"internal error ({type(e).__name__})"
-        message = " ".join(str(e).split())  # one line, whatever the message (git's stderr, a log tail)
+        from agentmt.secrets import redact_text
+
+        message = redact_text(" ".join(str(e).split()))  # one line, whatever the message (git's stderr, a log tail)
         typer.echo(f"agentmt: {kind}: {message}", err=True)
         sys.exit(2 if isinstance(e, UserError) else 1)
+    # Without standalone mode typer hands back an exit code instead of exiting: a Ctrl-C inside a
+    # command (typer turns KeyboardInterrupt into Exit(130)) and `raise typer.Exit(n)` arrive here.
+    if code == INTERRUPTED_EXIT:
+        typer.echo(interrupted_message(sys.argv), err=True)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":
