@@ -3,7 +3,8 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= demo-out
-export AGENTMT_HOME ?= $(CURDIR)/.agentmt
+# No AGENTMT_HOME here: agentmt itself puts its cache in this checkout's .agentmt/ (settings.home), so
+# `make` and `.venv/bin/agentmt` run from anywhere share one cache; a user's AGENTMT_HOME still wins.
 
 .PHONY: demo test setup docker clean
 

@@ -7,8 +7,24 @@ from pathlib import Path
 
 
 def home() -> Path:
-    """Cache and state directory (models, base images, LLM cache): $AGENTMT_HOME or ~/.cache/agentmt."""
-    return Path(os.environ.get("AGENTMT_HOME") or Path.home() / ".cache" / "agentmt")
+    """Cache and state directory (models, base images, LLM cache): $AGENTMT_HOME, else the `.agentmt/`
+    of the checkout agentmt is installed from (`pip install -e`, as `make` does), else ~/.cache/agentmt."""
+    if os.environ.get("AGENTMT_HOME"):
+        return Path(os.environ["AGENTMT_HOME"])
+    # Decided by where the code lives, not the working directory, so `make demo`, `make test` and
+    # `.venv/bin/agentmt` run from any folder share one cache (the converted model is 517 MB).
+    checkout = checkout_root()
+    return checkout / ".agentmt" if checkout else Path.home() / ".cache" / "agentmt"
+
+
+def checkout_root(package_dir: Path | None = None) -> Path | None:
+    """The source checkout holding the agentmt package (`ROOT/src/agentmt` beside `ROOT/pyproject.toml`),
+    or None for an installed wheel (site-packages/agentmt)."""
+    package_dir = package_dir or Path(__file__).resolve().parent
+    root = package_dir.parents[1]
+    if package_dir.parent.name == "src" and (root / "pyproject.toml").is_file():
+        return root
+    return None
 
 
 def debug() -> bool:
