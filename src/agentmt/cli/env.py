@@ -70,7 +70,7 @@ def explain_cmd(
 
 @app.command("stats")
 def stats_cmd(folder: Path = typer.Argument(..., help="Output folder of `agentmt env build` or `env validate`.")) -> None:
-    """Tasks in and out, and drop reasons overall and per repository."""
+    """Tasks in and out, drop reasons overall and per repository, and (validate) gold validity per dataset."""
     from agentmt.io import read_manifest
 
     m = read_manifest(folder)
@@ -79,3 +79,9 @@ def stats_cmd(folder: Path = typer.Argument(..., help="Output folder of `agentmt
     typer.echo("drops: " + (", ".join(f"{k}={v}" for k, v in sorted(m.get("drops", {}).items())) or "none"))
     for repo, drops in sorted(m.get("extra", {}).get("drops_by_repo", {}).items()):
         typer.echo(f"  {repo}: " + ", ".join(f"{k}={v}" for k, v in sorted(drops.items())))
+    if m.get("stage") == "env.validate":
+        from agentmt.environments.explain import stage_tasks
+        from agentmt.environments.goldvalidity import make_gold_validity, render_gold_validity
+
+        typer.echo("gold validity (every graded test passes after the gold patch, per run):")
+        typer.echo("\n".join(render_gold_validity(make_gold_validity(stage_tasks(folder)))))

@@ -27,3 +27,21 @@ def from_prs_cmd(
     drops = ", ".join(f"{k}={v}" for k, v in sorted(m.drops.items())) or "none"
     typer.echo(f"{m.counts.get('tasks_out', 0)} task candidates from {m.counts.get('prs_in', 0)} PRs "
                f"(dropped: {drops}) -> {out}")
+
+
+@app.command("import")
+def import_cmd(
+    rows: Path = typer.Argument(..., help="Dataset rows: .jsonl/.json/.parquet, a folder of shards, or a "
+                                          "swebench task repository (a folder with tasks/)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (tasks.parquet, tasks.jsonl, manifest.json)."),
+    fmt: str = typer.Option("auto", "--format", help="Row shape: auto, swe-bench, swe-bench-verified, swe-gym, "
+                                                     "swe-rebench, swe-rebench-v2, swe-smith, openswe, davinci-env, "
+                                                     "scale-swe, docker-rows."),
+) -> None:
+    """Import a published dataset's task rows; `env build` then builds each from the row's own definition."""
+    from agentmt.environments.tasks import import_tasks
+
+    m = import_tasks(rows, out, fmt)
+    drops = ", ".join(f"{k}={v}" for k, v in sorted(m.drops.items())) or "none"
+    sets = ", ".join(f"{k}={v}" for k, v in sorted(m.extra["datasets"].items())) or "none"
+    typer.echo(f"{m.counts['tasks_out']} tasks from {m.counts['rows_in']} rows ({sets}; dropped: {drops}) -> {out}")

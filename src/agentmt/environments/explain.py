@@ -30,6 +30,14 @@ def find_task(out_dir: str | Path, task_id: str) -> TaskInstance:
     raise InputError(f"no task {task_id} in {out_dir}: pass the output folder of `env build` or `env validate`")
 
 
+def stage_tasks(out_dir: str | Path) -> list[TaskInstance]:
+    """Every task of a build or validate output folder: the kept ones and `failed/tasks.jsonl`."""
+    from agentmt.environments.tasks import read_tasks
+
+    out_dir = Path(out_dir)
+    return [t for p in (out_dir / "tasks.jsonl", out_dir / FAILED_SHARD) if p.exists() for t in read_tasks(p)]
+
+
 def render_explanation(task: TaskInstance, *, max_tests: int = 20, log_lines: int = 40) -> str:
     from agentmt.environments.logtext import clean_log
 
@@ -46,6 +54,9 @@ def render_explanation(task: TaskInstance, *, max_tests: int = 20, log_lines: in
         out.append(f"  python {r.get('python')} (target {r.get('python_target')}, requires-python "
                    f"{r.get('python_spec') or '-'}, stated {r.get('python_stated') or '-'}), base "
                    f"{r.get('base_release')}")
+        out.append(f"  source: {r.get('source') or 'inferred'}"
+                   + "".join(f"; {f['source']} not used: {f['reason']}" for f in v.get("source_fallbacks") or [])
+                   + "".join(f"; FROM {s['from']} replaced by {s['to']}" for s in r.get("from_substituted") or []))
         out.append(f"  sources: {', '.join(r.get('sources') or []) or '-'}")
         out.append(f"  dependencies: {', '.join(r.get('dependencies') or []) or '-'}")
         out.append(f"  test dependencies: {', '.join(r.get('test_dependencies') or []) or '-'}")

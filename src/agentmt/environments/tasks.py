@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -267,3 +268,36 @@ def write_tasks_parquet(tasks: Iterable[TaskInstance], path: str | Path) -> int:
     from agentmt.io import write_records
 
     return write_records(path, tasks, TaskInstance)
+
+
+def read_task_rows(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Raw rows of a dataset: a swebench task repository (folder with tasks/), a .json list, a
+    .jsonl or .parquet file, or a folder of shards."""
+    from agentmt.environments.rows.taskrepo import is_task_repo, read_task_repo
+    from agentmt.io import read_rows
+
+    path = Path(path)
+    if is_task_repo(path):
+        yield from read_task_repo(path)
+    elif path.is_file() and path.suffix == ".json":
+        yield from json.loads(path.read_text())
+    else:
+        yield from read_rows(path)
+
+
+def import_tasks(path: str | Path, out_dir: str | Path, fmt: str = "auto"):
+    """Dataset rows → task shards (tasks.parquet, tasks.jsonl, manifest.json) labelled with their
+    dataset; bad rows dropped and counted by reason (see agentmt.environments.rows)."""
+    from agentmt.environments.rows import import_rows
+    from agentmt.io import Manifest
+
+    rows = list(read_task_rows(path))
+    tasks, drops = import_rows(rows, fmt)
+    manifest = Manifest(stage="tasks.import", config={"format": fmt}, inputs=[str(path)], drops=drops)
+    manifest.counts.update(rows_in=len(rows), tasks_out=len(tasks))
+    manifest.extra["datasets"] = dict(Counter(t.validation["dataset"] for t in tasks))
+    write_tasks_parquet(tasks, Path(out_dir) / "tasks.parquet")
+    write_tasks_jsonl(tasks, Path(out_dir) / "tasks.jsonl")
+    manifest.shards = ["tasks.parquet"]
+    manifest.write(out_dir)
+    return manifest

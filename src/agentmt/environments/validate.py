@@ -117,6 +117,9 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
     v.update(runs=runs, flake_rates=lists["flake_rates"], num_flaky=len(lists["flake_rates"]),
              num_tests=lists["num_tests"], seconds=round(time.monotonic() - start, 2),
              before_status=dict(Counter(before[-1].values())), after_status=dict(Counter(after[-1].values())))
+    from agentmt.environments.goldvalidity import gold_passes  # gold validity, `env stats`
+
+    v["gold_runs"] = {"passed": gold_passes([*given_f2p, *given_p2p], after), "of": runs}
     if given_f2p or given_p2p:
         v["agreement"] = make_agreement(given_f2p, given_p2p, lists)
         bad = check_given(given_f2p, given_p2p, before, after)

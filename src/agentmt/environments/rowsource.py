@@ -1,0 +1,144 @@
+"""Which source a task's environment comes from, and the recipes made from a row's own definition.
+
+Trust order (first that applies wins; `install.source` records it): a prebuilt image the row names
+(`prebuilt_image`), the row's own Dockerfile (`swebench_task` for a swebench task repository,
+else `row_dockerfile`), a SWE-rebench `install_config` (`swe_rebench`), the SWE-bench harness's
+facts for the row's repo and version (`swebench_spec`), else agentmt's inference (`inferred`).
+Everything here but `read_at` is pure.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentmt.environments.rows.dockerrows import DOCKERFILE_KEYS, EVAL_KEYS, IMAGE_KEYS, first
+from agentmt.types import TaskInstance
+
+PREBUILT, ROW_DOCKERFILE, TASK_REPO = "prebuilt_image", "row_dockerfile", "swebench_task"
+SWE_REBENCH, SWEBENCH_SPEC, INFERRED = "swe_rebench", "swebench_spec", "inferred"
+EVAL_SCRIPT_PATH = "/agentmt/eval.sh"  # where a row's eval script is put in its image
+OFFLINE_INSTALL = "pip install --no-deps --no-build-isolation --use-pep517 -e ."
+# `pip install .` / `python -m pip install -e .[test]`: the project itself, which agentmt installs
+# offline (the env layer already holds the dependencies; the instance layer has no network)
+_PROJECT_INSTALL = re.compile(r"^(?:python\d*(?:\.\d+)? -m )?pip install (?:-e |--editable )?['\"]?\.(?:\[[^\]]*\])?['\"]?\s*$")
+
+
+@dataclass(slots=True)
+class RowSources:
+    """What a task's row offers to build its environment from ("" / None when it offers nothing)."""
+
+    image: str = ""
+    dockerfile: str = ""
+    eval_script: str = ""
+    install_config: dict | None = None
+    task_repo: str = ""
+
+
+def row_sources(task: TaskInstance) -> RowSources:
+    """The environment sources among the row's own columns (`validation.extra_fields`)."""
+    extra = task.validation.get("extra_fields") or {}
+    config = extra.get("install_config")
+    if isinstance(config, str):
+        import json
+
+        config = json.loads(config) if config.strip() else None
+    return RowSources(image=first(extra, IMAGE_KEYS), dockerfile=first(extra, DOCKERFILE_KEYS),
+                      eval_script=first(extra, EVAL_KEYS), install_config=config or None,
+                      task_repo=str(extra.get("task_repo") or ""))
+
+
+def _packages(value: Any) -> list[str]:
+    """A package list given as a list or as one space-separated string."""
+    if not value:
+        return []
+    return [str(p) for p in value] if isinstance(value, list) else shlex.split(str(value))
+
+
+def _runner(test_cmd: str) -> str:
+    return "django" if "runtests.py" in test_cmd else "unittest" if "unittest" in test_cmd else "pytest"
+
+
+def _python(version: str, available: list[str]) -> dict[str, Any]:
+    """The recipe's Python fields for a version the row states; `python` None when no base has it."""
+    from agentmt.environments.recipe import DEBIAN_PYTHONS
+
+    python = version if version in available else None
+    return {"python": python, "python_target": version, "python_spec": "", "python_stated": [version],
+            "base_release": DEBIAN_PYTHONS.get(python or "", "bookworm")}
+
+
+def make_install_config_recipe(config: dict, base: dict, available: list[str],
+                               read: Callable[[str], str | None]) -> dict[str, Any]:
+    """A recipe from a SWE-rebench `install_config`; `base` is the inferred recipe, read only for the
+    build backend and the project's name; `read(path)` gives a file of the repository at the commit.
+    `pre_install` commands run before the install in the instance layer, which has no network."""
+    from agentmt.environments.declared import requirement_lines
+
+    deps = _packages(config.get("pip_packages"))
+    packages = config.get("packages") or ""
+    reqs = _packages(config.get("reqs_path"))
+    if packages == "requirements.txt" or reqs:
+        for path in reqs or ["requirements.txt"]:
+            lines, _ = requirement_lines(read(path) or "")
+            deps += lines
+    elif packages and not str(packages).endswith((".yml", ".yaml", ".txt")):
+        deps += _packages(packages)  # conda names in the harness's specs; most have the same name on PyPI
+    row_install = str(config.get("install") or "")
+    install = OFFLINE_INSTALL if not row_install or _PROJECT_INSTALL.match(row_install.strip()) else row_install
+    steps = [*_packages_cmds(config.get("pre_install")), install]
+    test_cmd = str(config["test_cmd"] if not isinstance(config["test_cmd"], list) else " && ".join(config["test_cmd"]))
+    return {**base, **_python(str(config.get("python") or base.get("python_target") or ""), available),
+            "dependencies": list(dict.fromkeys(deps)), "test_dependencies": [],
+            "install": " && ".join(s for s in steps if s), "install_row": row_install,
+            "test_cmd": test_cmd, "test_runner": _runner(test_cmd), "sources": ["install_config"],
+            "source": SWE_REBENCH}
+
+
+def _packages_cmds(value: Any) -> list[str]:
+    return [str(c) for c in value] if isinstance(value, list) else [str(value)] if value else []
+
+
+def make_spec_recipe(spec: dict, base: dict, available: list[str]) -> dict[str, Any]:
+    """The inferred recipe with the harness's Python and test packages: its pins win over the
+    repository's for the same package, and each such conflict is recorded (`pin_conflicts`)."""
+    from agentmt.environments.rows.swebench_specs import SOURCE
+    from agentmt.environments.buildtask import _name
+
+    pinned = {_name(p): p for p in spec["packages"]}
+    conflicts = [{"package": _name(d), "kept": pinned[_name(d)], "dropped": d}
+                 for d in [*base.get("dependencies", []), *base.get("test_dependencies", [])]
+                 if _name(d) in pinned and d != pinned[_name(d)]]
+    return {**base, **_python(spec["python"], available),
+            "dependencies": [d for d in base.get("dependencies", []) if _name(d) not in pinned],
+            "test_dependencies": list(spec["packages"]), "pin_conflicts": conflicts,
+            "sources": [SOURCE, *base.get("sources", [])], "source": SWEBENCH_SPEC}
+
+
+def choose_recipe(task: TaskInstance, base: dict, available: list[str],
+                  read: Callable[[str], str | None]) -> dict[str, Any]:
+    """The recipe from the most trusted definition the row offers, else `base` (inferred)."""
+    from agentmt.environments.rows.swebench_specs import lookup
+
+    sources = row_sources(task)
+    if sources.install_config:
+        return make_install_config_recipe(sources.install_config, base, available, read)
+    spec = lookup(task.repo, task.version) if task.version else None
+    if spec:
+        return make_spec_recipe(spec, base, available)
+    return {**base, "source": INFERRED}
+
+
+def read_at(repo: str | Path, commit: str) -> Callable[[str], str | None]:
+    """`read(path)`: a file of `repo` at `commit`, None when it is not there."""
+    from agentmt.sources.gitproc import run_git
+
+    def read(path: str) -> str | None:
+        res = run_git(repo, "show", f"{commit}:{path}")
+        return res.stdout.decode("utf-8", "replace") if res.returncode == 0 else None
+
+    return read

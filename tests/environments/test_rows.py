@@ -1,0 +1,162 @@
+"""Dataset rows in their published shapes → tasks, the recipes made from them, gold validity (pure)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agentmt.environments.goldvalidity import gold_passes, make_gold_validity
+from agentmt.environments.rows import BadRow, detect_format, import_row, import_rows
+from agentmt.environments.rowsource import choose_recipe, row_sources
+from agentmt.environments.tasks import import_tasks, read_task_rows, read_tasks
+from agentmt.errors import InputError
+from agentmt.types import TaskInstance
+
+ROWS = Path(__file__).parent / "fixtures" / "rows"
+BASE = "0123456789abcdef0123456789abcdef01234567"
+
+
+def rows(name: str, **subs: str) -> list[dict]:
+    text = (ROWS / name).read_text()
+    for key, value in {"BASE": BASE, "BASE8": BASE[:8], "IMAGE": "127.0.0.1:1/x:1", **subs}.items():
+        text = text.replace(f"@{key}@", json.dumps(value)[1:-1])
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name, family", [
+    ("swe_bench_verified.jsonl", "swe-bench"), ("swe_gym.jsonl", "swe-bench"),
+    ("swe_rebench.jsonl", "swe-rebench"), ("swe_rebench_v2.jsonl", "swe-rebench"),
+    ("swe_smith.jsonl", "swe-smith"), ("openswe.jsonl", "docker-rows"), ("scale_swe.jsonl", "docker-rows"),
+])
+def test_each_published_shape_is_detected(name, family):
+    assert detect_format(rows(name)[0]) == family
+
+
+def test_swebench_rows_decode_lists_and_drop_bad_rows_with_a_reason():
+    tasks, drops = import_rows(rows("swe_bench_verified.jsonl"))
+    assert [t.instance_id for t in tasks] == ["demo__calc-1"]
+    assert tasks[0].FAIL_TO_PASS == ["tests/test_calc.py::test_add"] and tasks[0].version == "0.1"
+    assert tasks[0].validation["dataset"] == "swe-bench"
+    assert tasks[0].validation["extra_fields"]["difficulty"] == "<15 min fix"
+    assert drops == {"missing_base_commit": 1}
+    gym, _ = import_rows(rows("swe_gym.jsonl"), "swe-gym")
+    assert gym[0].validation["dataset"] == "swe-gym" and gym[0].PASS_TO_PASS == ["tests/test_calc.py::test_neg"]
+
+
+def test_swe_rebench_rows_keep_install_config_and_image():
+    tasks, drops = import_rows(rows("swe_rebench.jsonl"))
+    assert drops == {"malformed_install_config": 2}  # one has no test_cmd, one is not JSON
+    src = row_sources(tasks[0])
+    assert src.install_config["pip_packages"] == ["pytest==8.3.4"] and src.image == "127.0.0.1:1/x:1"
+    v2 = import_row(rows("swe_rebench_v2.jsonl")[0], "swe-rebench-v2")
+    assert v2.validation["dataset"] == "swe-rebench-v2"
+    assert row_sources(v2).install_config["python"] == "3.11" and row_sources(v2).image == "127.0.0.1:1/x:1"
+
+
+def test_swe_smith_rows_name_the_upstream_repository():
+    tasks, drops = import_rows(rows("swe_smith.jsonl"))
+    assert drops == {"missing_FAIL_TO_PASS": 1}
+    t = tasks[0]
+    assert t.repo == "demo/calc" and t.base_commit == BASE[:8] and t.test_patch == ""
+    assert t.validation["extra_fields"]["swesmith_repo"] == f"swesmith/demo__calc.{BASE[:8]}"
+    assert row_sources(t).image.startswith("swebench/swesmith")
+
+
+def test_dockerfile_rows_under_each_release_s_names():
+    (openswe,), _ = import_rows(rows("openswe.jsonl"), "openswe")
+    src = row_sources(openswe)
+    assert src.dockerfile.startswith("FROM python:3.11-slim") and "pytest" in src.eval_script
+    assert openswe.validation["dataset"] == "openswe"
+    tasks, drops = import_rows(rows("scale_swe.jsonl"), "scale-swe")
+    assert row_sources(tasks[0]).dockerfile and row_sources(tasks[0]).image == "127.0.0.1:1/x:1"
+    assert drops == {"missing_patch": 1}
+
+
+def test_a_row_of_no_known_shape_and_a_bad_format_name():
+    _, drops = import_rows([{"instance_id": "x", "title": "not a task"}])
+    assert drops == {"unknown_row_shape": 1}
+    with pytest.raises(InputError, match="unknown task format"):
+        import_row(rows("swe_gym.jsonl")[0], "swe-bench-lite-typo")
+    with pytest.raises(BadRow):
+        import_row({"instance_id": "x", "repo": "a/b", "base_commit": "c", "patch": "", "test_patch": ""}, "swe-bench")
+
+
+def test_task_repository_is_read_through_swebench(tmp_path):
+    repo = tmp_path / "taskrepo"
+    shutil.copytree(ROWS / "taskrepo", repo)
+    (row,) = list(read_task_rows(repo))
+    task = import_row(row)
+    assert task.validation["dataset"] == "docker-rows"
+    src = row_sources(task)
+    assert src.task_repo == str(repo.resolve()) and src.dockerfile.startswith("FROM python:3.11-slim")
+    assert task.FAIL_TO_PASS == ["tests/test_calc.py::test_add"] and "pytest" in src.eval_script
+
+
+def test_import_tasks_writes_shards_and_counts_drops(tmp_path):
+    src = tmp_path / "rows.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows("swe_rebench.jsonl") + rows("swe_bench_verified.jsonl")))
+    m = import_tasks(src, tmp_path / "out")
+    assert m.counts["rows_in"] == 5 and m.counts["tasks_out"] == 1
+    assert m.drops == {"malformed_install_config": 2, "duplicate_instance_id": 1, "missing_base_commit": 1}
+    (t,) = list(read_tasks(tmp_path / "out"))
+    assert t.validation["dataset"] == "swe-rebench" and row_sources(t).install_config["python"] == "3.11"
+
+
+BASE_RECIPE = {"python": "3.11", "python_target": "3.11", "dependencies": ["idna", "pytest-mock==0.0.7"],
+               "test_dependencies": ["pytest==1.0.0", "pytest-mock==1.0.0"], "build_dependencies": ["setuptools"],
+               "install": "pip install -e .", "test_runner": "pytest", "test_cmd": "python -m pytest", "sources": ["setup.py"]}
+
+
+def test_install_config_recipe_replaces_inference():
+    task = import_row(rows("swe_rebench.jsonl")[0])
+    r = choose_recipe(task, dict(BASE_RECIPE), ["3.9", "3.11"], lambda p: None)
+    assert r["source"] == "swe_rebench" and r["python"] == "3.11"
+    assert r["dependencies"] == ["pytest==8.3.4"] and r["test_dependencies"] == []
+    assert r["test_cmd"] == "pytest --no-header -rA --tb=no -p no:cacheprovider"
+    # pre_install first; the project's own install made offline (no deps, no isolation)
+    assert r["install"].startswith("echo pre-install ran") and r["install"].endswith("--use-pep517 -e .")
+    assert r["install_row"] == "pip install -e ."
+    config = {"python": "3.8", "packages": "requirements.txt", "reqs_path": ["requirements/test.txt"],
+              "install": "make dev", "test_cmd": "pytest -rA"}
+    r = choose_recipe(TaskInstance("i", "a/b", "c", "", "", "", validation={"extra_fields": {"install_config": config}}),
+                      dict(BASE_RECIPE), ["3.9", "3.11"], {"requirements/test.txt": "attrs==19.1\n# c\n"}.get)
+    assert r["python"] is None and r["python_target"] == "3.8"  # no base image: a python_unavailable drop
+    assert r["dependencies"] == ["attrs==19.1"] and r["install"] == "make dev"
+
+
+def test_swebench_spec_pins_win_over_the_repository_s_and_the_conflict_is_recorded():
+    task = TaskInstance("psf__requests-1", "psf/requests", "c", "", "", "", version="2.0")
+    r = choose_recipe(task, dict(BASE_RECIPE), ["3.9", "3.11"], lambda p: None)
+    assert r["source"] == "swebench_spec" and r["python"] == "3.9" and r["base_release"] == "bullseye"
+    assert r["test_dependencies"] == ["pytest"] and r["dependencies"] == ["idna", "pytest-mock==0.0.7"]
+    assert r["pin_conflicts"] == [{"package": "pytest", "kept": "pytest", "dropped": "pytest==1.0.0"}]
+    assert r["sources"][0].startswith("swebench 4.x")
+    other = TaskInstance("x-1", "owner/unknown", "c", "", "", "", version="1.0")
+    assert choose_recipe(other, dict(BASE_RECIPE), ["3.11"], lambda p: None)["source"] == "inferred"
+
+
+def test_gold_passes_counts_runs_where_every_graded_test_passes():
+    a, b = "t.py::a", "t.py::b[x y]"
+    runs = [{a: "PASSED", b: "PASSED"}, {a: "PASSED", b: "FAILED"}, {a: "PASSED", b: "PASSED"}]
+    assert gold_passes([a, "t.py::b[x"], runs) == 2  # given ids in SWE-bench's truncated form
+    assert gold_passes([a], runs) == 3
+    assert gold_passes([], runs) == 2  # derived: every test that passed somewhere must pass each run
+    assert gold_passes([], [{a: "FAILED"}]) == 0
+
+
+def test_gold_validity_per_dataset():
+    def task(i, dataset, validation):
+        return TaskInstance(i, "a/b", "c", "", "", "", validation={**validation, **({"dataset": dataset} if dataset else {})})
+
+    tasks = [task("1", "swe-rebench", {"gold_runs": {"passed": 3, "of": 3}}),
+             task("2", "swe-rebench", {"gold_runs": {"passed": 1, "of": 3}}),
+             task("3", "swe-rebench", {"drop": {"stage": "validate"}, "phases": {"after": {"exit_codes": [1, 1, 1]}}}),
+             task("4", "swe-rebench", {"drop": {"stage": "build"}}),
+             task("5", None, {"gold_runs": {"passed": 3, "of": 3}})]
+    fig = make_gold_validity(tasks)
+    assert fig["swe-rebench"] == {"tasks": 4, "ran": 3, "k_of_k": 1, "not_run": 1, "share": 0.3333,
+                                  "passed": {"0/3": 1, "1/3": 1, "3/3": 1}}
+    assert fig["mined"]["share"] == 1.0
