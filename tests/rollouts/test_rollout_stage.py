@@ -34,6 +34,15 @@ def test_gold_replays_resolve_every_validated_demo_task(demo_task_set, tmp_path)
         assert t.report["outcome"] == "resolved" and t.image_digest == task.validation["image"]["id"]
         assert t.install == task.install and t.timings["grading_s"] > 0
         assert [m.role for m in t.messages][-2:] == ["assistant", "tool"]
+        # it works as an agent would: reads the files, one str_replace per hunk, runs the tests
+        assert t.report["replay_mode"] == "edits" and t.report["replay_patch_files"] == {}
+        calls = [(c.function.name, json.loads(c.function.arguments)) for m in t.messages for c in m.tool_calls]
+        commands = [a.get("command") for name, a in calls if name == "str_replace_editor"]
+        assert commands[0] == "view" and commands.count("str_replace") == task.patch.count("\n@@ ")
+        assert not any("agentmt_gold.patch" in json.dumps(a) for _, a in calls)
+        observations = [m.content for m in t.messages if m.role == "tool"]
+        assert observations[0].startswith("Here's the result of running `cat -n` on /testbed/")
+        assert [name for name, _ in calls][-2:] == ["bash", "submit"] and "passed" in observations[-2]
     assert m.extra["exit_status"] == {"submitted": len(tasks)}
 
 

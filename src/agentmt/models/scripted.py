@@ -54,10 +54,14 @@ class ScriptedModel:
         self.sampling: dict[str, Any] = {}
         self.index = 0
 
+    def _next_action(self, messages: list[Message]) -> dict[str, Any] | None:
+        """Action `index` of the script (None past its end); a subclass may read the conversation."""
+        return self.actions[self.index] if self.index < len(self.actions) else None
+
     def query(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> tuple[Message, StepStats]:
-        if self.index >= len(self.actions):
-            raise EndpointError(f"{self.name} has no action left after {len(self.actions)} steps")
-        action = self.actions[self.index]
+        action = self._next_action(messages)
+        if action is None:
+            raise EndpointError(f"{self.name} has no action left after {self.index} steps")
         self.index += 1
         if "raw" in action:
             return Message("assistant", str(action["raw"])), StepStats()

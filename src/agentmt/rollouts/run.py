@@ -71,6 +71,9 @@ def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Traject
     traj.num_tokens = sum(s.prompt_tokens + s.completion_tokens for s in traj.steps)
     if getattr(result, "error", ""):
         traj.report["agent_error"] = result.error
+    if getattr(model, "replay_mode", ""):  # a gold replay: editor calls, or which files went in as a patch
+        traj.report["replay_mode"] = model.replay_mode
+        traj.report["replay_patch_files"] = dict(model.patch_files)
     timings = {k: round(float(v), 3) for k, v in (result.timings or {}).items()}
     if cfg.grade:
         grade = grade_submission(item.task, tag, traj.submission, runtime=cfg.runtime,
