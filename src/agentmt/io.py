@@ -227,22 +227,33 @@ def read_records(in_dir: str | Path, cls) -> Iterator[Any]:
     for path in shard_files(in_dir):
         if path.suffix == ".jsonl":
             for number, obj in numbered_jsonl(path):
-                yield _decode(lambda: cls.from_dict(obj), path, f"line {number}", cls)
+                yield _decode(lambda: cls.from_dict(obj), path, f"line {number}", cls, obj)
             continue
         check_record_file(path, cls)
         index = 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
             for row in batch.to_pylist():
-                yield _decode(lambda: from_row(row), path, f"row {index}", cls)
+                yield _decode(lambda: from_row(row), path, f"row {index}", cls, row)
                 index += 1
 
 
-def _decode(make, path: Path, where: str, cls):
+def _decode(make, path: Path, where: str, cls, obj: Any = None):
     try:
         return make()
     except (TypeError, ValueError, KeyError, AttributeError) as e:
-        raise InputError(f"{path} {where} is not a valid {cls.__name__} ({type(e).__name__}: "
-                         f"{str(e)[:120]})") from e
+        missing = _missing_fields(cls, obj)
+        detail = f"missing fields: {', '.join(missing)}" if missing else f"{type(e).__name__}: {str(e)[:120]}"
+        raise InputError(f"{path} {where} is not a valid {cls.__name__} ({detail})") from e
+
+
+def _missing_fields(cls, obj: Any) -> list[str]:
+    """The required fields of dataclass `cls` that row `obj` lacks (a row of another record's shape)."""
+    import dataclasses
+
+    if not isinstance(obj, dict) or not dataclasses.is_dataclass(cls):
+        return []
+    return [f.name for f in dataclasses.fields(cls) if f.name not in obj
+            and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,9 +21,24 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 def test_a_checkpoint_folder_is_served_and_other_specs_pass_through(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"")
     assert model_spec(str(tmp_path)) == f"embedded:{tmp_path.resolve()}"
-    for spec in ("gold", "embedded", "http://localhost:8000/v1", "scripted:x.json", str(tmp_path / "absent")):
+    for spec in ("gold", "embedded", "http://localhost:8000/v1", "scripted:x.json", "embedded:/x"):
         assert model_spec(spec) == spec
+
+
+def test_a_missing_or_non_checkpoint_folder_is_refused_in_one_line_naming_what_is_accepted(tmp_path):
+    from agentmt.errors import InputError
+
+    with pytest.raises(InputError, match=r"absent: no such checkpoint folder \(eval takes a checkpoint folder"):
+        model_spec(str(tmp_path / "absent"))
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(InputError, match=r"is not a checkpoint folder: no weights \(\*.safetensors"):
+        model_spec(str(tmp_path))
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(InputError, match="no config.json and no weights"):
+        model_spec(str(tmp_path))
 
 
 def test_the_eval_preset_is_the_papers_protocol_and_eval_demo_keeps_temperature_0():

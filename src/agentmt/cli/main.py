@@ -10,8 +10,9 @@ from agentmt import __version__, settings
 from agentmt.cli import ctx, demo, env, envdata, mine, model, repos, rollout, tasks, train
 from agentmt.cli import eval as eval_cli
 from agentmt.cli import report as report_cli
-from agentmt.cli.interrupt import INTERRUPTED_EXIT, interrupted_message
 from agentmt.cli import run as run_cli
+from agentmt.cli.interrupt import INTERRUPTED_EXIT, interrupted_message, out_dir_of
+from agentmt.cli.outdir import remove_if_unwritten
 from agentmt.errors import AgentmtError, UserError
 
 app = typer.Typer(
@@ -53,6 +54,8 @@ def main() -> None:
     import warnings
 
     warnings.formatwarning = _one_line_warning
+    out = out_dir_of(sys.argv)
+    created = out if out is not None and not out.exists() else None  # removed again if the run writes nothing
     try:
         code = app(standalone_mode=False)
     except SystemExit:
@@ -71,6 +74,7 @@ def main() -> None:
             sys.exit(e.exit_code)
         if isinstance(e, click.exceptions.Abort | typer.Abort) or type(e).__name__ == "Abort":
             sys.exit(INTERRUPTED_EXIT)
+        remove_if_unwritten(created)
         if settings.debug():
             raise
         kind = "error" if isinstance(e, AgentmtError) else f"internal error ({type(e).__name__})"
@@ -82,6 +86,7 @@ def main() -> None:
     # Without standalone mode typer hands back an exit code instead of exiting: a Ctrl-C inside a
     # command (typer turns KeyboardInterrupt into Exit(130)) and `raise typer.Exit(n)` arrive here.
     if code == INTERRUPTED_EXIT:
+        remove_if_unwritten(created)
         typer.echo(interrupted_message(sys.argv), err=True)
     if isinstance(code, int) and code:
         sys.exit(code)

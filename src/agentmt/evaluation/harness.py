@@ -27,18 +27,35 @@ from agentmt import io
 from agentmt.evaluation.config import EvalConfig, load_eval_config
 from agentmt.evaluation.decontam import make_decontam_report
 from agentmt.evaluation.metrics import summarize
+from agentmt.errors import InputError
 from agentmt.evaluation.swebench_format import make_instance_report, make_prediction, make_run_report, verdict
 from agentmt.types import Trajectory
 
 RUNS = "runs"
 
 
+_MODEL_KINDS = "a checkpoint folder (config.json + weights), an http(s):// base URL, gold, embedded or scripted:FILE"
+_WEIGHTS = ("*.safetensors", "pytorch_model*.bin", "*.safetensors.index.json")
+
+
 def model_spec(model: str) -> str:
-    """A local checkpoint folder is served by `transformers serve` (embedded:PATH); other specs unchanged."""
+    """A local checkpoint folder is served by `transformers serve` (embedded:PATH); other specs unchanged.
+
+    Anything that is not a model name is taken for a folder and checked here, before any server starts."""
+    from agentmt.models.registry import MODELS
+
+    if model.startswith(("http://", "https://")) or model.partition(":")[0] in MODELS:
+        return model
     path = Path(model).expanduser()
-    if model not in ("gold", "embedded") and not model.startswith(("http://", "https://")) and path.is_dir():
-        return f"embedded:{path.resolve()}"
-    return model
+    if not path.is_dir():
+        raise InputError(f"--model {model}: no such checkpoint folder (eval takes {_MODEL_KINDS})")
+    missing = [what for what, found in (("config.json", (path / "config.json").is_file()),
+                                        ("weights (*.safetensors, pytorch_model*.bin)",
+                                         any(any(path.glob(g)) for g in _WEIGHTS))) if not found]
+    if missing:
+        raise InputError(f"--model {model} is not a checkpoint folder: no {' and no '.join(missing)} in it "
+                         f"(eval takes {_MODEL_KINDS})")
+    return f"embedded:{path.resolve()}"
 
 
 def run_eval(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progress: bool = False,
