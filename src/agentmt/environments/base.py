@@ -71,19 +71,37 @@ def ensure_base_image(release: str = "bookworm", *, try_pull: bool = True, log=_
     with image_lock(tag):  # two build workers each ran debootstrap for the same release before
         if image_exists(tag):
             return tag
-        if try_pull and _pull_as(REGISTRY_IMAGES.get(release, ""), tag, log):
+        if try_pull and registry_answers(log) and _pull_as(REGISTRY_IMAGES.get(release, ""), tag, log):
             return tag
         build_base_offline(release, tag, log=log)
     return tag
 
 
 _REGISTRY: list[bool] = []  # memo of `registry_answers()` for this process
+PROBE_IMAGE = "python:3.11-slim"
+PROBE_TTL_S = 3600  # a pipeline's stages run in several processes: one probe (and one note) per hour
 
 
 def registry_answers(log=_note) -> bool:
-    """Whether a container registry serves images here (probed once per process with a small pull)."""
+    """Whether a container registry serves images here: probed with a small pull once per process,
+    and the answer kept an hour for the machine (AGENTMT_HOME/images/registry.json)."""
+    import json
+    import time
+
+    from agentmt import io, settings
+
     if not _REGISTRY:
-        _REGISTRY.append(_pull_as("python:3.11-slim", "", log, then="using the offline Debian bases"))
+        memo = settings.home() / "images" / "registry.json"
+        try:
+            seen = json.loads(memo.read_text())
+            fresh = seen.get("image") == PROBE_IMAGE and time.time() - seen["at"] < PROBE_TTL_S
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            fresh = False
+        if fresh:
+            _REGISTRY.append(bool(seen["answers"]))
+        else:
+            _REGISTRY.append(_pull_as(PROBE_IMAGE, "", log, then="using the offline Debian bases"))
+            io.write_json(memo, {"image": PROBE_IMAGE, "answers": _REGISTRY[0], "at": time.time()})
     return _REGISTRY[0]
 
 
@@ -119,7 +137,9 @@ def _pull_as(source: str, tag: str, log, then: str = "bootstrapping offline") ->
     except subprocess.TimeoutExpired:
         return False
     if res.returncode != 0:
-        log(f"base image: no registry image {source} ({res.stderr.strip()[:120]}); {then}")
+        # docker's whole first line: cut at a fixed width it ended mid-address
+        reason = (res.stderr.strip().splitlines() or ["no answer"])[0]
+        log(f"base image: no registry image {source} ({reason}); {then}")
         return False
     if tag:
         subprocess.run(["docker", "tag", source, tag], check=True)
