@@ -188,7 +188,8 @@ def render_for_model(messages: list[Message], action_format: str) -> list[Messag
     for m in messages:
         if m.role == "assistant" and m.tool_calls:
             calls = [render_xml_call(c.function.name, _loads(c.function.arguments)) for c in m.tool_calls]
-            out.append(Message("assistant", "\n\n".join([m.content or "", *calls]).strip()))
+            # joined as training/chat.py joins them, so the history a model sees is what it was trained on
+            out.append(Message("assistant", "\n".join([m.content or "", *calls]).strip()))
         elif m.role == "tool":
             out.append(Message("user", m.content))
         else:

@@ -56,10 +56,9 @@ def format_tool_call(call: dict[str, Any]) -> str:
         args = raw or {}
     if not isinstance(args, dict):
         args = {"arguments": raw}
-    params = "".join(
-        f"<parameter={k}>\n{v if isinstance(v, str) else json.dumps(v)}\n</parameter>\n" for k, v in args.items()
-    )
-    return f"<function={name}>\n{params}</function>"
+    from agentmt.agents.formats import render_xml_call  # the agent parses exactly this text back
+
+    return render_xml_call(name, args)
 
 
 def make_template_messages(messages: list[Any]) -> list[dict[str, str]]:
