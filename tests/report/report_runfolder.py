@@ -71,11 +71,13 @@ def make_full_run(root: Path) -> Path:
                                   make_trajectory("t1/1", "t1", 1, 5, False),
                                   make_trajectory("t2/0", "t2", 0, 7, None)])
     _stage(root / "d-env", "envdata.render", {"tokens_pass": 2294, "tokens_fail": 2052})
-    for name, stage, losses in [("mt/stage1_ctx_gen", "train_mt:stage1_ctx_gen", [3.1, 2.9, 2.7]),
-                                ("mt/stage2_ctx_py_env", "train_mt:stage2_ctx_py_env", [2.6, 2.4]),
-                                ("sft", "train_sft", [2.0, 1.7, 1.5, 1.4])]:
+    # the counts each training stage's data step writes: packed documents' tokens for MT, samples' for SFT
+    for name, stage, losses, counts in [
+            ("mt/stage1_ctx_gen", "train_mt:stage1_ctx_gen", [3.1, 2.9, 2.7], {"doc_tokens": 8761, "pad_tokens": 7}),
+            ("mt/stage2_ctx_py_env", "train_mt:stage2_ctx_py_env", [2.6, 2.4], {"doc_tokens": 81384}),
+            ("sft", "train_sft", [2.0, 1.7, 1.5, 1.4], {"tokens": 4096, "assistant_tokens": 900})]:
         folder = root / name
-        _stage(folder, stage, {"optimizer_steps": len(losses), "tokens": 4096})
+        _stage(folder, stage, {"optimizer_steps": len(losses), **counts})
         (folder / "loss.jsonl").write_text("".join(json.dumps({"step": i + 1, "loss": v}) + "\n"
                                                    for i, v in enumerate(losses)) + '{"step": 9, "lo')  # torn line
     _eval(root / "eval-base", "embedded", {"t3": False, "t4": False})
@@ -84,5 +86,13 @@ def make_full_run(root: Path) -> Path:
         {"stage": "prs-py", "kind": "mine_git", "status": "ran", "seconds": 1.5, "seconds_when_run": 1.5,
          "summary": "kept 18 of 23 PRs"},
         {"stage": "envs", "kind": "env_build", "status": "failed", "seconds": 41.0, "seconds_when_run": 41.0,
-         "summary": "InfrastructureError: <no daemon>"}]})
+         "summary": "InfrastructureError: <no daemon>"},
+        # unchanged since an earlier run: 0 s this run, the earlier run's time kept
+        {"stage": "ctx-py", "kind": "ctx_render", "status": "skipped", "seconds": 0.0, "seconds_when_run": 1368.2,
+         "summary": "unchanged"},
+        {"stage": "eval-base", "kind": "eval", "status": "skipped", "seconds": 0.0, "seconds_when_run": 75.3,
+         "summary": "unchanged"}]})
+    for name, state in [("prs-py", "done"), ("envs", "started"), ("ctx-py", "done"), ("eval-base", "done"),
+                        ("report", "started")]:  # `agentmt run`'s markers: the report stage is running
+        io.write_json(root / ".pipeline" / f"{name}.json", {"state": state})
     return root

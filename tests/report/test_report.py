@@ -45,6 +45,26 @@ def test_full_run_has_every_plot_and_figure(tmp_path):
     assert "+50.0 percentage points" in ev
 
 
+def test_stage_times_tokens_and_the_stage_count_agree_across_sections(tmp_path):
+    index = build_report(make_full_run(tmp_path / "run"), tmp_path / "out")
+    html = index.read_text()
+    rows = {m.group(1): m.group(2) for m in re.finditer(
+        r"<tr><td><code>([^<]+)</code></td>(.*?)</tr>", _section(html, "stages"))}
+    # the Stages table's wall time is the pipeline's figure (a stage-end manifest has no real start)
+    assert "<td>1368.2 s</td>" in rows["ctx-py"] and "<td>41.0 s</td>" in rows["envs"]
+    assert "<td>75.3 s</td>" in rows["eval-base"] and "<td>in eval-base</td>" in rows["eval-base/runs"]
+    pipe = _section(html, "pipeline")
+    assert "<td>1368.2 s</td>" in pipe
+    # one stage count: the header's, the Pipeline section's and its rows (the report stage, running, included)
+    num_rows = len(re.findall(r"<tr><td><code>", pipe))
+    assert num_rows == 5 and "<code>report</code>" in pipe and "running" in pipe
+    assert f"pipeline <code>demo</code> of {num_rows} stages (14 output folders with a manifest)" in html
+    assert f"{num_rows} stages, 42.5 s this run" in pipe
+    # the loss table's tokens: MT stages' doc_tokens, SFT's tokens
+    training = _section(html, "training")
+    assert "8,761" in training and "81,384" in training and "4,096" in training
+
+
 def test_per_task_results_link_to_the_eval_trajectories(tmp_path):
     index = build_report(make_full_run(tmp_path / "run"), tmp_path / "out")
     ev = _section(index.read_text(), "evaluation")

@@ -70,7 +70,7 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Path
     lists, pages, notes = _viewers(run, out_dir)
     parts = [
         ("pipeline", "Pipeline", sections.pipeline(run, out_dir)),
-        ("stages", "Stages", sections.stages(run, out_dir)),
+        ("stages", "Stage outputs", sections.stages(run, out_dir)),
         ("tokens", "Tokens per subset and format", sections.tokens(run, out_dir)),
         ("drops", "Drop reasons per stage", sections.drops(run, out_dir)),
         ("environments", "Environment yield and flake rates", sections.environments(run, out_dir)),
@@ -81,8 +81,12 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Path
     toc = " · ".join(f'<a href="#{k}">{html.escape(t)}</a>' for k, t, _ in parts)
     body = "".join(f'<section id="{k}"><h2>{html.escape(t)}</h2>{b}</section>' for k, t, b in parts)
     note = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    head = (f"<h1>agentmt report</h1><p>Run folder <code>{html.escape(str(run_dir.resolve()))}</code>, "
-            f"{len(run.stages)} stage outputs; agentmt {html.escape(__version__)}.</p><nav>{toc}</nav>")
+    # one count of stages: the pipeline's (as its section lists them); output folders are another thing
+    outputs = f"{len(run.stages)} output folder{'s' if len(run.stages) != 1 else ''} with a manifest"
+    what = (f"pipeline <code>{html.escape(run.pipeline_name)}</code> of {len(run.pipeline)} stages ({outputs})"
+            if run.pipeline_name is not None else outputs)
+    head = (f"<h1>agentmt report</h1><p>Run folder <code>{html.escape(str(run_dir.resolve()))}</code>: "
+            f"{what}; agentmt {html.escape(__version__)}.</p><nav>{toc}</nav>")
     index = out_dir / "index.html"
     atomic_write_text(index, page("agentmt report", head + (f"<ul>{note}</ul>" if note else "") + body))
     m = Manifest(stage="report", inputs=[str(run_dir)], extra={"notes": notes, "sections_absent": [

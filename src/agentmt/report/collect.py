@@ -37,10 +37,24 @@ class RunData:
     root: Path
     stages: list[StageOutput] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # "rel: why"
+    # `agentmt run`'s per-stage rows (timings.json), plus a "running" row for each stage that started
+    # and has none yet (the report stage itself): the one source of pipeline stage counts and times
+    pipeline_name: str | None = None
+    pipeline: list[dict[str, Any]] = field(default_factory=list)
 
     def of(self, *prefixes: str) -> list[StageOutput]:
         """The stage outputs whose stage name starts with one of `prefixes`."""
         return [s for s in self.stages if s.stage.startswith(prefixes)]
+
+    def pipeline_row(self, stage: StageOutput) -> tuple[dict[str, Any], bool] | None:
+        """The pipeline stage whose folder `stage` is (row, True) or lies in (row, False), else None."""
+        for row in self.pipeline:
+            name = str(row.get("stage", ""))
+            if stage.rel == name:
+                return row, True
+            if name and stage.rel.startswith(name + "/"):
+                return row, False
+        return None
 
 
 def collect(root: str | Path, exclude: str | Path | None = None) -> RunData:
@@ -59,7 +73,26 @@ def collect(root: str | Path, exclude: str | Path | None = None) -> RunData:
             continue
         data.stages.append(StageOutput(path=folder, rel=rel, manifest=manifest))
     data.stages.sort(key=lambda s: s.rel)
+    data.pipeline_name, data.pipeline = read_pipeline(root)
     return data
+
+
+def read_pipeline(root: Path) -> tuple[str | None, list[dict[str, Any]]]:
+    """timings.json's name and stage rows, and a "running" row per started stage it lacks (None, [] if absent)."""
+    try:
+        timings = json.loads((root / "timings.json").read_text(encoding="utf-8"))
+        rows = [r for r in timings.get("stages", []) if isinstance(r, dict)]
+    except (OSError, ValueError, AttributeError):
+        return None, []
+    known = {r.get("stage") for r in rows}
+    for marker in sorted((root / ".pipeline").glob("*.json")):  # `agentmt run`'s per-stage markers
+        try:
+            state = json.loads(marker.read_text(encoding="utf-8")).get("state")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if marker.stem not in known and state == "started":
+            rows.append({"stage": marker.stem, "kind": "?", "status": "running", "summary": "running now"})
+    return str(timings.get("pipeline", "?")), rows
 
 
 def _walk(folder: Path, depth: int, skip: Path | None):

@@ -5,11 +5,10 @@ Training and evaluation sections live in `sections_train`."""
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
 from agentmt.report import plots
-from agentmt.report.collect import RunData
+from agentmt.report.collect import RunData, StageOutput
 from agentmt.report.page import absent
 
 # Stages whose output is Trajectory shards (the demo's packaged fixture trajectories included).
@@ -34,9 +33,22 @@ def _kv(d: dict) -> str:
     return ", ".join(f"{_e(k)}={_e(v)}" for k, v in sorted(d.items())) or "–"
 
 
-def _duration(manifest: dict) -> str:
-    """Wall time of the stage's last (re)run, from the manifest's timestamps."""
-    start, end = manifest.get("started_at"), manifest.get("finished_at")
+def _seconds(row: dict) -> str:
+    """The wall time `agentmt run` measured for a stage when it last ran (timings.json)."""
+    try:
+        return f"{float(row.get('seconds_when_run', row.get('seconds'))):.1f} s"
+    except (TypeError, ValueError):
+        return "–"
+
+
+def _duration(run: RunData, s: StageOutput) -> str:
+    """Wall time of the stage's last (re)run: the pipeline's own figure where the stage is one of its
+    stages (a manifest made at the end of a stage has no meaningful start), else the manifest's timestamps."""
+    found = run.pipeline_row(s)
+    if found:
+        row, own = found
+        return _seconds(row) if own else f"in {_e(row.get('stage'))}"
+    start, end = s.manifest.get("started_at"), s.manifest.get("finished_at")
     if not isinstance(start, (int, float)) or not isinstance(end, (int, float)) or end < start:
         return "–"
     return f"{end - start:.1f} s"
@@ -46,7 +58,7 @@ def stages(run: RunData, out_dir: Path) -> str:
     if not run.stages:
         return absent("No stage outputs (folders with manifest.json) in this run folder.")
     rows = [[f"<code>{_e(s.rel)}</code>", _e(s.stage), _kv(s.manifest.get("counts", {})),
-             _kv(s.manifest.get("drops", {})), _duration(s.manifest), _e(s.manifest.get("agentmt_version", "?"))]
+             _kv(s.manifest.get("drops", {})), _duration(run, s), _e(s.manifest.get("agentmt_version", "?"))]
             for s in run.stages]
     note = "".join(f"<li>{_e(u)}</li>" for u in run.unreadable)
     return _table(["folder", "stage", "counts", "drops", "wall time", "agentmt"], rows) + (
@@ -130,16 +142,15 @@ def rollouts(run: RunData, out_dir: Path, traj_links: dict[str, str]) -> str:
 
 
 def pipeline(run: RunData, out_dir: Path) -> str:
-    """`agentmt run`'s timings.json: each stage's status, wall time and one-line summary."""
-    try:
-        data = json.loads((run.root / "timings.json").read_text(encoding="utf-8"))
-        stages = [s for s in data.get("stages", []) if isinstance(s, dict)]
-    except (OSError, ValueError, AttributeError):
+    """`agentmt run`'s stages (collect.read_pipeline): each stage's status, wall time and one-line summary."""
+    if run.pipeline_name is None:
         return absent("No pipeline timings (timings.json is written by `agentmt run`).")
+    stages = run.pipeline
     rows = [[f"<code>{_e(s.get('stage', '?'))}</code>", _e(s.get("kind", "?")),
              f'<span class="{_e(s.get("status", ""))}">{_e(s.get("status", "?"))}</span>',
-             f"{float(s.get('seconds', 0)):.1f} s", f"{float(s.get('seconds_when_run', 0)):.1f} s",
+             f"{float(s.get('seconds', 0)):.1f} s" if "seconds" in s else "–",
+             _seconds(s) if "seconds" in s or "seconds_when_run" in s else "–",
              _e(s.get("summary", ""))] for s in stages]
-    total = float(data.get("total_seconds", 0))
-    return (f"<p>Pipeline <code>{_e(data.get('pipeline', '?'))}</code>: {len(stages)} stages, {total:.1f} s "
+    total = sum(float(s.get("seconds", 0)) for s in stages)
+    return (f"<p>Pipeline <code>{_e(run.pipeline_name)}</code>: {len(stages)} stages, {total:.1f} s "
             f"this run.</p>" + _table(["stage", "kind", "status", "this run", "when it ran", "summary"], rows))

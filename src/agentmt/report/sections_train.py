@@ -25,11 +25,17 @@ def losses(run: RunData, out_dir: Path) -> str:
         first = f"{log[0]['loss']:.4f}" if log else "–"
         last = f"{log[-1]['loss']:.4f}" if log else "–"
         rows.append([f"<code>{_e(s.rel)}</code>", _e(s.stage), _e(c.get("optimizer_steps", "?")),
-                     f"{c.get('tokens', 0):,}", first, last, _e(note or "")])
+                     _tokens(c), first, last, _e(note or "")])
     table = _table(["folder", "stage", "optimizer steps", "tokens", "first loss", "last loss", "note"], rows)
     if not curves:
         return absent("Training stages ran but wrote no loss log.") + table
     return _img(plots.loss_curves(out_dir, "loss.png", curves), "loss curves") + table
+
+
+def _tokens(counts: dict) -> str:
+    """Tokens trained on: SFT counts `tokens`; mid-training counts its packed documents' `doc_tokens`."""
+    n = counts.get("tokens", counts.get("doc_tokens"))
+    return f"{n:,}" if isinstance(n, int) else "–"
 
 
 def evaluation(run: RunData, out_dir: Path, traj_pages: dict[tuple[str, str], str]) -> str:
