@@ -69,8 +69,12 @@ def before_after(out_dir: Path, name: str, values: dict[str, float]) -> str:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     labels = list(values)
-    bars = ax.bar(range(len(labels)), [values[k] * 100 for k in labels], color="tab:green")
-    ax.bar_label(bars, labels=[f"{values[k]:.1%}" for k in labels])
+    heights = [values[k] * 100 for k in labels]
+    bars = ax.bar(range(len(labels)), heights, color="tab:green", edgecolor="black", linewidth=1)
+    ax.bar_label(bars, labels=[f"{values[k]:.1%}" for k in labels], padding=3)
+    if not any(heights):  # zero-height bars leave an empty frame: say what it shows
+        ax.text(0.5, 0.5, "no evaluated model resolved a task: Pass@1 is 0% for each", transform=ax.transAxes,
+                ha="center", va="center", color="dimgray")
     ax.set_xticks(range(len(labels)), labels, rotation=15, ha="right")
     ax.set_ylim(0, 105)
     ax.set_ylabel("Pass@1 (%)")
