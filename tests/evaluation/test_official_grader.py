@@ -91,8 +91,11 @@ def test_a_passing_line_printed_after_the_failure_is_refused_as_the_official_gra
 
 def test_no_patch_and_a_log_that_never_ran_agree_too(tmp_path):
     task = _task(CASES[0])
-    assert make_report(task, "", model_patch=None)[task.instance_id]["resolved"] is False
-    assert _official(task, CASES[0] / "after.log", model_patch=None)["resolved"] is False
+    ours = make_report(task, "", model_patch=None)[task.instance_id]
+    official = _official(task, CASES[0] / "after.log", model_patch=None)
+    assert ours["resolved"] is official["resolved"] is False
+    for key in ("patch_is_None", "patch_exists", "patch_successfully_applied"):  # no patch: none applied
+        assert ours[key] is official[key], key
     dead = tmp_path / "dead.log"
     dead.write_text(">>>>> Start Test Output\n")  # the container died before the end marker
     assert make_report(task, dead.read_text(), model_patch="diff")[task.instance_id]["resolved"] is False

@@ -124,7 +124,7 @@ def make_report(task: TaskInstance, log: str, *, model_patch: str | None = "",
     entry: dict[str, Any] = {
         "patch_is_None": model_patch is None,
         "patch_exists": bool(model_patch),
-        "patch_successfully_applied": bool(patch_applied),
+        "patch_successfully_applied": bool(patch_applied) and model_patch is not None,  # no patch, nothing applied
         "resolved": False,
     }
     if model_patch is None or not patch_applied:
