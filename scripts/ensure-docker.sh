@@ -17,3 +17,9 @@ if ! docker info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
 fi
 docker info >/dev/null 2>&1 || { echo "ensure-docker: dockerd did not start; see /tmp/agentmt-dockerd.log" >&2; exit 1; }
+# a loopback registry for the prebuilt-image tests (tests/environments/test_row_builds.py)
+if ! command -v docker-registry >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-docker: installing docker-registry from Debian packages" >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q docker-registry >/dev/null \
+    || { $SUDO apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q docker-registry >/dev/null; }
+fi

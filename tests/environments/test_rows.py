@@ -118,7 +118,7 @@ def test_install_config_recipe_replaces_inference():
     assert r["test_cmd"] == "pytest --no-header -rA --tb=no -p no:cacheprovider"
     # pre_install first; the project's own install made offline (no deps, no isolation)
     assert r["install"].startswith("echo pre-install ran") and r["install"].endswith("--use-pep517 -e .")
-    assert r["install_row"] == "pip install -e ."
+    assert r["install_row"] == "pip install -e ." and r["pin_date"] is None
     config = {"python": "3.8", "packages": "requirements.txt", "reqs_path": ["requirements/test.txt"],
               "install": "make dev", "test_cmd": "pytest -rA"}
     r = choose_recipe(TaskInstance("i", "a/b", "c", "", "", "", validation={"extra_fields": {"install_config": config}}),

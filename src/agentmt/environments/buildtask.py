@@ -132,16 +132,19 @@ def available_pythons(cfg: EnvConfig) -> list[str]:
 
 
 def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
-    """Infer the recipe when the task has none, with the pin date resolved from `cfg.pin_date`."""
+    """Make the recipe when the task has none, with the pin date resolved from `cfg.pin_date`: from
+    the row's own definition where it has one (rowsource.choose_recipe), else inferred."""
     from agentmt.environments.pins import resolve_pin_date
     from agentmt.environments.recipe import make_recipe, read_recipe_files
+    from agentmt.environments.rowsource import choose_recipe, read_at
 
     commit = task.environment_setup_commit or task.base_commit
     if not task.install:
         pin = resolve_pin_date(cfg.pin_date, commit_date=commit_date(repo, commit), pr_created=task.created_at)
-        task.install = make_recipe(read_recipe_files(repo, commit), cfg.default_python, era=pin,
-                                   available=available_pythons(cfg))
-        task.install["pin_date"] = pin
+        available = available_pythons(cfg)
+        inferred = make_recipe(read_recipe_files(repo, commit), cfg.default_python, era=pin, available=available)
+        task.install = choose_recipe(task, inferred, available, read_at(repo, commit))
+        task.install.setdefault("pin_date", pin)  # a row's own recipe may say it has none
     lock = given_lock(cfg, task)
     if lock is not None:
         task.install.update(lock=lock, lock_source="given")
@@ -175,6 +178,10 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
     from agentmt.environments.recipe import DEBIAN_PYTHONS
     from agentmt.environments.resolve import ResolutionFailed, resolve_lock, tooling_floors, uv_binary
 
+    from agentmt.environments.rowbuild import build_from_row
+
+    if build_from_row(task, cfg, repo, log_dir=log_dir):  # the row's prebuilt image or its Dockerfile
+        return task
     prepare_recipe(task, cfg, repo)
     r = task.install
     if "python" in r and not r["python"]:

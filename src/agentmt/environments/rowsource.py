@@ -96,7 +96,9 @@ def make_install_config_recipe(config: dict, base: dict, available: list[str],
             "dependencies": list(dict.fromkeys(deps)), "test_dependencies": [],
             "install": " && ".join(s for s in steps if s), "install_row": row_install,
             "test_cmd": test_cmd, "test_runner": _runner(test_cmd), "sources": ["install_config"],
-            "source": SWE_REBENCH}
+            # no date cutoff: the row's pins were resolved when its dataset was built, not as of the
+            # PR (SWE-rebench pins pytest releases newer than many of its tasks' base commits)
+            "pin_date": None, "source": SWE_REBENCH}
 
 
 def _packages_cmds(value: Any) -> list[str]:

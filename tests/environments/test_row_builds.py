@@ -1,0 +1,146 @@
+"""Each row kind builds through its own source on the calc fixture repository, and validates.
+
+A SWE-rebench row builds from its `install_config` (its image's registry being down, recorded); a
+SWE-rebench-V2 row pulls its prebuilt image from a local registry (Debian's `docker-registry`);
+OpenSWE rows and swebench task repositories build their own Dockerfile, the unpullable FROM
+replaced by agentmt's offline base.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from agentmt.environments.stages import build_envs, validate_envs
+from agentmt.environments.tasks import import_tasks, make_task, read_tasks
+
+pytestmark = pytest.mark.docker
+ROWS = Path(__file__).parent / "fixtures" / "rows"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+DOWN = f"127.0.0.1:{_free_port()}/agentmt/calc:down"  # nothing listens there: the registry is down
+
+
+def _fill(text: str, calc_repo, image: str) -> str:
+    repo, prs = calc_repo
+    task = make_task(prs[0], repo)
+    subs = {"BASE": task.base_commit, "BASE8": task.base_commit[:8], "PATCH": task.patch,
+            "TEST_PATCH": task.test_patch, "IMAGE": image}
+    for key, value in subs.items():
+        text = text.replace(f"@{key}@", json.dumps(value)[1:-1] if text.lstrip().startswith("{") else value)
+    return text
+
+
+def _import(name: str, calc_repo, tmp_path: Path, image: str = DOWN, fmt: str = "auto") -> Path:
+    rows = tmp_path / name
+    rows.write_text(_fill((ROWS / name).read_text(), calc_repo, image))
+    import_tasks(rows, tmp_path / "tasks", fmt)
+    return tmp_path / "tasks"
+
+
+def _build_and_validate(tasks: Path, calc_repo, tmp_path: Path):
+    repo, _ = calc_repo
+    build_envs(tasks, tmp_path / "built", f"repos.demo/calc={repo}")
+    (built,) = [t for t in read_tasks(tmp_path / "built") if t.instance_id == "demo__calc-1"]
+    m = validate_envs(tmp_path / "built", tmp_path / "validated", "runs=1")
+    assert m.counts["tasks_out"] == 1, m.drops
+    (valid,) = read_tasks(tmp_path / "validated")
+    assert valid.validation["gold_runs"] == {"passed": 1, "of": 1}
+    return built
+
+
+@pytest.fixture(scope="module")
+def rebench_built(calc_repo, docker_daemon, tmp_path_factory):
+    """The SWE-rebench row built from its install_config (its docker_image unreachable)."""
+    tmp = tmp_path_factory.mktemp("rebench")
+    return _build_and_validate(_import("swe_rebench.jsonl", calc_repo, tmp), calc_repo, tmp)
+
+
+def test_swe_rebench_row_builds_from_install_config(rebench_built):
+    r = rebench_built.install
+    assert r["source"] == "swe_rebench" and r["python"] == "3.11"
+    assert r["test_cmd"] == "pytest --no-header -rA --tb=no -p no:cacheprovider"
+    assert any(x.startswith("pytest==8.3.4") for x in r["lock"])
+    (fallback,) = rebench_built.validation["source_fallbacks"]
+    assert fallback["source"] == "prebuilt_image" and DOWN.split("/")[0] in fallback["reason"]
+    ran = subprocess.run(["docker", "run", "--rm", "--network", "none", rebench_built.validation["image"]["tag"],
+                          "cat", "/tmp/agentmt-pre-install"], capture_output=True, text=True)
+    assert ran.stdout.strip() == "pre-install ran"  # the row's pre_install step is in the image
+
+
+@pytest.fixture()
+def local_registry(tmp_path):
+    """Debian's docker-registry on 127.0.0.1:<free port>; yields its address."""
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.skip("docker-registry is not installed (scripts/ensure-docker.sh installs it)")
+    port = _free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path / 'data'}\n"
+                      f"http:\n  addr: 127.0.0.1:{port}\n")
+    proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_prebuilt_image_is_pulled_from_a_registry(rebench_built, local_registry, calc_repo, tmp_path):
+    ref = f"{local_registry}/agentmt/calc:1"
+    subprocess.run(["docker", "tag", rebench_built.validation["image"]["tag"], ref], check=True)
+    subprocess.run(["docker", "push", "-q", ref], check=True, capture_output=True)
+    subprocess.run(["docker", "rmi", ref], check=True, capture_output=True)  # only the registry has it now
+    try:
+        built = _build_and_validate(_import("swe_rebench_v2.jsonl", calc_repo, tmp_path, ref), calc_repo, tmp_path)
+        assert built.install["source"] == "prebuilt_image" and built.validation["image"]["tag"] == ref
+        assert built.install["test_cmd"] == "pytest --no-header -rA --tb=no -p no:cacheprovider"
+        assert "source_fallbacks" not in built.validation
+    finally:
+        subprocess.run(["docker", "rmi", ref], capture_output=True)
+
+
+def _task_repo(calc_repo, tmp_path: Path) -> Path:
+    repo = tmp_path / "taskrepo"
+    shutil.copytree(ROWS / "taskrepo", repo)
+    for f in (repo / "tasks" / "demo__calc-1").iterdir():
+        f.write_text(_fill(f.read_text(), calc_repo, DOWN).rstrip("\n") + "\n" if f.suffix == ".patch"
+                     else _fill(f.read_text(), calc_repo, DOWN))
+    return repo
+
+
+@pytest.mark.parametrize("kind", ["openswe", "task_repo"])
+def test_row_dockerfile_builds_with_its_from_substituted(kind, calc_repo, docker_daemon, tmp_path):
+    if kind == "openswe":
+        tasks, source = _import("openswe.jsonl", calc_repo, tmp_path, fmt="openswe"), "row_dockerfile"
+    else:
+        import_tasks(_task_repo(calc_repo, tmp_path), tmp_path / "tasks")
+        tasks, source = tmp_path / "tasks", "swebench_task"
+    built = _build_and_validate(tasks, calc_repo, tmp_path)
+    assert built.install["source"] == source and built.install["test_cmd"] == "bash /agentmt/eval.sh"
+    from agentmt.environments.base import image_exists, registry_answers
+
+    if image_exists("python:3.11-slim") or registry_answers():  # the row's FROM can be had as it is
+        assert built.install["from_substituted"] == []
+    else:
+        assert built.install["from_substituted"] == [{"from": "python:3.11-slim",
+                                                      "to": built.validation["image"]["base"]}]
