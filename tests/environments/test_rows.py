@@ -160,3 +160,22 @@ def test_gold_validity_per_dataset():
     assert fig["swe-rebench"] == {"tasks": 4, "ran": 3, "k_of_k": 1, "not_run": 1, "share": 0.3333,
                                   "passed": {"0/3": 1, "1/3": 1, "3/3": 1}}
     assert fig["mined"]["share"] == 1.0
+
+
+def test_env_stats_prints_gold_validity_per_dataset(tmp_path):
+    from typer.testing import CliRunner
+
+    from agentmt.cli.main import app
+    from agentmt.environments.tasks import write_tasks_jsonl
+    from agentmt.io import Manifest
+
+    def task(i, dataset, validation):
+        return TaskInstance(i, "a/b", "c", "", "", "", validation={"dataset": dataset, **validation})
+
+    write_tasks_jsonl([task("1", "swe-rebench", {"gold_runs": {"passed": 3, "of": 3}})], tmp_path / "tasks.jsonl")
+    write_tasks_jsonl([task("2", "swe-rebench", {"gold_runs": {"passed": 2, "of": 3}, "drop": {"stage": "validate"}})],
+                      tmp_path / "failed" / "tasks.jsonl")
+    Manifest(stage="env.validate").write(tmp_path)
+    res = CliRunner().invoke(app, ["env", "stats", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "swe-rebench: 1 of 2 pass every gold run (50.0%); gold runs passed: 2/3=1, 3/3=1" in res.output
