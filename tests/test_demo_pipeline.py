@@ -99,7 +99,7 @@ def test_demo_training_presets_run_on_the_embedded_model(pipeline, embedded_chec
     """The presets `make demo` uses: real SmolLM2-135M, MT on the demo's D_ctx (+ D_env), then SFT."""
     import json
 
-    from agentmt.corpus.render_env import render_env
+    from agentmt.envdata.render import render_env
     from agentmt.sources.demo.trajectories import write_fixture_trajectories
     from agentmt.training.checkpoint import read_metadata
     from agentmt.training.mt import run_mt

@@ -9,9 +9,10 @@ import pytest
 from prfixtures import make_pr
 
 from agentmt import io
-from agentmt.corpus import licenses, quality
+from agentmt.corpus import quality
 from agentmt.corpus.render import render_ctx
 from agentmt.corpus.render_py import check_py_roundtrip, parse_py_document
+from agentmt.sources import licenses
 from agentmt.types import PullRequest
 
 

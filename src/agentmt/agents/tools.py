@@ -17,7 +17,8 @@ from importlib import resources
 from typing import Any
 
 from agentmt.agents.exceptions import EnvironmentFailed, Submitted
-from agentmt.environments.tasks import is_test_path
+from agentmt.errors import InfrastructureError
+from agentmt.testpaths import is_test_path
 
 STATE = "/tmp/.agentmt"  # container-side folder of the tools (history, scratch index); outside /testbed
 SCRIPT = f"{STATE}/container_tools.py"
@@ -159,16 +160,12 @@ class ToolBox:
         return drop_test_files(out)
 
     def _exec(self, command: str, timeout_s: int) -> tuple[str, int]:
-        from agentmt.environments.runtime import InfrastructureError
-
         try:
             return self.env.execute(command, timeout_s=timeout_s, workdir="/")
         except InfrastructureError as e:
             raise EnvironmentFailed(str(e)) from e
 
     def _write(self, path: str, text: str) -> None:
-        from agentmt.environments.runtime import InfrastructureError
-
         try:
             self.env.write_file(path, text)
         except (InfrastructureError, FileNotFoundError) as e:

@@ -17,7 +17,7 @@ def render_cmd(
     config: list[str] = typer.Option([], "--config", "-c", help="key=value: tokenizer, max_tokens, system_prompt."),
 ) -> None:
     """Render trajectories as spec §3.4 text (MT) and chat rows (SFT); drops only those over max_tokens."""
-    from agentmt.corpus.render_env import render_env
+    from agentmt.envdata.render import render_env
 
     m = render_env(rollouts, out, *config)
     c = m.counts

@@ -21,8 +21,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentmt.corpus import decontam, dedup, licenses, quality, redact
+from agentmt.corpus import decontam, dedup, quality, redact
 from agentmt.corpus.secrets import has_private_key
+from agentmt.sources import licenses
 from agentmt.types import PullRequest
 
 SALT_FILE = ".pseudonym_salt"

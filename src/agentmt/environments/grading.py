@@ -12,6 +12,7 @@ import shlex
 from typing import Any
 
 from agentmt.environments.parsers import ERROR, FAILED, SKIPPED, get_parser, is_pass, with_swebench_ids
+from agentmt.testpaths import patch_files, test_files, test_targets  # re-exported: used below agents too
 from agentmt.types import TaskInstance
 
 START_TEST_OUTPUT = ">>>>> Start Test Output"
@@ -21,32 +22,6 @@ EXIT_CODE_MARKER = ">>>>> Test Exit Code:"
 RESOLVED, UNRESOLVED = "resolved", "unresolved"
 INSTALL_ERROR, TEST_TIMEOUT, INFRA_ERROR = "install_error", "test_timeout", "infra_error"
 OUTCOMES = (RESOLVED, UNRESOLVED, INSTALL_ERROR, TEST_TIMEOUT, INFRA_ERROR)
-
-_PATCH_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
-
-
-def patch_files(patch: str) -> list[str]:
-    """Paths a git-style patch touches (new side), in order."""
-    return list(dict.fromkeys(m.group(2) for m in _PATCH_FILE.finditer(patch)))
-
-
-def test_files(task: TaskInstance) -> list[str]:
-    """The test modules the task's test patch touches (conftest/helpers excluded)."""
-    return [p for p in patch_files(task.test_patch)
-            if re.search(r"(^|/)test_[^/]*\.py$|_test\.py$|(^|/)tests\.py$", p)]
-
-
-def test_targets(task: TaskInstance) -> list[str]:
-    """What the runner is given: test file paths (pytest), dotted modules (unittest), or Django test
-    labels relative to tests/ (runtests.py), for the files the test patch touches."""
-    runner = task.install.get("test_runner") or "pytest"
-    files = test_files(task)
-    if runner == "unittest":
-        return [f[:-3].replace("/", ".") for f in files]
-    if runner == "django":
-        return [f[:-3].removeprefix("tests/").replace("/", ".") for f in files]
-    return files
-
 
 def make_test_script(task: TaskInstance, timeout_s: int) -> str:
     """Shell script that runs the task's tests between markers and prints the exit code."""
@@ -96,6 +71,16 @@ def make_tests_status(task: TaskInstance, status_map: dict[str, str]) -> dict[st
     return {"FAIL_TO_PASS": f2p, "PASS_TO_PASS": p2p, "FAIL_TO_FAIL": dict(empty), "PASS_TO_FAIL": dict(empty)}
 
 
+_MISSING_MODULE = re.compile(r"(?:ModuleNotFoundError|ImportError): No module named '?([A-Za-z_][\w.]*)'?")
+
+
+def missing_module(log: str) -> str:
+    """The module a test run could not import (the first one named), "" when none: a run that fails
+    this way says the environment lacks something, not that the code is wrong (pure)."""
+    m = _MISSING_MODULE.search(log)
+    return m.group(1) if m else ""
+
+
 def make_outcome(*, exit_code: int | None, log: str = "",
                  tests_status: dict | None = None, install_failed: bool = False,
                  infra_failed: bool = False) -> str:
@@ -134,6 +119,8 @@ def make_report(task: TaskInstance, log: str, *, model_patch: str | None = "",
     status_map = task_parser(task)(body)
     tests_status = make_tests_status(task, status_map)
     outcome = make_outcome(exit_code=code, log=body, tests_status=tests_status)
+    if outcome == UNRESOLVED and task.install.get("grade_by") == "exit_code":  # see environments/exitgrade.py
+        outcome = RESOLVED if code == 0 else UNRESOLVED
     if outcome == RESOLVED and code not in (None, 0) and not any(s in (FAILED, ERROR) for s in status_map.values()):
         # the runner failed yet the log reports no failure: the lines do not describe the run (a patch
         # can print its own PASSED lines); swebench's get_logs_eval refuses such logs the same way

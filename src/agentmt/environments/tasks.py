@@ -8,23 +8,17 @@ changes both test and non-test files (otherwise `task_drop_reason` names why).
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from agentmt.errors import InputError
+from agentmt.testpaths import is_test_path  # re-exported: the one test-file rule lives below agents
 from agentmt.types import FileSnapshot, PullRequest, TaskInstance
 
 # SWE-bench stores list fields as JSON strings in some releases; these are decoded on read.
 LIST_FIELDS = ("FAIL_TO_PASS", "PASS_TO_PASS")
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
-
-
-def is_test_path(path: str) -> bool:
-    """True for files that belong to the test suite (test folders, test_*.py, *_test.py, conftest)."""
-    return bool(_TEST_PATH.search(path))
 
 
 def make_instance_id(repo: str, number: int) -> str:

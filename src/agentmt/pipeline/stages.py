@@ -148,7 +148,7 @@ def rollout(c: StageCall) -> str:
 
 
 def envdata_render(c: StageCall) -> str:
-    from agentmt.corpus.render_env import render_env
+    from agentmt.envdata.render import render_env
 
     m = render_env(c.many("rollouts"), c.out, *c.config)
     return f"{m.counts['trajectories_pass']} pass, {m.counts['trajectories_fail']} fail, dropped: {_drops(m)}"

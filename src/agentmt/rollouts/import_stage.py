@@ -90,7 +90,7 @@ def import_trajectories(paths: list[str | Path], out_dir: str | Path, *, fmt: st
 
 def _count_tokens(trajs, tokenizer: str) -> None:
     """Imported rows carry no per-step usage: their size is the length of the rendered MT text."""
-    from agentmt.corpus.render_env import make_mt_text, xml_tool_system_prompt
+    from agentmt.rollouts.text import make_mt_text, xml_tool_system_prompt
     from agentmt.corpus.tokenize import count_tokens, load_tokenizer
 
     tok, prompt = load_tokenizer(tokenizer), xml_tool_system_prompt()

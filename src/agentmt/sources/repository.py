@@ -68,8 +68,8 @@ def root_commits(repo: Path, ref: str) -> list[str]:
 
 
 def license_at(repo: Path, ref: str) -> str:
-    """SPDX id of the top-level licence file at `ref` (agentmt.corpus.licenses), "" when none is recognised."""
-    from agentmt.corpus.licenses import license_from_text
+    """SPDX id of the top-level licence file at `ref` (agentmt.sources.licenses), "" when none is recognised."""
+    from agentmt.sources.licenses import license_from_text
 
     for name in ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING", "LICENSE.rst"):
         try:

@@ -13,7 +13,7 @@ from agentmt.sources.demo.trajectories import make_fixture_trajectories
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    from agentmt.corpus.render_env import render_env
+    from agentmt.envdata.render import render_env
 
     root = tmp_path_factory.mktemp("envdata")
     runs = make_fixture_trajectories(4)  # 2 resolved, 2 failed
@@ -49,7 +49,7 @@ def runs_id(k: int) -> str:
 
 
 def test_mt_text_follows_spec_3_4(rendered):
-    from agentmt.corpus.render_env import xml_tool_system_prompt
+    from agentmt.rollouts.text import xml_tool_system_prompt
 
     out, _ = rendered
     row = next(r for r in io.read_rows(out / "mt" / "pass") if r["id"] == runs_id(0))
@@ -80,7 +80,8 @@ def test_sft_rows_train_with_the_existing_sft_rendering(rendered):
 
 
 def test_sft_rows_can_take_the_xml_system_prompt(tmp_path):
-    from agentmt.corpus.render_env import render_env, xml_tool_system_prompt
+    from agentmt.envdata.render import render_env
+    from agentmt.rollouts.text import xml_tool_system_prompt
 
     write_trajectories(tmp_path / "r" / "part-00000.parquet", make_fixture_trajectories(1))
     render_env([tmp_path / "r"], tmp_path / "out", "sft_system=xml")

@@ -7,7 +7,7 @@ says — the system message replaced by the XML-tool system prompt, tool calls a
 templated with the chat template of `tokenizer` (use the model you will train) and counted with it.
 Nothing is filtered except what cannot be labelled (ungraded runs: `ungraded:<exit_status>`) and
 trajectories over `max_tokens` (`too_long`, the paper's 128k). Upsampling (pass ×3) belongs to the
-training mixture; here every trajectory is written once.
+training mixture; here every trajectory is written once. The MT text itself is `rollouts.text`'s.
 """
 
 from __future__ import annotations
@@ -20,20 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agentmt import io
 from agentmt.config import make_config
-from agentmt.types import Message, Trajectory
+from agentmt.rollouts.text import as_dicts, make_mt_text, with_system_prompt, xml_tool_system_prompt
+from agentmt.types import Trajectory
 
 SPLITS = ("pass", "fail")
 MT_COLUMNS = ("id", "instance_id", "source", "resolved", "exit_status", "num_tokens", "text")
-
-
-
-def xml_tool_system_prompt() -> str:
-    """The agent's XML-format system prompt with its tool descriptions: the prompt the model sees
-    at inference in the XML action format, so MT, SFT and inference share one contract."""
-    from agentmt.agents import load_agent_config
-    from agentmt.agents.formats import render_tools_text
-
-    return load_agent_config().xml_system_template.replace("{tools}", render_tools_text())
 
 
 class EnvRenderConfig(BaseModel):
@@ -51,25 +42,6 @@ class EnvRenderConfig(BaseModel):
     sft_system: Literal["keep", "xml"] = "keep"
     """SFT rows: `keep` the system message the trajectory was run with (the conversation as
     recorded), or `xml` to put the MT system prompt there too (it is ~500 tokens: raise seq_len)."""
-
-
-def _as_dicts(messages: list[Message] | list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [m.to_dict() if isinstance(m, Message) else dict(m) for m in messages]
-
-
-def with_system_prompt(messages, prompt: str | None = None) -> list[dict[str, Any]]:
-    """OpenAI messages with the first system message replaced by `prompt` (inserted when absent)."""
-    prompt = prompt if prompt is not None else xml_tool_system_prompt()
-    msgs = _as_dicts(messages)
-    rest = msgs[1:] if msgs and msgs[0].get("role") == "system" else msgs
-    return [{"role": "system", "content": prompt}, *rest]
-
-
-def make_mt_text(messages, tokenizer, prompt: str | None = None) -> str:
-    """The MT text of one trajectory (spec §3.4), templated with `tokenizer`'s chat template."""
-    from agentmt.training.chat import render_text
-
-    return render_text(with_system_prompt(messages, prompt), tokenizer)
 
 
 def message_schema():
@@ -96,7 +68,7 @@ def make_rows(t: Trajectory, text: str, num_tokens: int, sft_prompt: str | None)
     """(MT row, SFT row) of one graded trajectory; `sft_prompt` None keeps the recorded system message."""
     base = {"id": t.id, "instance_id": t.instance_id, "source": t.source, "resolved": bool(t.resolved),
             "exit_status": t.exit_status, "num_tokens": num_tokens}
-    messages = with_system_prompt(t.messages, sft_prompt) if sft_prompt is not None else _as_dicts(t.messages)
+    messages = with_system_prompt(t.messages, sft_prompt) if sft_prompt is not None else as_dicts(t.messages)
     return {**base, "text": text}, {**base, "model": t.model, "messages": messages}
 
 

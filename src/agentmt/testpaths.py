@@ -1,0 +1,40 @@
+"""Which files of a repository belong to its test suite, and what a test runner is given for a task: one
+rule for task construction (code patch vs test patch), the agent's submission (test files dropped),
+grading and the gold replay. Pure functions over paths and task records."""
+
+from __future__ import annotations
+
+import re
+
+from agentmt.types import TaskInstance
+
+_PATCH_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_tests?\.py$|(^|/)conftest\.py$")
+
+
+def is_test_path(path: str) -> bool:
+    """True for files that belong to the test suite (test folders, test_*.py, *_test.py, conftest)."""
+    return bool(_TEST_PATH.search(path))
+
+
+def patch_files(patch: str) -> list[str]:
+    """Paths a git-style patch touches (new side), in order."""
+    return list(dict.fromkeys(m.group(2) for m in _PATCH_FILE.finditer(patch)))
+
+
+def test_files(task: TaskInstance) -> list[str]:
+    """The test modules the task's test patch touches (conftest/helpers excluded)."""
+    return [p for p in patch_files(task.test_patch)
+            if re.search(r"(^|/)test_[^/]*\.py$|_test\.py$|(^|/)tests\.py$", p)]
+
+
+def test_targets(task: TaskInstance) -> list[str]:
+    """What the runner is given: test file paths (pytest), dotted modules (unittest), or Django test
+    labels relative to tests/ (runtests.py), for the files the test patch touches."""
+    runner = task.install.get("test_runner") or "pytest"
+    files = test_files(task)
+    if runner == "unittest":
+        return [f[:-3].replace("/", ".") for f in files]
+    if runner == "django":
+        return [f[:-3].removeprefix("tests/").replace("/", ".") for f in files]
+    return files
