@@ -3,9 +3,13 @@ each read from a small real git repository the way `env build` reads one."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
+import pytest
+
 from agentmt.environments.recipe import make_recipe, read_recipe_files
+from agentmt.environments.resolve import uv_binary
 
 GROUPS_PYPROJECT = """\
 [build-system]
@@ -117,3 +121,115 @@ def test_a_requirements_file_a_ci_command_names_ranks_as_ci(tmp_path, fixture_gi
     assert not any(t.startswith("pytest==7") or t.startswith("pytest>=7") for t in recipe["test_dependencies"])
     kept = {c["name"]: c["kept_from"] for c in recipe["requirement_conflicts"]}
     assert kept["pytest"] == "requirements/ci.txt via .github/workflows/ci.yml"
+
+
+@pytest.mark.skipif(uv_binary() is None, reason="needs uv")
+def test_what_uv_refuses_is_resolved_by_pip_in_the_env_layer_as_of_the_same_date():
+    """Twisted shipped only `.tar.bz2` sdists before 2021, which uv refuses (not PEP 625): the env
+    layer resolves with pip's `--uploaded-prior-to` instead (the tooling first, at its own floor), and
+    the env image is another one than uv's for the same set. (Building Twisted 20.3 itself needs a
+    Python older than 3.11, which no offline base here provides: its C code includes longintrepr.h.)"""
+    from agentmt.environments.images import make_env_dockerfile, make_env_tag
+    from agentmt.environments.resolve import ResolutionFailed, resolve_lock, uv_refused
+    from agentmt.types import TaskInstance
+
+    with pytest.raises(ResolutionFailed) as e:
+        resolve_lock(["twisted"], "3.9", "2020-06-01T00:00:00Z")
+    assert uv_refused(str(e.value)), str(e.value)
+    assert not uv_refused("Because six>=1.16 was not found and you require six>=1.16, we can conclude ...")
+    recipe = {"python": "3.11", "dependencies": ["twisted"], "test_dependencies": ["pytest"],
+              "build_dependencies": ["setuptools", "wheel"], "pin_date": "2020-06-01T00:00:00Z",
+              "pin_floors": {"pytest": "2022-10-24T00:00:00Z", "setuptools": "2022-10-24T00:00:00Z"}}
+    task = TaskInstance("o__r-1", "o/r", "0" * 40, "", "", "", install={**recipe, "resolver": "pip"})
+    lines = make_env_dockerfile(task, "agentmt-base:bookworm", with_ca=False).splitlines()
+    pip = [x for x in lines if "python -m pip install" in x]
+    assert pip == ["RUN python -m pip install -q --upgrade --uploaded-prior-to 2022-10-24T00:00:00Z pytest setuptools",
+                   "RUN python -m pip install -q --uploaded-prior-to 2020-06-01T00:00:00Z "
+                   "-r /etc/agentmt/requirements.txt"]
+    uv_task = TaskInstance("o__r-1", "o/r", "0" * 40, "", "", "", install=recipe)
+    assert make_env_tag(task, "b") != make_env_tag(uv_task, "b")
+    assert not any("python -m pip install" in x for x in make_env_dockerfile(uv_task, "b", with_ca=False).splitlines())
+
+
+HATCH_EXACT = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "shapes"
+version = "1.0"
+
+[tool.hatch.build.targets.wheel]
+dev-mode-exact = true
+"""
+OLD_SETUPTOOLS = '[build-system]\nrequires = ["setuptools<64", "wheel"]\nbuild-backend = "setuptools.build_meta"\n'
+SETUP_CFG_ONLY = "[metadata]\nname = shapes\nversion = 1.0\n\n[options]\npackages = find:\n"
+DISTUTILS_SETUP_PY = "from distutils.core import setup\n\nsetup(name='shapes', version='1.0', packages=['shapes'])\n"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("packaging", [
+    # hatchling's PEP 660 hook imports `editables` under --no-build-isolation
+    {"pyproject.toml": HATCH_EXACT},
+    # setuptools < 64 has no build_editable, and with no setup.py there is no `develop` either
+    {"pyproject.toml": OLD_SETUPTOOLS, "setup.cfg": SETUP_CFG_ONLY},
+    # a distutils-only setup.py has no `develop` command unless setuptools is imported first
+    {"pyproject.toml": OLD_SETUPTOOLS.replace('build-backend = "setuptools.build_meta"\n', ""),
+     "setup.py": DISTUTILS_SETUP_PY},
+], ids=["hatchling-editables", "setuptools63-no-setup-py", "distutils-setup-py"])
+def test_every_backend_shape_installs_testbed_as_the_imported_code(packaging, tmp_path, fixture_git, docker_daemon):
+    from agentmt.environments.buildtask import build_task
+    from agentmt.environments.config import load_env_config
+    from agentmt.environments.runtime import DockerEnvironment
+    from agentmt.types import TaskInstance
+
+    git, commit_files = fixture_git
+    repo = tmp_path / "shapes"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    sha = commit_files(repo, {**packaging, "shapes/__init__.py": "VALUE = 1\n",
+                              "tests/test_shapes.py": "def test_v():\n    pass\n"}, "base")
+    recipe = make_recipe(read_recipe_files(repo, sha), era="2024-03-01T00:00:00Z")
+    recipe["pin_date"] = "2024-03-01T00:00:00Z"
+    task = TaskInstance("o__shapes-1", "o/shapes", sha, "", "", "", install=recipe)
+    build_task(task, load_env_config("try_pull=false"), repo, log_dir=tmp_path / "logs")
+    probe = "cd / && python -c 'import shapes; print(shapes.__file__, shapes.VALUE)'"
+    with DockerEnvironment(task.validation["image"]["tag"]) as env:
+        out, rc = env.execute(probe)
+        assert rc == 0 and out.split() == ["/testbed/shapes/__init__.py", "1"], out
+        env.execute("echo 'VALUE = 2' > /testbed/shapes/__init__.py")  # an edit is what the tests import
+        out, rc = env.execute(probe)
+        assert rc == 0 and out.split()[-1] == "2", out
+    subprocess.run(["docker", "rmi", task.validation["image"]["tag"]], capture_output=True, check=False)
+
+
+def test_testbed_keeps_the_tags_of_the_past_only(tmp_path, fixture_git):
+    """A version computed by `git describe --tags` needs the tags before the base commit; a tag
+    after it (or on a branch the base does not contain) would leak the future."""
+    import subprocess as sp
+
+    from agentmt.environments.images import build_testbed
+
+    git, commit_files = fixture_git
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    commit_files(repo, {"a.txt": "0"}, "c0")
+    git(repo, "tag", "-a", "v0.1", "-m", "release 0.1")
+    commit_files(repo, {"a.txt": "1"}, "c1")
+    git(repo, "tag", "v0.2")
+    base = commit_files(repo, {"a.txt": "2"}, "base")
+    fix = commit_files(repo, {"a.txt": "3"}, "fix")
+    git(repo, "tag", "v1.0")
+    git(repo, "checkout", "-q", "-b", "side", "HEAD~2")
+    commit_files(repo, {"b.txt": "x"}, "side")
+    git(repo, "tag", "side-tag")
+    build_testbed(repo, base, tmp_path / "testbed")
+
+    def run(*args: str) -> str:
+        return sp.run(["git", "-C", str(tmp_path / "testbed"), *args], capture_output=True, text=True).stdout.strip()
+
+    assert run("tag", "-l").split() == ["v0.1", "v0.2"]
+    assert run("describe", "--tags").startswith("v0.2-1-g")
+    assert run("cat-file", "-t", fix) == ""  # the fix is still unreadable

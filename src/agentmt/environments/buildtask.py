@@ -44,18 +44,19 @@ def _name(requirement: str) -> str:
 # pip builds editables through PEP 660's build_editable, which setuptools has only from 64 on
 # (and today's pip no longer falls back to `setup.py develop` for older ones)
 _EDITABLE_SETUPTOOLS = (64,)
-DEVELOP_INSTALL = "python setup.py develop --no-deps"
 _TEST_RUNNERS = {"pytest"}
 
 
 def _fit_install_to_setuptools(recipe: dict) -> None:
     """With an era setuptools older than 64 in the lock, install a setup.py project the way its era
-    did (`setup.py develop`, in-process: no network, no isolation)."""
+    did (`setup.py develop`, in-process: no network, no isolation), else a plain + path install."""
+    from agentmt.environments.editable import DEVELOP_INSTALL, make_install_command
+
     pins = {(_name(x), x.split("==", 1)[1]) for x in recipe.get("lock") or [] if "==" in x}
     version = next((v for n, v in pins if n == "setuptools"), "")
     nums = tuple(int(p) for p in version.split(".")[:1] if p.isdigit())
     if nums and nums < _EDITABLE_SETUPTOOLS and recipe.get("install") and recipe.get("setup_py", True):
-        recipe["install"] = DEVELOP_INSTALL
+        recipe["install"] = make_install_command(DEVELOP_INSTALL)
 
 
 def _locked_version(lock: list[str], name: str) -> tuple[int, ...]:
@@ -151,17 +152,23 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
 
 
 def _build_images(task: TaskInstance, repo: Path, base: str, log_dir: Path | None):
-    """`build_task_image`, once more with a C toolchain in the env layer (`install.compiler`) when
-    the first build failed for want of one (pyjwt 2014 tests with pycrypto, which has no wheel)."""
+    """`build_task_image`, again after moving forward a dependency whose era sdist failed to build and
+    which has a wheel for the Python later on (wheels.move_forward: numpy 1.17 on 3.9), or with a C
+    toolchain in the env layer (`install.compiler`) when a build failed for want of one (pyjwt 2014
+    tests with pycrypto, which has no wheel)."""
     from agentmt.environments.images import ImageBuildError, build_task_image, needs_compiler
 
     try:
         return build_task_image(task, repo, base, log_dir=log_dir)
+    from agentmt.environments.wheels import move_forward
     except ImageBuildError as e:
-        if task.install.get("compiler") or not needs_compiler(e.log):
+        if move_forward(task, e.log):
+            pass
+        elif not task.install.get("compiler") and needs_compiler(e.log):
+            task.install["compiler"] = True
+        else:
             raise
-    task.install["compiler"] = True
-    return build_task_image(task, repo, base, log_dir=log_dir)
+    return _build_images(task, repo, base, log_dir)
 
 
 def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path | None = None,
@@ -176,7 +183,13 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         read_lock,
     )
     from agentmt.environments.recipe import DEBIAN_PYTHONS
-    from agentmt.environments.resolve import ResolutionFailed, resolve_lock, tooling_floors, uv_binary
+    from agentmt.environments.resolve import (
+        ResolutionFailed,
+        resolve_lock,
+        tooling_floors,
+        uv_binary,
+        uv_refused,
+    )
 
     from agentmt.environments.rowbuild import build_from_row
 
@@ -200,11 +213,16 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
             lock, exempt = resolve_lock(make_requirements(task).splitlines(), python, r.get("pin_date"),
                                         floors=floors)
         except ResolutionFailed as e:
-            raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
-        # the project itself, when its test runner depends on it (pytest → pluggy), comes from
-        # /testbed: a locked release of it in site-packages would shadow the code under test
-        lock = without_project(lock, r.get("project_name") or "")
-        r.update(lock=lock, lock_source="resolved", pin_exempt=exempt, pin_floors=floors)
+            if not uv_refused(str(e)):
+                raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
+            # an archive uv refuses (a pre-PEP 625 sdist): pip resolves as of the same date in the
+            # env layer, and the image's freeze becomes the lock
+            r.update(resolver="pip", resolver_reason=str(e)[:500], pin_floors=floors)
+        else:
+            # the project itself, when its test runner depends on it (pytest → pluggy), comes from
+            # /testbed: a locked release of it in site-packages would shadow the code under test
+            lock = without_project(lock, r.get("project_name") or "")
+            r.update(lock=lock, lock_source="resolved", resolver="uv", pin_exempt=exempt, pin_floors=floors)
     _fit_install_to_setuptools(r)
     if r.get("python") and r["python"] not in DEBIAN_PYTHONS:  # a registry's python:X.Y-slim
         base = ensure_python_image(r["python"], try_pull=cfg.try_pull)

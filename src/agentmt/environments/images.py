@@ -2,8 +2,9 @@
 
 Guarantees: tasks of one repository with the same inferred dependencies share one env image; an
 instance image holds the repository at `/testbed` at `base_commit` with no later objects, refs,
-tags or reflog entries (see `build_testbed`); a failed build raises `ImageBuildError` carrying its
-log; every image used is recorded with a last-used time so `prune_images` removes the least recent.
+tags or reflog entries, only the tags of its ancestors (see `build_testbed`); a failed build raises
+`ImageBuildError` carrying its log; every image used is recorded with a last-used time so
+`prune_images` removes the least recent.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def make_env_tag(task: TaskInstance, base: str) -> str:
     # an exact lock is the whole dependency set: tasks whose locks are equal share the image
     what = [lock] if lock else [r.get("dependencies"), r.get("test_dependencies"), r.get("build_dependencies"),
                                 r.get("pin_date")]
-    extra = ["compiler"] if r.get("compiler") else []  # in the key only when set: old tags stay
+    # in the key only when set: old tags stay
+    extra = (["compiler"] if r.get("compiler") else []) + (["pip"] if r.get("resolver") == "pip" else [])
     key = _short_hash(base, task.repo, r.get("python"), *what, ENV_LAYOUT, *extra)
     return f"{ENV_REPOSITORY}:{_slug(task.repo.replace('/', '__'))}-{key}"
 
@@ -130,6 +132,8 @@ def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
     if install_lock(task):  # exact versions, nothing resolved
         lines.append(f"RUN {uv} pip install --python {VENV}/bin/python --no-deps --reinstall "
                      "-r /etc/agentmt/requirements.txt")
+    elif r.get("resolver") == "pip":
+        lines += make_pip_resolve_lines(r)
     else:
         # --upgrade: the venv comes seeded with the base's setuptools (66 on bookworm), which would
         # otherwise satisfy a bare `setuptools` and reject PEP 639 licences; resolved as of the pin
@@ -139,6 +143,23 @@ def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
         f"LABEL agentmt.kind=env agentmt.repo={shlex.quote(task.repo)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def make_pip_resolve_lines(recipe: dict) -> list[str]:
+    """The env layer's install when uv refused the set (resolve.uv_refused): pip (the newest, which has
+    `--uploaded-prior-to`) as of the pin date, after the lifted tooling (`pin_floors`) as of its own
+    date; pip keeps what is installed, so the tooling stays at its floor."""
+    pin, floors = recipe.get("pin_date"), recipe.get("pin_floors") or {}
+    by_date: dict[str, list[str]] = {}
+    for name, date in sorted(floors.items()):
+        by_date.setdefault(date, []).append(name)
+    lines = [f"RUN python -m pip install -q --upgrade --uploaded-prior-to {shlex.quote(date)} "
+             + " ".join(map(shlex.quote, names)) for date, names in sorted(by_date.items())]
+    cutoff = f" --uploaded-prior-to {shlex.quote(pin)}" if pin else ""
+    # --upgrade only without floors: the venv's seeded setuptools must not satisfy a bare `setuptools`
+    upgrade = "" if floors else " --upgrade"
+    lines.append(f"RUN python -m pip install -q{upgrade}{cutoff} -r /etc/agentmt/requirements.txt")
+    return lines
 
 
 def make_task_tag(task: TaskInstance, env_tag: str) -> str:
@@ -177,12 +198,14 @@ def _git(cwd: Path | None, *args: str) -> str:
 
 
 def build_testbed(repo: str | Path, base_commit: str, dest: Path) -> None:
-    """Clone `repo` into `dest` at `base_commit`, then erase every ref, tag, reflog entry and object
-    not reachable from it, so nothing from the task's future (the fix) can be read from git."""
+    """Clone `repo` into `dest` at `base_commit`, then erase every ref, reflog entry and object not
+    reachable from it, so nothing from the task's future (the fix) can be read from git. Tags on
+    ancestors of the base commit stay (a version from `git describe --tags`); later ones go."""
     _git(None, "clone", "-q", "--no-checkout", "--no-hardlinks", str(repo), str(dest))
     _git(dest, "checkout", "-q", "-B", "main", base_commit)
+    past = {f"refs/tags/{t}" for t in _git(dest, "tag", "--merged", "HEAD").split()}
     for ref in _git(dest, "for-each-ref", "--format=%(refname)").split():
-        if ref != "refs/heads/main":
+        if ref != "refs/heads/main" and ref not in past:
             _git(dest, "update-ref", "-d", ref)
     _git(dest, "remote", "remove", "origin")
     for name in ("ORIG_HEAD", "FETCH_HEAD", "packed-refs.lock"):
@@ -213,9 +236,12 @@ _NO_SOLUTION = re.compile(r"No solution found when resolving[^\n]*\n(?:.*\n){0,4
 
 
 def build_failure(log: str) -> tuple[str, str]:
+# pip's words for the same (the env layer's fallback resolver)
+_PIP_NO_SOLUTION = re.compile(r"ERROR: (?:Could not find a version that satisfies|Cannot install|"
+                              r"ResolutionImpossible)[^\n]*\n(?:.*\n){0,30}")
     """(drop reason, message) of a failed env/instance build: `resolution_failed` with the resolver's
     explanation when uv found no solution, else `install_error` with the log's error lines and tail (pure)."""
-    m = _NO_SOLUTION.search(log)
+    m = _NO_SOLUTION.search(log) or _PIP_NO_SOLUTION.search(log)
     if m:
         text = m.group(0).split("The command '")[0].split("Removing intermediate")[0]
         return RESOLUTION_FAILED, text.strip()[:3000]

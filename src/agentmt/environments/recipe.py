@@ -54,6 +54,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     each decision came from, most trusted first. `era` (the pin date) bounds the Python chosen;
     `available` lists the Pythons a base image can provide (default: the offline Debian ones)."""
     from agentmt.environments import declared as d
+    from agentmt.environments.editable import PEP660_INSTALL, editable_build_requirements, make_install_command
     from agentmt.environments.pins import choose_python
     from agentmt.environments.trust import Requirement, pick_trusted
 
@@ -138,6 +139,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         # a runner lifted to the interpreter's era refused to start (found on jpadilla/pyjwt 2015)
         test_deps.append("pytest<4")
     installable = any(p in files for p in ("pyproject.toml", "setup.py", "setup.cfg"))
+    build_system = pyproject.get("build-system", {})
     stated = sorted(set(pythons), key=lambda v: tuple(map(int, v.split("."))))
     python, target = choose_python(python_spec, stated, era, list(available or DEBIAN_PYTHONS), default_python)
     return {
@@ -149,15 +151,17 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         "base_release": DEBIAN_PYTHONS.get(python or "", "bookworm"),
         "dependencies": _dedup(deps),
         # setup_requires (setuptools-scm, ...) must be there before `setup.py develop` runs offline
-        "build_dependencies": _dedup((list(pyproject.get("build-system", {}).get("requires", []))
-                                      or _DEFAULT_BUILD_DEPS) + setup_requires),
+        # ... and what the backend's editable hook needs under --no-build-isolation (hatchling: editables)
+        "build_dependencies": _dedup((list(build_system.get("requires", [])) or _DEFAULT_BUILD_DEPS) + setup_requires
+                                     + editable_build_requirements(str(build_system.get("build-backend", "")))),
         "test_dependencies": _dedup(t for t in test_deps if t not in deps),
         # packages two sources constrained differently: the more trusted one's lines were kept (trust.py)
         "requirement_conflicts": conflicts,
         # --no-build-isolation: the build backend comes from the env layer, so no network is needed;
         # --use-pep517: without it a setup.py-only project goes through `setup.py develop`, which
         # setuptools >= 80 runs as a nested, isolated (network-needing) pip install
-        "install": "pip install --no-deps --no-build-isolation --use-pep517 -e ." if installable else "",
+        # (then a plain + path install where the backend has no editable hook: editable.py)
+        "install": make_install_command(PEP660_INSTALL) if installable else "",
         "setup_py": "setup.py" in files,
         "project_name": name,
         "test_runner": runner,

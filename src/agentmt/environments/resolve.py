@@ -8,6 +8,8 @@ Guarantee: `resolve_lock` returns `name==version` lines, or raises `ResolutionFa
 resolver's explanation. Packages whose every release was re-uploaded after the pin date (PyPI's
 atomicwrites was deleted and re-uploaded in 2022) are retried exempt from the date, and named.
 """
+What uv refuses but pip installs (`uv_refused`) falls back to pip with `--uploaded-prior-to`, in the
+env layer (images.py); the recipe's `resolver` says which resolved its lock.
 
 from __future__ import annotations
 
@@ -28,6 +30,19 @@ _PLATFORM = "x86_64-manylinux_2_31"
 
 
 class ResolutionFailed(AgentmtError):
+# what uv refuses to read although pip installs it: sdists named before PEP 625 (Twisted shipped only
+# `.tar.bz2` ones until 2021), and sdists whose metadata only their build gives: the host resolves with
+# `--no-build`, since a build runs the package's setup.py, which may run only inside a container. Such a
+# set is resolved by pip in the env layer instead (inside the docker build), and `resolver: pip` says so.
+_UV_REFUSES = re.compile(r"non-PEP 625-compliant source distribution filename"
+                         r"|building from source is disabled")
+
+
+def uv_refused(message: str) -> bool:
+    """Whether uv's failure is a refusal of an archive format pip still installs (pure)."""
+    return bool(_UV_REFUSES.search(message))
+
+
     """uv found no set of versions satisfying the requirements (as of the pin date)."""
 
     def __init__(self, message: str, exempt: list[str]):

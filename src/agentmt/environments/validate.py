@@ -20,6 +20,7 @@ from agentmt.environments.grading import (
     TEST_TIMEOUT,
     make_outcome,
     make_report,
+    missing_module,
     split_log,
     task_parser,
 )
@@ -33,6 +34,7 @@ GIVEN_F2P_BROKEN = "given_fail_to_pass_not_reproduced"
 GIVEN_P2P_BROKEN = "given_pass_to_pass_not_reproduced"
 NO_TESTS_RAN = "no_tests_ran"  # drop reason: no test status could be parsed after the gold patch
 MISSING = "MISSING"  # the test did not run (e.g. the module failed to import before the fix)
+MAX_TIMEOUT_FACTOR = 4  # a run's limit grows (doubling) up to this multiple of the configured one
 
 
 def flake_rate(statuses: list[str]) -> float:
@@ -68,16 +70,40 @@ def _run_phase(env: DockerEnvironment, task: TaskInstance, runs: int, timeout_s:
     maps, logs = [], []
     record = task.validation.setdefault("phases", {})[phase] = {"exit_codes": [], "status": {}, "log_tail": ""}
     for _ in range(runs):
-        log = run_tests(env, task, timeout_s)
-        body, code = split_log(log)
+        while True:
+            limit = task.validation.get("test_timeout_s") or timeout_s
+            log = run_tests(env, task, limit)
+            body, code = split_log(log)
+            outcome = make_outcome(exit_code=code, log=body, tests_status=None)
+            if outcome != TEST_TIMEOUT or limit >= timeout_s * MAX_TIMEOUT_FACTOR:
+                break
+            # the limit scales with what the task runs, as measured: a suite slower than it (17 minutes
+            # on a one-core container) runs again with a doubled limit, which the later runs keep
+            task.validation["test_timeout_s"] = limit * 2
         maps.append(parser(body))
         logs.append(log)
         record.update(status=maps[-1], log_tail=(body or log)[-LOG_TAIL:])
         record["exit_codes"].append(code)
-        outcome = make_outcome(exit_code=code, log=body, tests_status=None)
         if outcome in (TEST_TIMEOUT, INFRA_ERROR):
-            raise record_drop(task, "validate", outcome, f"{phase} run of {task.instance_id}: exit {code}")
+            raise record_drop(task, "validate", outcome, f"{phase} run of {task.instance_id}: exit {code} "
+                              f"(limit {limit}s)")
     return maps, logs
+
+
+def _missing_module_of(after_logs: list[str]) -> dict[str, str]:
+    """{"missing_module": name} when the last gold-side run could not import a module, else {}."""
+    name = missing_module(split_log(after_logs[-1])[0]) if after_logs else ""
+    return {"missing_module": name} if name else {}
+
+
+def _install_failure(task: TaskInstance, module: str) -> RecordDropped:
+    """An install failure is never a genuine drop: tests that cannot import a module after the gold
+    patch ran nothing the task could be judged by (`no_tests_ran`, a setup-agent trigger)."""
+    from agentmt.environments.buildtask import record_drop
+
+    return record_drop(task, "validate", NO_TESTS_RAN,
+                       f"after gold patch the tests cannot import {module!r} (ModuleNotFoundError): "
+                       f"the environment lacks it", missing_module=module)
 
 
 def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: int = 600,
@@ -90,6 +116,7 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
     if task.validation.get("outcome") == INSTALL_ERROR:
         raise RecordDropped(INSTALL_ERROR, task.validation.get("error", ""))
     given_f2p, given_p2p = list(task.FAIL_TO_PASS), list(task.PASS_TO_PASS)
+    task.validation.pop("test_timeout_s", None)  # measured afresh: the limit an earlier run grew to
     start = time.monotonic()
     try:
         with DockerEnvironment(image, runtime) as env:
@@ -111,7 +138,8 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
 
         # the error lines first: the cause closes a long traceback, far from where its tail starts
         raise record_drop(task, "validate", NO_TESTS_RAN,
-                          f"after gold patch, exit {code}:\n{summarize_failure(body)[-2000:]}")
+                          f"after gold patch, exit {code}:\n{summarize_failure(body)[-2000:]}",
+                          **_missing_module_of(after_logs))
     lists = make_test_lists(before, after)
     v = task.validation
     v.update(runs=runs, flake_rates=lists["flake_rates"], num_flaky=len(lists["flake_rates"]),
@@ -139,12 +167,16 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
         raise record_drop(task, "validate", "no_fail_to_pass",
                           f"{task.instance_id}: before {v['before_status']}, after {v['after_status']}, "
                           f"{len(lists['flake_rates'])} flaky")
+    if not task.FAIL_TO_PASS and (missing := _missing_module_of(after_logs)):
+        raise _install_failure(task, missing["missing_module"])
     # the gold patch must grade as resolved under the task's lists (a self-check of grading)
     report = make_report(task, after_logs[-1], model_patch=task.patch)[task.instance_id]
     if report["outcome"] != RESOLVED:
         raise record_drop(task, "validate", "gold_not_resolved", str(report.get("tests_status"))[:1500])
     v.update(status="validated", outcome=RESOLVED)
     v.pop("drop", None)
+    if report["outcome"] != RESOLVED and (missing := _missing_module_of(after_logs)):
+        raise _install_failure(task, missing["missing_module"])
     # a kept task needs only the exit codes; status maps and logs are what a dropped one is read for
     v["phases"] = {ph: {"exit_codes": r["exit_codes"]} for ph, r in v.get("phases", {}).items()}
     return task
