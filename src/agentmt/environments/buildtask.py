@@ -157,10 +157,10 @@ def _build_images(task: TaskInstance, repo: Path, base: str, log_dir: Path | Non
     toolchain in the env layer (`install.compiler`) when a build failed for want of one (pyjwt 2014
     tests with pycrypto, which has no wheel)."""
     from agentmt.environments.images import ImageBuildError, build_task_image, needs_compiler
+    from agentmt.environments.wheels import move_forward
 
     try:
         return build_task_image(task, repo, base, log_dir=log_dir)
-    from agentmt.environments.wheels import move_forward
     except ImageBuildError as e:
         if move_forward(task, e.log):
             pass

@@ -233,12 +233,12 @@ def docker_build(context: Path, tag: str, *, network_host: bool) -> str:
 RESOLUTION_FAILED = "resolution_failed"
 # uv's resolver reports an unsatisfiable set with this line, then the reasons ("Because ...")
 _NO_SOLUTION = re.compile(r"No solution found when resolving[^\n]*\n(?:.*\n){0,40}", re.IGNORECASE)
-
-
-def build_failure(log: str) -> tuple[str, str]:
 # pip's words for the same (the env layer's fallback resolver)
 _PIP_NO_SOLUTION = re.compile(r"ERROR: (?:Could not find a version that satisfies|Cannot install|"
                               r"ResolutionImpossible)[^\n]*\n(?:.*\n){0,30}")
+
+
+def build_failure(log: str) -> tuple[str, str]:
     """(drop reason, message) of a failed env/instance build: `resolution_failed` with the resolver's
     explanation when uv found no solution, else `install_error` with the log's error lines and tail (pure)."""
     m = _NO_SOLUTION.search(log) or _PIP_NO_SOLUTION.search(log)

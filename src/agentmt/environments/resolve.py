@@ -7,9 +7,9 @@ lock exactly (`--no-deps`), which is what makes a rebuild from the lock give the
 Guarantee: `resolve_lock` returns `name==version` lines, or raises `ResolutionFailed` carrying the
 resolver's explanation. Packages whose every release was re-uploaded after the pin date (PyPI's
 atomicwrites was deleted and re-uploaded in 2022) are retried exempt from the date, and named.
-"""
 What uv refuses but pip installs (`uv_refused`) falls back to pip with `--uploaded-prior-to`, in the
 env layer (images.py); the recipe's `resolver` says which resolved its lock.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ _MAX_EXEMPT = 3
 _PLATFORM = "x86_64-manylinux_2_31"
 
 
-class ResolutionFailed(AgentmtError):
 # what uv refuses to read although pip installs it: sdists named before PEP 625 (Twisted shipped only
 # `.tar.bz2` ones until 2021), and sdists whose metadata only their build gives: the host resolves with
 # `--no-build`, since a build runs the package's setup.py, which may run only inside a container. Such a
@@ -43,6 +42,7 @@ def uv_refused(message: str) -> bool:
     return bool(_UV_REFUSES.search(message))
 
 
+class ResolutionFailed(AgentmtError):
     """uv found no set of versions satisfying the requirements (as of the pin date)."""
 
     def __init__(self, message: str, exempt: list[str]):

@@ -163,20 +163,20 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
         task.FAIL_TO_PASS, task.PASS_TO_PASS = lists["FAIL_TO_PASS"], lists["PASS_TO_PASS"]
         if given_f2p or given_p2p:
             v["given_lists"] = {"FAIL_TO_PASS": given_f2p, "PASS_TO_PASS": given_p2p}
+    if not task.FAIL_TO_PASS and (missing := _missing_module_of(after_logs)):
+        raise _install_failure(task, missing["missing_module"])
     if not task.FAIL_TO_PASS:
         raise record_drop(task, "validate", "no_fail_to_pass",
                           f"{task.instance_id}: before {v['before_status']}, after {v['after_status']}, "
                           f"{len(lists['flake_rates'])} flaky")
-    if not task.FAIL_TO_PASS and (missing := _missing_module_of(after_logs)):
-        raise _install_failure(task, missing["missing_module"])
     # the gold patch must grade as resolved under the task's lists (a self-check of grading)
     report = make_report(task, after_logs[-1], model_patch=task.patch)[task.instance_id]
+    if report["outcome"] != RESOLVED and (missing := _missing_module_of(after_logs)):
+        raise _install_failure(task, missing["missing_module"])
     if report["outcome"] != RESOLVED:
         raise record_drop(task, "validate", "gold_not_resolved", str(report.get("tests_status"))[:1500])
     v.update(status="validated", outcome=RESOLVED)
     v.pop("drop", None)
-    if report["outcome"] != RESOLVED and (missing := _missing_module_of(after_logs)):
-        raise _install_failure(task, missing["missing_module"])
     # a kept task needs only the exit codes; status maps and logs are what a dropped one is read for
     v["phases"] = {ph: {"exit_codes": r["exit_codes"]} for ph, r in v.get("phases", {}).items()}
     return task
