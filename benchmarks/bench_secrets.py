@@ -24,14 +24,14 @@ def main() -> None:
     from test_redact_secrets import contexts, planted_values
 
     from agentmt.corpus import secrets
-    from agentmt.sources.demo import content_initial
+    from agentmt.sources.demo.history import initial_files
 
     rng = random.Random(1234)
     lines = [(v, ln) for _ in range(12) for kind, v in planted_values(rng) for ln in contexts(kind, v, rng)]
     t = time.perf_counter()
     ours = sum(v not in secrets.redact_line(ln) for v, ln in lines)
     t_ours = time.perf_counter() - t
-    demo = [ln for v in vars(content_initial).values() if isinstance(v, str) and "\n" in v for ln in v.splitlines()]
+    demo = [ln for v in initial_files().values() if isinstance(v, str) and "\n" in v for ln in v.splitlines()]
     fp_ours = sum(secrets.redact_line(ln) != ln for ln in demo)
     with default_settings():
         t = time.perf_counter()

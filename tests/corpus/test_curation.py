@@ -50,9 +50,9 @@ def test_licence_allowlist():
     assert licenses.license_reason("GPL-3.0", allow, False) == "license_not_permissive"
     assert licenses.license_reason("", allow, False) is None
     assert licenses.license_reason("NOASSERTION", allow, True) == "license_unknown"
-    from agentmt.sources.demo.content_initial import LICENSE
+    from agentmt.sources.demo.history import initial_files
 
-    assert licenses.license_from_text(LICENSE) == "MIT"
+    assert licenses.license_from_text(initial_files()["LICENSE"]) == "MIT"
 
 
 @pytest.fixture(scope="module")

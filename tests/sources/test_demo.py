@@ -289,3 +289,36 @@ def test_metadata_matches_git(demo, pulls):
         r["submitted_at"] for r in data["reviews"] if r["pull_request_url"].endswith(f"/pulls/{number}")
     ]
     assert any(stamps[0] < r < stamps[-1] for r in reviews)
+
+
+# The demo as built when its history was Python literals (before it moved to data/*.json): every
+# commit of `git log --all` and the bytes of the metadata files. A change here changes every SHA
+# downstream (task ids, goldens): if the demo's history changed on purpose, update both.
+DEMO_LOG_SHA256 = "dafe2c963b7bb0425dc9395cdbd440f8125a8a7b11c935e978945a23f121c57e"
+DEMO_METADATA_SHA256 = "9897cc704dca05e6f56155090027740ba538b0052a7346887ef25946743c87ad"
+
+
+def test_demo_replayed_from_data_files_is_the_recorded_demo(demo):
+    import hashlib
+
+    log = git(demo.repo_path, "log", "--all", "--format=%H")
+    assert len(log.split()) == 56 and hashlib.sha256(log.encode()).hexdigest() == DEMO_LOG_SHA256
+    h = hashlib.sha256()
+    for path in sorted(demo.metadata_dir.iterdir()):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    assert h.hexdigest() == DEMO_METADATA_SHA256
+
+
+def test_demo_data_files_decode_without_loss():
+    from importlib import resources
+
+    from agentmt.sources.demo.history import encode, initial_files, load_history
+    from agentmt.sources.demo.spec import PRSpec
+
+    data = resources.files("agentmt.sources.demo").joinpath("data")
+    assert encode(list(load_history())) == json.loads(data.joinpath("history.json").read_text(encoding="utf-8"))
+    files = json.loads(data.joinpath("initial_files.json").read_text(encoding="utf-8"))
+    assert {p: encode(c) for p, c in initial_files().items()} == files
+    prs = [i for i in load_history() if isinstance(i, PRSpec)]
+    ops = [op for pr in prs for step in pr.steps for op in getattr(step, "ops", ())]
+    assert any(isinstance(getattr(op, "content", None), bytes) for op in ops)  # binary / latin-1 files survive

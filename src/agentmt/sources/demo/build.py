@@ -15,10 +15,8 @@ from pathlib import Path
 from agentmt import __version__
 from agentmt.errors import InputError
 from agentmt.io import write_json
-from agentmt.sources.demo.content_initial import FILES
 from agentmt.sources.demo.gitcli import GitCLI
-from agentmt.sources.demo.history_early import EARLY
-from agentmt.sources.demo.history_late import LATE
+from agentmt.sources.demo.history import initial_files, load_history
 from agentmt.sources.demo.info import DemoInfo
 from agentmt.sources.demo.metadata import MetadataRecorder
 from agentmt.sources.demo.replay import DemoClock, HistoryReplay
@@ -27,13 +25,12 @@ from agentmt.sources.demo.spec import IssueSpec, NestedPRStep, PRSpec
 REPO_NAME = "agentmt-demo/textkit"
 START = 1709542800  # 2024-03-04T09:00:00Z
 INFO_FILE = "demo.json"
-HISTORY = EARLY + LATE
 
 
 def iter_pr_specs() -> list[PRSpec]:
     """Every PR of the history, nested ones included, in number order."""
     out = []
-    for item in HISTORY:
+    for item in load_history():
         if isinstance(item, PRSpec):
             out.append(item)
             out.extend(s.pr for s in item.steps if isinstance(s, NestedPRStep))
@@ -72,8 +69,8 @@ def _build(root: Path) -> DemoInfo:
     git = GitCLI(repo)
     recorder = MetadataRecorder(REPO_NAME, created_at=START - 86400)
     replay = HistoryReplay(git, DemoClock(START), recorder)
-    replay.initial_commit(FILES, START)
-    for item in HISTORY:
+    replay.initial_commit(initial_files(), START)
+    for item in load_history():
         if isinstance(item, IssueSpec):
             replay.issue(item)
         else:

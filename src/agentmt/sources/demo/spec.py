@@ -1,7 +1,7 @@
 """Declarative description of the demo history: people, file operations, PR and issue steps.
 
-The history modules list `IssueSpec`/`PRSpec` items in time order; `build.py` replays them with
-the git CLI and records what GitHub would have recorded.
+`data/history.json` lists `IssueSpec`/`PRSpec` items in time order (read by `history.py`); `build.py`
+replays them with the git CLI and records what GitHub would have recorded.
 """
 
 from __future__ import annotations
