@@ -46,7 +46,7 @@ def patch_actions(sections: list[str], workdir: str) -> list[Action]:
                   "&& git status --short")]
 
 
-def test_action(task: TaskInstance, workdir: str) -> Action | None:
+def tests_action(task: TaskInstance, workdir: str) -> Action | None:
     """Run the test files the task's test patch changes that exist before it (None when none do)."""
     from dataclasses import replace
 
@@ -117,10 +117,11 @@ class GoldModel(ScriptedModel):
         self.replay_mode = "patch" if not edits else "mixed" if patch_sections else "edits"
         for action in [*edits, *(patch_actions(patch_sections, self.workdir) if patch_sections else [])]:
             yield action  # (a list cannot take `yield from`'s send)
-        test = test_action(self.task, self.workdir)
+        test = tests_action(self.task, self.workdir)
         if test is not None:
             yield test
-        yield {"tool": "submit", "thought": "The change is made and the tests ran; submit it.", "arguments": {}}
+        done = "The change is made and the tests ran" if test is not None else "The change is made"
+        yield {"tool": "submit", "thought": f"{done}; submit it.", "arguments": {}}
 
     def _read(self, path: str) -> Generator[Action, str | None, str | None]:
         """View `path` (the rest of it, while the view is clipped); its text, or None if unreadable."""
