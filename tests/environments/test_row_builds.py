@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from agentmt.environments.stages import build_envs, validate_envs
-from agentmt.environments.tasks import import_tasks, make_task, read_tasks
+from agentmt.environments.tasks import import_tasks, make_task, read_tasks, write_tasks_jsonl
 
 pytestmark = pytest.mark.docker
 ROWS = Path(__file__).parent / "fixtures" / "rows"
@@ -128,15 +128,21 @@ def _task_repo(calc_repo, tmp_path: Path) -> Path:
     return repo
 
 
-@pytest.mark.parametrize("kind", ["openswe", "task_repo"])
+@pytest.mark.parametrize("kind", ["openswe", "openswe_no_lists", "task_repo"])
 def test_row_dockerfile_builds_with_its_from_substituted(kind, calc_repo, docker_daemon, tmp_path):
-    if kind == "openswe":
+    if kind.startswith("openswe"):
         tasks, source = _import("openswe.jsonl", calc_repo, tmp_path, fmt="openswe"), "row_dockerfile"
+        if kind == "openswe_no_lists":  # graded by the eval script's exit code
+            (task,) = read_tasks(tasks)
+            task.FAIL_TO_PASS, task.PASS_TO_PASS = [], []
+            write_tasks_jsonl([task], tasks / "tasks.jsonl")
+            (tasks / "tasks.parquet").unlink()
     else:
         import_tasks(_task_repo(calc_repo, tmp_path), tmp_path / "tasks")
         tasks, source = tmp_path / "tasks", "swebench_task"
     built = _build_and_validate(tasks, calc_repo, tmp_path)
     assert built.install["source"] == source and built.install["test_cmd"] == "bash /agentmt/eval.sh"
+    assert built.install.get("grade_by") == ("exit_code" if kind == "openswe_no_lists" else None)
     from agentmt.environments.base import image_exists, registry_answers
 
     if image_exists("python:3.11-slim") or registry_answers():  # the row's FROM can be had as it is

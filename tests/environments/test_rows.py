@@ -179,3 +179,29 @@ def test_env_stats_prints_gold_validity_per_dataset(tmp_path):
     res = CliRunner().invoke(app, ["env", "stats", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "swe-rebench: 1 of 2 pass every gold run (50.0%); gold runs passed: 2/3=1, 3/3=1" in res.output
+
+
+def test_eval_script_without_lists_is_graded_by_its_exit_code():
+    from agentmt.environments.exitgrade import validate_by_exit_code
+    from agentmt.environments.grading import END_TEST_OUTPUT, EXIT_CODE_MARKER, START_TEST_OUTPUT, make_report
+    from agentmt.errors import RecordDropped
+
+    def log(code):
+        return f"{START_TEST_OUTPUT}\nno per-test lines\n{END_TEST_OUTPUT}\n{EXIT_CODE_MARKER} {code}\n"
+
+    task = TaskInstance("i", "a/b", "c", "", "", "", install={"grade_by": "exit_code"})
+    assert make_report(task, log(0), model_patch="p")["i"]["resolved"] is True
+    assert make_report(task, log(1), model_patch="p")["i"]["resolved"] is False
+    plain = TaskInstance("i", "a/b", "c", "", "", "")
+    assert make_report(plain, log(0), model_patch="p")["i"]["resolved"] is False  # no lists, no verdict
+
+    def phases(before, after):
+        return {"phases": {"before": {"exit_codes": before, "status": {}}, "after": {"exit_codes": after, "status": {}}}}
+
+    ok = validate_by_exit_code(TaskInstance("i", "a/b", "c", "", "", "", validation=phases([1, 1], [0, 0])), 2)
+    assert ok.validation["status"] == "validated" and ok.validation["gold_runs"] == {"passed": 2, "of": 2}
+    for before, after, reason in (([0, 1], [0, 0], "eval_script_passes_before_fix"), ([1, 1], [0, 1], "gold_not_resolved")):
+        bad = TaskInstance("i", "a/b", "c", "", "", "", validation=phases(before, after))
+        with pytest.raises(RecordDropped, match=reason):
+            validate_by_exit_code(bad, 2)
+        assert bad.validation["gold_runs"]["passed"] == after.count(0)

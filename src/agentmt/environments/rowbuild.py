@@ -122,12 +122,15 @@ def _record_image(task: TaskInstance, tag: str, base: str, start: float) -> None
     task.validation["build_seconds"] = round(time.monotonic() - start, 2)
 
 
-def _test_fields(src: RowSources) -> dict[str, str]:
-    """How the tests run in a row's image: its eval script, else its install_config's test_cmd."""
+def _test_fields(task: TaskInstance, src: RowSources) -> dict[str, str]:
+    """How the tests run in a row's image: its eval script (graded by its exit code when the row has
+    no per-test lists), else its install_config's test_cmd."""
+    from agentmt.environments.exitgrade import EXIT_CODE
     from agentmt.environments.rowsource import _runner
 
     if src.eval_script:
-        return {"test_cmd": f"bash {EVAL_SCRIPT_PATH}", "test_runner": "pytest"}
+        lists = task.FAIL_TO_PASS or task.PASS_TO_PASS
+        return {"test_cmd": f"bash {EVAL_SCRIPT_PATH}", "test_runner": "pytest", **({} if lists else {"grade_by": EXIT_CODE})}
     cmd = str((src.install_config or {}).get("test_cmd") or "python -m pytest -rA -p no:cacheprovider")
     return {"test_cmd": cmd, "test_runner": _runner(cmd)}
 
@@ -151,12 +154,12 @@ def build_from_row(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: P
         else:
             if src.eval_script:  # the eval script rides in a thin layer on top
                 tag = _with_eval_script(task, tag, src.eval_script, log_dir)
-            task.install = {"source": PREBUILT, "image": src.image, **_test_fields(src)}
+            task.install = {"source": PREBUILT, "image": src.image, **_test_fields(task, src)}
             _record_image(task, tag, src.image, start)
             return True
     if not src.dockerfile:
         return False
-    task.install = {"source": TASK_REPO if src.task_repo else ROW_DOCKERFILE, **_test_fields(src)}
+    task.install = {"source": TASK_REPO if src.task_repo else ROW_DOCKERFILE, **_test_fields(task, src)}
     try:
         tag, subs = build_row_image(task, src, cfg, repo, log_dir)
     except ImageBuildError as e:

@@ -130,6 +130,10 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
             after, after_logs = _run_phase(env, task, runs, timeout_s, "after")
     except InfrastructureError as e:
         raise record_drop(task, "validate", INFRA_ERROR, str(e)) from e
+    from agentmt.environments.exitgrade import grades_by_exit_code, validate_by_exit_code
+
+    if grades_by_exit_code(task):  # a row's eval script without per-test lists: its exit code decides
+        return validate_by_exit_code(task, runs)
     if not any(after):
         # the runner reported no test at all (usage error, missing plugin, collection error): the
         # environment's fault, not the task's; keep the log tail so the cause can be read
