@@ -42,6 +42,7 @@ from typing import Any
 from agentmt import io
 from agentmt.errors import StageConflictError
 from agentmt.hashing import sha256_file, sha256_json
+from agentmt.progress import progress
 
 STAGE_FILE = ".stage.json"
 _VOLATILE = ("started_at", "finished_at")  # manifest keys that differ between identical runs
@@ -193,6 +194,9 @@ def run_stage(spec: StageSpec, executor=None, force: bool = False) -> StageRun:
                       "order in this process, not on the chosen executor", UserWarning, stacklevel=2)
         executor = InProcessExecutor()
     with contextlib.ExitStack() as stack:
+        # plain lines only: a unit may draw its own bar (mining, rendering), and two cannot share a terminal
+        advance = stack.enter_context(progress(spec.name, len(spec.units), unit="units",
+                                               done=len(spec.units) - len(pending), terminal=False))
         if pending and spec.setup:
             ctx.shared.update(stack.enter_context(spec.setup()) or {})
         if spec.sequential:
@@ -202,9 +206,11 @@ def run_stage(spec: StageSpec, executor=None, force: bool = False) -> StageRun:
                         spec.on_reuse(unit, infos[i])
                 else:
                     infos[i] = run_unit(spec.process, unit, ctx)
+                    advance()
         else:
             for i, info in executor.map(run_unit, [(spec.process, spec.units[i], ctx) for i in pending]):
                 infos[pending[i]] = info
+                advance()
     return StageRun(fp, [i or {} for i in infos], ran=len(pending), reused=len(spec.units) - len(pending))
 
 

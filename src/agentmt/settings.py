@@ -27,6 +27,14 @@ def checkout_root(package_dir: Path | None = None) -> Path | None:
     return None
 
 
+def progress_every_s() -> float:
+    """Seconds between plain progress lines when stderr is not a terminal (AGENTMT_PROGRESS_EVERY, default 30)."""
+    try:
+        return max(0.0, float(os.environ.get("AGENTMT_PROGRESS_EVERY") or 30))
+    except ValueError:
+        return 30.0
+
+
 def debug() -> bool:
     """Full tracebacks from the CLI when AGENTMT_DEBUG=1."""
     return os.environ.get("AGENTMT_DEBUG", "") not in ("", "0", "false")

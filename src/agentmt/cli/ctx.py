@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from agentmt.cli import runopts
+from agentmt.cli.summary import drops_text
 
 app = typer.Typer(help="D_ctx: render mined PRs as py/gen documents, tokenize, stats.", no_args_is_help=True)
 
@@ -29,8 +30,8 @@ def render(
     manifest = render_ctx(prs, out, format, *config, no_llm=no_llm,
                           executor=runopts.executor_from(jobs, executor, ray_address), force=force)
     kept = manifest.counts.get("kept", 0)
-    typer.echo(f"{kept} {format} documents, {manifest.extra['tokens'][format]:,} tokens, "
-               f"{sum(manifest.drops.values())} dropped → {out}")
+    typer.echo(f"{kept} {format} documents, {manifest.extra['tokens'][format]:,} tokens "
+               f"(dropped: {drops_text(manifest.drops)}) -> {out}")
 
 
 @app.command()

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from agentmt.cli import runopts
+from agentmt.cli.summary import drops_text
 
 app = typer.Typer(help="Mine merged pull requests from git history (and GitHub metadata).", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def git_cmd(
                         executor=runopts.executor_from(1, executor, ray_address), force=force)
     c = manifest.counts
     typer.echo(f"kept {c.get('prs_kept', 0)} of {c.get('prs_seen', 0)} PRs "
-               f"({c.get('mainline_commits', 0)} mainline commits) -> {out}")
+               f"({c.get('mainline_commits', 0)} mainline commits; dropped: {drops_text(manifest.drops)}) -> {out}")
 
 
 @app.command("github")
@@ -38,17 +39,18 @@ def github_cmd(
     tokens_file: Path | None = typer.Option(None, "--tokens-file",
                                             help="File with one GitHub token per line (default: $GITHUB_TOKEN, comma-separated)."),
     executor: str = typer.Option("local", "--executor", help="local (one repository after another) or ray (one task each)."),
+    ray_address: str | None = runopts.RayAddressOpt,
     config: list[str] = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value."),
 ) -> None:
     """Mine merged PRs of REPOS through the GitHub API (code from git) into --out (resumes an unfinished run)."""
     from agentmt.sources.github.mine import mine_github, read_tokens_file
 
     tokens = read_tokens_file(tokens_file) if tokens_file else None
-    manifest = mine_github(repos, out, *config, tokens=tokens, executor=executor)
+    manifest = mine_github(repos, out, *config, tokens=tokens, executor=executor, ray_address=ray_address)
     c, states = manifest.counts, manifest.extra["repos"]
     typer.echo(f"kept {c.get('prs_kept', 0)} of {c.get('prs_seen', 0)} merged PRs from "
                f"{sum(s == 'mined' for s in states.values())} of {len(states)} repositories "
-               f"({manifest.extra['api_requests']} API requests) -> {out}")
+               f"({manifest.extra['api_requests']} API requests; dropped: {drops_text(manifest.drops)}) -> {out}")
     for name, state in states.items():
         if state != "mined":
             typer.echo(f"  {name}: {state}", err=True)

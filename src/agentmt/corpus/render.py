@@ -49,7 +49,7 @@ class CtxConfig(BaseModel):
     batch_size: int = Field(64, gt=0)
     """Documents tokenized per batched tokenizer call."""
     progress: bool = True
-    """Show a progress bar (only on a terminal)."""
+    """Show progress on stderr: a bar on a terminal, else a line every $AGENTMT_PROGRESS_EVERY seconds."""
     llm: dict[str, Any] = Field(default_factory=dict)
     """Settings passed to agentmt.corpus.enhance.EnhanceConfig (py format without --no-llm only)."""
     curation: dict[str, Any] = Field(default_factory=dict)
@@ -88,17 +88,17 @@ def read_pr_shard(path: Path):
 def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set[str], tokenizer, enhance,
                  curator=None) -> dict:
     """Process one input shard into `out_path`; return the info stored in its completion marker."""
-    from rich.console import Console
-    from rich.progress import track
-
     from agentmt.corpus.tokenize import count_tokens
+    from agentmt.progress import parquet_rows, track
 
     shard = io.Manifest(stage="ctx_render_shard")  # collects counts/drops, enhancement's included
     keys: list[str] = []
     errors: list[str] = []
 
     def kept():
-        for pr in read_pr_shard(path):
+        # counted as read: the lazy LLM enhancement downstream pulls them, so its minutes show progress too
+        for pr in track(read_pr_shard(path), f"ctx {fmt} {path.name}", total=parquet_rows(path), unit="PRs",
+                        enabled=cfg.progress):
             shard.counts["input"] += 1
             key = filters.dedup_key(pr)
             reason = filters.pr_reason(pr, seen, repos=cfg.decontam_repos, max_issue_comments=cfg.max_issue_comments)
@@ -133,9 +133,7 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
                                     format=fmt, num_tokens=n, base_sha=pr.base_sha, head_sha=pr.head_sha))
         pending.clear()
 
-    console = Console(stderr=True)  # a bar only on a terminal, gone when the shard is done
-    for pr in track(stream, description=path.name, console=console, transient=True,
-                    disable=not (cfg.progress and console.is_terminal)):
+    for pr in stream:
         try:
             pending.append((pr, render_document(pr, fmt, cfg, shard.counts)))
         except RecordDropped as e:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -143,29 +144,20 @@ def _screen(pr: PullRequest, md: GitHubMetadata | None, fcfg: FilterConfig, coun
     return first_drop_reason(pr, fcfg)
 
 
-class _progress:
-    """A rich progress bar on stderr over mainline commits; yields an `advance(index)` callback."""
+@contextmanager
+def _progress(enabled: bool, src: GitHistorySource):
+    """Progress over mainline commits (agentmt.progress); yields an `advance(index)` callback, or None."""
+    if not enabled:
+        yield None
+        return
+    from agentmt.progress import progress
 
-    def __init__(self, enabled: bool, src: GitHistorySource):
-        self.enabled, self.src, self.bar = enabled, src, None
+    total = count_mainline(src.path, src.head_sha)
+    with progress("mining commits", total, unit="commits") as advance:
+        shown = [0]
 
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        from rich.console import Console
-        from rich.progress import Progress
+        def to_index(index: int) -> None:
+            advance(index + 1 - shown[0])
+            shown[0] = index + 1
 
-        total = count_mainline(self.src.path, self.src.head_sha)
-        self.bar = Progress(console=Console(stderr=True), transient=False)
-        self.bar.start()
-        task = self.bar.add_task("mining commits", total=total)
-
-        def advance(index: int) -> None:
-            if index % 64 == 0 or index + 1 == total:
-                self.bar.update(task, completed=index + 1)
-
-        return advance
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        yield to_index
