@@ -25,13 +25,36 @@ def builtin_names() -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
-def _load_yaml(text: str, where: str) -> dict[str, Any]:
+def read_yaml(text: str, where: str, error: type[ConfigError] = ConfigError) -> Any:
+    """The one YAML reader of agentmt's own files (configs, prompts, pipelines): an `error` naming
+    `where` and the parser's first line when the text is not YAML."""
     try:
-        data = yaml.safe_load(text) or {}
+        return yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{where} is not valid YAML: {str(e).splitlines()[0]}") from e
+        raise error(f"{where} is not valid YAML: {str(e).splitlines()[0]}") from None
+
+
+def _load_yaml(text: str, where: str) -> dict[str, Any]:
+    data = read_yaml(text, where) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where} must hold a mapping of keys to values at the top level")
+    return data
+
+
+def load_prompt_templates(path: str | Path | None, builtin: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """Prompt templates from the YAML file `path`, else the built-in configs/prompts/BUILTIN.yaml;
+    a ConfigError names the file when it is missing, not YAML, or lacks one of `keys`."""
+    if path:
+        if not Path(path).is_file():
+            raise ConfigError(f"prompt file {path} does not exist: pass a YAML file of templates, or none")
+        text, where = Path(path).read_text(encoding="utf-8"), str(path)
+    else:
+        text = (resources.files("agentmt") / "configs" / "prompts" / f"{builtin}.yaml").read_text(encoding="utf-8")
+        where = f"built-in prompts/{builtin}.yaml"
+    data = _load_yaml(text, where)
+    missing = [k for k in keys if not isinstance(data.get(k), str)]
+    if missing:
+        raise ConfigError(f"prompt file {where} lacks template(s) {', '.join(missing)}: add them as strings")
     return data
 
 

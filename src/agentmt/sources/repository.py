@@ -17,7 +17,6 @@ from agentmt.sources.gitproc import git
 URL_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:)", re.IGNORECASE)
 
 
-
 def is_url(repo: str | Path) -> bool:
     return isinstance(repo, str) and bool(URL_RE.match(repo)) and not Path(repo).exists()
 
@@ -25,7 +24,10 @@ def is_url(repo: str | Path) -> bool:
 def open_repository(repo: str | Path) -> Path:
     """A local git directory for `repo`: a path as is, a URL cloned bare into $AGENTMT_HOME/repos."""
     if is_url(repo):
-        return _clone_bare(str(repo))
+        try:
+            return mirror(str(repo), settings.home() / "repos")
+        except GitError as e:
+            raise InputError(f"cannot clone {repo}: {e}") from None
     path = Path(repo).expanduser()
     if not path.exists():
         raise InputError(f"repository {repo} does not exist: pass a path to a git repository or a URL")
@@ -36,18 +38,26 @@ def open_repository(repo: str | Path) -> Path:
     return path
 
 
-def _clone_bare(url: str) -> Path:
-    name = re.sub(r"[^\w.-]+", "_", url.split("://", 1)[-1]).strip("_")
-    dest = settings.home() / "repos" / (name if name.endswith(".git") else name + ".git")
-    try:
-        if dest.exists():
-            git(dest, "fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/heads/*",
-                "+refs/tags/*:refs/tags/*")
-        else:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            git(dest.parent, "clone", "--bare", "--quiet", url, str(dest))
-    except GitError as e:
-        raise InputError(f"cannot clone {url}: {e}") from None
+def mirror(url: str, folder: Path, name: str = "") -> Path:
+    """The one bare mirror of `url` in `folder`: cloned once, then fetched (branches and tags).
+
+    Named `owner__name.git` after `name`, else the URL's owner/name, so `mine git URL` and `mine
+    github` share one clone of a repository; a URL without one (file://) is named after the URL.
+    The clone is made beside its final name and renamed, so a killed clone never looks finished.
+    GitError when git fails."""
+    import shutil
+
+    name = name or name_from_url(url)
+    stem = name.replace("/", "__") if name else re.sub(r"[^\w.-]+", "_", url.split("://", 1)[-1]).strip("_")
+    dest = folder / (stem if stem.endswith(".git") else stem + ".git")
+    if (dest / "HEAD").exists():
+        git(dest, "fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+        return dest
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    git(folder, "clone", "--bare", "--quiet", "--", url, str(tmp))
+    tmp.rename(dest)
     return dest
 
 

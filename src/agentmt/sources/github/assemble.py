@@ -20,26 +20,6 @@ from agentmt.sources.prdetect import PRHeader, make_pr_header
 from agentmt.types import FileSnapshot, PullRequest
 
 
-def mirror(clone_url: str, folder: Path, name: str) -> Path:
-    """A bare mirror of `clone_url` at folder/<owner>__<name>.git, cloned once, then fetched."""
-    dest = folder / (name.replace("/", "__") + ".git")
-    try:
-        if (dest / "HEAD").exists():
-            git(dest, "fetch", "--quiet", "--prune", "origin", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(dest.name + ".partial")  # a killed clone never looks finished
-            if tmp.exists():
-                import shutil
-
-                shutil.rmtree(tmp)
-            git(folder, "clone", "--bare", "--quiet", "--", clone_url, str(tmp))
-            tmp.rename(dest)
-    except GitError:
-        return Path()
-    return dest
-
-
 @dataclass(slots=True)
 class GitSide:
     kind: str  # merge | squash

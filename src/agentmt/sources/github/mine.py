@@ -18,12 +18,13 @@ from pydantic import BaseModel, Field
 
 from agentmt import io, settings
 from agentmt.config import make_config
-from agentmt.errors import InputError
+from agentmt.errors import GitError, InputError
 from agentmt.sources.filters import FilterConfig, first_drop_reason
 from agentmt.sources.github import queries as q
-from agentmt.sources.github.assemble import GitReader, mirror
+from agentmt.sources.github.assemble import GitReader
 from agentmt.sources.github.client import Forbidden, GitHubClient, GitHubUnavailable, NotFound
 from agentmt.sources.github.records import make_pull_request
+from agentmt.sources.repository import mirror
 from agentmt.types import PullRequest
 
 STAGE = "mine_github"
@@ -127,10 +128,11 @@ def mine_repository(name: str, out: Path, cfg: GitHubMineConfig, client: GitHubC
     try:
         repo = client.rest(f"/repos/{name}")
         name_now = str(repo.get("full_name") or name)
-        path = mirror(str(repo.get("clone_url") or ""), Path(cfg.clone_dir) if cfg.clone_dir
-                      else settings.home() / "repos", name_now)
-        if path == Path():
-            raise _RepoDrop("clone_failed")
+        try:
+            path = mirror(str(repo.get("clone_url") or ""), Path(cfg.clone_dir) if cfg.clone_dir
+                          else settings.home() / "repos", name_now)
+        except GitError:
+            raise _RepoDrop("clone_failed") from None
         reader = GitReader(path, cfg.max_file_bytes)
         roots, license_file = reader.repo_facts(str(repo.get("default_branch") or "main"))
         lic = repo.get("license") or {}  # GitHub's licence detection wins over the file, as in the metadata join
