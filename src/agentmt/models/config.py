@@ -38,6 +38,11 @@ class ModelConfig(BaseModel):
     base_url: str | None = None
     """embedded only: an already running server of the same checkpoint to use instead of starting one
     (so many rollouts share one server and still get the XML format and the local tokenizer)."""
+    bind_host: str = "127.0.0.1"
+    """embedded only: the address its server binds (127.0.0.1: this machine only; 0.0.0.0: every node)."""
+    advertise_host: str | None = None
+    """embedded only: the host in the URL units get (None: the bind address, or this machine's hostname
+    when binding 0.0.0.0)."""
 
     def sampling(self) -> dict[str, Any]:
         out: dict[str, Any] = {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens}

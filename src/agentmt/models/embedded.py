@@ -20,7 +20,8 @@ class EmbeddedModel:
 
     def __init__(self, checkpoint: str | None = None, *, sampling: dict[str, Any] | None = None,
                  threads: int | None = None, startup_timeout_s: float = 300.0, timeout_s: float = 300.0,
-                 retries: int = 1, base_url: str | None = None):
+                 retries: int = 1, base_url: str | None = None, bind_host: str = "127.0.0.1",
+                 advertise_host: str | None = None):
         from agentmt.models.checkpoint import resolve_model
         from agentmt.models.server import served_name
 
@@ -29,6 +30,7 @@ class EmbeddedModel:
         self.server = base_url or ""
         self.sampling = dict(sampling or {})
         self.threads, self.startup_timeout_s = threads, startup_timeout_s
+        self.bind_host, self.advertise_host = bind_host, advertise_host
         self.timeout_s, self.retries = timeout_s, retries
         self._server = None
         self._remote: OpenAIModel | None = None
@@ -40,7 +42,8 @@ class EmbeddedModel:
             from agentmt.models.server import ModelServer
 
             if not self.server:  # no shared server given: own one
-                self._server = ModelServer(self.checkpoint, threads=self.threads)
+                self._server = ModelServer(self.checkpoint, threads=self.threads, host=self.bind_host,
+                                           advertise_host=self.advertise_host)
                 self.server = self._server.start(self.startup_timeout_s)
             self._remote = OpenAIModel(self.server, sampling=self.sampling, timeout=self.timeout_s,
                                        retries=self.retries)

@@ -18,7 +18,8 @@ def _embedded(arg: str, task: TaskInstance | None, cfg: ModelConfig):
     from agentmt.models.embedded import EmbeddedModel
 
     return EmbeddedModel(arg or None, sampling=cfg.sampling(), threads=cfg.threads, base_url=cfg.base_url,
-                         startup_timeout_s=cfg.startup_timeout_s, timeout_s=cfg.timeout_s, retries=cfg.retries)
+                         startup_timeout_s=cfg.startup_timeout_s, timeout_s=cfg.timeout_s, retries=cfg.retries,
+                         bind_host=cfg.bind_host, advertise_host=cfg.advertise_host)
 
 
 def _gold(arg: str, task: TaskInstance | None, cfg: ModelConfig):

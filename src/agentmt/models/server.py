@@ -1,7 +1,9 @@
-"""Launch `transformers serve` for one checkpoint on a free localhost port, OpenAI-compatibly.
+"""Launch `transformers serve` for one checkpoint on a free port, OpenAI-compatibly.
 
-Guarantees: `serve_model()` yields only once `GET {base_url}/models` answers (the model is loaded
-before the port opens), and on leaving the block — normally, on an exception or on Ctrl-C — the
+The server binds `host` (default 127.0.0.1: this machine only; 0.0.0.0 to serve a cluster) and is
+handed out as a URL on `advertise_host` (default: the bind address, or this machine's hostname when
+it binds every interface), so units on other nodes can reach it. Guarantees: `serve_model()`
+yields only once `GET /models` answers (the model is loaded before the port opens), and on leaving the block — normally, on an exception or on Ctrl-C — the
 server's whole process group is terminated (SIGTERM, then SIGKILL) and waited for. The server is
 pinned to the checkpoint, so requests may omit `model` or must name it exactly as `served_name()`.
 """
@@ -24,6 +26,21 @@ from agentmt.errors import EndpointError, InputError
 
 DEFAULT_STARTUP_TIMEOUT = 300.0  # loading + first import of torch on 2 busy cores can be slow
 STOP_GRACE_S = 10.0
+
+
+ALL_INTERFACES = ("0.0.0.0", "::", "")
+
+
+def advertised_host(bind_host: str, advertise_host: str | None = None) -> str:
+    """The host name units use to reach a server bound to `bind_host`."""
+    if advertise_host:
+        return advertise_host
+    return socket.gethostname() if bind_host in ALL_INTERFACES else bind_host
+
+
+def _local_host(bind_host: str) -> str:
+    """Where this machine reaches the server itself (health checks, port probes)."""
+    return "127.0.0.1" if bind_host in ALL_INTERFACES else bind_host
 
 
 def find_free_port(host: str = "127.0.0.1") -> int:
@@ -56,7 +73,8 @@ class _PortTaken(Exception):
 
 
 class ModelServer:
-    """One `transformers serve` child process; `start()` blocks until healthy, `stop()` is idempotent."""
+    """One `transformers serve` child process; `start()` blocks until healthy, `stop()` is idempotent.
+    It binds `host`; `base_url` names `advertised_host(host, advertise_host)`."""
 
     def __init__(
         self,
@@ -65,6 +83,7 @@ class ModelServer:
         host: str = "127.0.0.1",
         port: int | None = None,
         threads: int | None = None,
+        advertise_host: str | None = None,
     ):
         path = Path(checkpoint).expanduser()
         if not path.is_dir():
@@ -73,6 +92,7 @@ class ModelServer:
             )
         self.model = served_name(path)
         self.host = host
+        self.advertise_host = advertised_host(host, advertise_host)
         self.threads = threads
         self._auto_port = port is None
         self._set_port(port or find_free_port(host))
@@ -82,7 +102,8 @@ class ModelServer:
 
     def _set_port(self, port: int) -> None:
         self.port = port
-        self.base_url = f"http://{self.host}:{port}/v1"
+        self.base_url = f"http://{self.advertise_host}:{port}/v1"
+        self._health_url = f"http://{_local_host(self.host)}:{port}/v1/models"
 
     def start(self, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> str:
         """Launch and wait until `GET /models` answers; returns the base URL."""
@@ -98,7 +119,7 @@ class ModelServer:
         raise AssertionError("unreachable")
 
     def _start_once(self, timeout: float) -> str:
-        if port_is_open(self.host, self.port):
+        if port_is_open(_local_host(self.host), self.port):
             raise _PortTaken
         env = None
         if self.threads:
@@ -138,7 +159,7 @@ class ModelServer:
                     f"model server exited with code {self.proc.returncode} before answering: {tail}"
                 )
             try:
-                if httpx.get(f"{self.base_url}/models", timeout=2.0).status_code == 200:
+                if httpx.get(self._health_url, timeout=2.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass  # not listening yet
@@ -190,14 +211,18 @@ def serve_model(
     port: int | None = None,
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
     threads: int | None = None,
+    host: str = "127.0.0.1",
+    advertise_host: str | None = None,
 ) -> Iterator[str]:
     """Serve `checkpoint` (default: the embedded model) and yield its base URL ("http://127.0.0.1:N/v1").
 
-    `threads` fixes the server's CPU thread count (None: torch's default).
+    `threads` fixes the server's CPU thread count (None: torch's default); `host` / `advertise_host`:
+    see ModelServer.
     """
     from agentmt.models.checkpoint import resolve_model
 
-    server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port, threads=threads)
+    server = ModelServer(resolve_model(str(checkpoint) if checkpoint else None), port=port, threads=threads,
+                         host=host, advertise_host=advertise_host)
     try:
         yield server.start(startup_timeout)
     finally:

@@ -1,16 +1,16 @@
 """Per-rollout models for the stage: each (task, attempt) gets its own seeded model object.
 
 `embedded` is served once for the whole stage (`serve_embedded`, entered by the runner only when
-some rollout must run); every rollout then talks to that server with its own seed. In-process
-(thread) runs also share the server's tokenizer for exact context counts and a semaphore of
-`model_slots`; on Ray only the picklable part travels (URL, name, format) and the server's usage
+some rollout must run); every rollout then talks to that server with its own seed. Requests to a
+served endpoint (embedded or a URL) wait for one of its `model_slots` (`EndpointSlots`: the cap holds
+across threads and processes). In-process (thread) runs also share the server's tokenizer for exact
+context counts; on Ray only the picklable part travels (URL, name, format) and the server's usage
 counts the context.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,8 +43,6 @@ def serve_embedded(cfg: RolloutConfig, in_process: bool) -> Iterator[dict[str, A
     from agentmt.models.registry import make_model
 
     shared: dict[str, Any] = {}
-    if in_process:
-        shared["_slots"] = threading.Semaphore(cfg.model_slots)
     if cfg.model.split(":", 1)[0] != "embedded":
         yield shared
         return
@@ -62,6 +60,7 @@ def serve_embedded(cfg: RolloutConfig, in_process: bool) -> Iterator[dict[str, A
 def build_model(item: WorkItem, cfg: RolloutConfig, shared: dict[str, Any]):
     """The model of one rollout: gold for a replay, else the configured one with seed = seed + attempt."""
     from agentmt.models.registry import make_model
+    from agentmt.models.slots import EndpointSlots
 
     settings = {**cfg.sampling, "seed": cfg.seed + item.run_index}
     if item.replay:
@@ -71,5 +70,5 @@ def build_model(item: WorkItem, cfg: RolloutConfig, shared: dict[str, Any]):
                             shared.get("action_format"), shared.get("_count_tokens"))
     else:
         model = make_model(cfg.model, task=item.task, config=settings)
-    slots = shared.get("_slots")
-    return SlotModel(model, slots) if slots is not None else model
+    endpoint = None if item.replay else shared.get("server") or (cfg.model if "://" in cfg.model else None)
+    return SlotModel(model, EndpointSlots(endpoint, cfg.model_slots)) if endpoint else model

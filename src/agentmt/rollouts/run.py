@@ -7,7 +7,6 @@ so one broken task does not stop the stage.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -22,15 +21,16 @@ ENVIRONMENT_ERROR = "environment_error"
 
 
 class SlotModel:
-    """A model whose `query` waits for one of a shared set of slots (a CPU server answers one at a time)."""
+    """A model whose `query` waits for one of its endpoint's slots (`EndpointSlots`: a CPU server answers
+    one request at a time, whichever thread, process or node asks)."""
 
-    def __init__(self, model, slots: threading.Semaphore):
+    def __init__(self, model, slots):
         self._model, self._slots = model, slots
         self.name, self.server = model.name, getattr(model, "server", "")
         self.sampling = dict(getattr(model, "sampling", {}) or {})
 
     def query(self, messages, tools):
-        with self._slots:
+        with self._slots.hold():
             return self._model.query(messages, tools)
 
     def close(self) -> None:
