@@ -7,13 +7,13 @@ names the URL and what to check.
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any, Self
 
 import httpx
 
 from agentmt.errors import EndpointError
+from agentmt.retry import backoff_delay
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
@@ -156,10 +156,4 @@ class ChatClient:
         raise AssertionError("unreachable")
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = self.backoff * (2**attempt) * (1 + random.random() / 2)  # jitter spreads concurrent retries
-        if retry_after:
-            try:
-                delay = max(delay, float(retry_after))
-            except ValueError:
-                pass  # an HTTP date; the computed backoff is good enough
-        time.sleep(min(delay, MAX_BACKOFF_S))
+        time.sleep(backoff_delay(attempt, self.backoff, MAX_BACKOFF_S, retry_after=retry_after, jitter=True))

@@ -17,6 +17,7 @@ from collections import Counter
 from typing import Any
 
 from agentmt.errors import AgentmtError
+from agentmt.retry import backoff_delay
 from agentmt.sources.github.cache import ETagCache
 from agentmt.sources.github.clock import SystemClock
 from agentmt.sources.github.tokens import TokenPool
@@ -180,7 +181,7 @@ class GitHubClient:
         self.counts[f"retry_{reason}"] += 1
         if failures >= self.max_retries:
             raise GitHubUnavailable(0, f"gave up after {failures + 1} attempts ({reason}); try again later")
-        self.clock.sleep(min(self.backoff_s * 2**failures, MAX_BACKOFF_S))
+        self.clock.sleep(backoff_delay(failures, self.backoff_s, MAX_BACKOFF_S))
         return failures + 1
 
 
