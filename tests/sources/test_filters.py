@@ -53,12 +53,15 @@ def test_rename_counts_once_and_docs_are_recognised():
 
 def test_one_bot_rule_for_git_authors_and_github_users():
     from agentmt.sources.filters import is_bot_account
+    from agentmt.sources.github.queries import is_bot as is_graphql_bot
     from agentmt.sources.metadata import is_bot
 
     for login, kind, bot in [("dependabot[bot]", "Bot", True), ("pre-commit-ci[bot]", "", True),
-                             ("renovate", "Bot", True), ("botanist", "User", False), ("Dev", "User", False)]:
+                             ("renovate", "Bot", True), ("botanist", "User", False), ("Dev", "User", False),
+                             ("Renovate[BOT] ", "User", True)]:
         assert is_bot_account(login, kind) is bot
         assert is_bot({"login": login, "type": kind}) is bot
+        assert is_graphql_bot({"login": login, "__typename": kind}) is bot  # mine github's GraphQL actors
         pr = make_pr("a.py", author=login, bot=is_bot({"login": login, "type": kind}))
         assert (first_drop_reason(pr, GEN) == "bot_author") is bot
     assert first_drop_reason(make_pr("a.py", author="github-actions[bot]"), GEN) == "bot_author"  # git author only

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentmt.sources.filters import is_bot_account
 from agentmt.types import Comment, Issue, Review
 
 # fullDatabaseId (BigInt, sent as a string): GitHub's schema deprecates the 32-bit databaseId of reviews
@@ -69,7 +70,8 @@ def login(actor: Any) -> str:
 
 
 def is_bot(actor: Any) -> bool:
-    return isinstance(actor, dict) and (actor.get("__typename") == "Bot" or login(actor).endswith("[bot]"))
+    """A GraphQL actor of a bot (filters.is_bot_account: the one bot rule)."""
+    return isinstance(actor, dict) and is_bot_account(login(actor), str(actor.get("__typename") or ""))
 
 
 def make_comment(n: dict) -> Comment:
