@@ -9,12 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
-import yaml
-
-from agentmt.errors import ConfigError
+from agentmt.config import load_prompt_templates
 from agentmt.types import Commit, PullRequest
 
 TEMPLATE_KEYS = ("summary", "summary_issue", "summary_changed_file", "summary_commit", "diff_file", "refine")
@@ -32,15 +28,7 @@ _FENCE = re.compile(r"^```[\w-]*\n(.*?)\n?```$", re.DOTALL)
 @lru_cache(maxsize=8)
 def load_templates(path: str | None = None) -> dict[str, str]:
     """Templates from `path`, or the built-in `prompts/enhance.yaml`; every key must be present."""
-    if path:
-        text, where = Path(path).read_text(), path
-    else:
-        text = (resources.files("agentmt") / "configs" / "prompts" / "enhance.yaml").read_text()
-        where = "built-in prompts/enhance.yaml"
-    data = yaml.safe_load(text) or {}
-    missing = [k for k in TEMPLATE_KEYS if not isinstance(data.get(k), str)]
-    if missing:
-        raise ConfigError(f"prompt file {where} lacks template(s) {', '.join(missing)}")
+    data = load_prompt_templates(path, "enhance", TEMPLATE_KEYS)
     return {k: data[k] for k in TEMPLATE_KEYS}
 
 

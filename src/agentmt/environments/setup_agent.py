@@ -19,14 +19,12 @@ import shlex
 import subprocess
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from agentmt.config import load_prompt_templates
 from agentmt.environments.config import EnvConfig
-from agentmt.errors import ConfigError, InfrastructureError, RecordDropped
+from agentmt.errors import InfrastructureError, RecordDropped
 from agentmt.types import Message, TaskInstance
 
 SOURCE = "setup_agent"  # appended to install["sources"] of a task the agent fixed
@@ -142,13 +140,8 @@ def make_changed_files(diff_names: str, untracked: str) -> list[str]:
 
 
 def load_templates(path: str = "") -> dict[str, str]:
-    text = Path(path).read_text() if path else \
-        (resources.files("agentmt") / "configs" / "prompts" / "setup_agent.yaml").read_text()
-    data = yaml.safe_load(text) or {}
-    missing = [k for k in ("system", "xml_system", "instance") if not isinstance(data.get(k), str)]
-    if missing:
-        raise ConfigError(f"setup-agent prompts {path or '(built-in)'} lack {', '.join(missing)}")
-    return data
+    """The setup agent's prompts: `path`, else the built-in prompts/setup_agent.yaml."""
+    return load_prompt_templates(path, "setup_agent", ("system", "xml_system", "instance"))
 
 
 def test_command(task: TaskInstance) -> str:

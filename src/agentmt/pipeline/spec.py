@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agentmt.config import read_yaml
 from agentmt.errors import ConfigError
 
 
@@ -126,11 +126,7 @@ def load_pipeline(spec: str | Path) -> tuple[PipelineSpec, Path]:
             raise PipelineError(f"no pipeline file {spec!r} and no built-in pipeline of that name "
                                 f"(built-in: {', '.join(builtin_pipelines())})")
         text, base, where = res.read_text(encoding="utf-8"), Path.cwd(), f"built-in pipeline {spec}"
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise PipelineError(f"{where}: not valid YAML ({' '.join(str(e).split())})") from None
-    return parse_pipeline(data, where), base
+    return parse_pipeline(read_yaml(text, where, PipelineError), where), base
 
 
 def builtin_pipelines() -> list[str]:
