@@ -56,8 +56,9 @@ def slug(repo: str) -> str:
 
 
 def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, tokens: list[str] | None = None,
-                clock=None, executor: str = "local") -> io.Manifest:
-    """Mine each "owner/name" in `repos` into `out_dir` (resumes an unfinished run)."""
+                clock=None, executor: str = "local", ray_address: str | None = None) -> io.Manifest:
+    """Mine each "owner/name" in `repos` into `out_dir` (resumes an unfinished run); `executor="ray"`
+    mines one repository per Ray task, on the cluster at `ray_address` (None: $RAY_ADDRESS, else local)."""
     cfg = make_config(GitHubMineConfig, *config_specs)
     names = list(dict.fromkeys(_check_name(r) for r in _expand(repos)))
     out = Path(out_dir)
@@ -69,7 +70,7 @@ def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, token
     if executor == "ray":
         from agentmt.sources.github.parallel import run_on_ray
 
-        statuses, requests, client_counts = run_on_ray(names, out, cfg, toks)
+        statuses, requests, client_counts = run_on_ray(names, out, cfg, toks, address=ray_address)
     elif executor == "local":
         client = GitHubClient(toks, base_url=cfg.api_url, clock=clock, timeout=cfg.timeout_s,
                               cache_dir=out / ".github-cache", max_retries=cfg.max_retries)

@@ -27,7 +27,8 @@ def mine_one(name: str, out: str, cfg_data: dict, tokens: list[str]) -> tuple[st
     return status, client.num_requests, dict(client.counts)
 
 
-def run_on_ray(names: list[str], out: Path, cfg, tokens: list[str]) -> tuple[dict[str, str], int, dict]:
+def run_on_ray(names: list[str], out: Path, cfg, tokens: list[str],
+               address: str | None = None) -> tuple[dict[str, str], int, dict]:
     from collections import Counter
 
     from agentmt.executors.ray import RayExecutor
@@ -36,7 +37,7 @@ def run_on_ray(names: list[str], out: Path, cfg, tokens: list[str]) -> tuple[dic
     statuses: dict[str, str] = {}
     requests, counts = 0, Counter()
     args = [(n, str(out), cfg.model_dump(), tokens) for n in names]
-    for i, (status, num, c) in RayExecutor(jobs=jobs).map(mine_one, args):
+    for i, (status, num, c) in RayExecutor(address, jobs=jobs).map(mine_one, args):
         statuses[names[i]] = status
         requests += num
         counts.update(c)
