@@ -21,12 +21,12 @@ import torch
 from agentmt.models.checkpoint import resolve_model
 from agentmt.training.arrowfile import ArrowWriter
 from agentmt.training.config import MTConfig
+from agentmt.training.boundaries import make_pack_collator
 from agentmt.training.packing import iter_packs
 from agentmt.training.prepare import PACK_COLUMNS
 from agentmt.training.trainer import (
     AgentmtTrainer,
     ArrowDataset,
-    collate_packs,
     make_batch_plan,
     make_training_args,
 )
@@ -59,7 +59,8 @@ class PlainLoop:
         )
         self.sched = get_cosine_schedule_with_warmup(self.opt, math.ceil(cfg.warmup_ratio * steps), steps)
         mb, self.accum, self.cfg = cfg.micro_batch_size, cfg.global_batch_size // cfg.micro_batch_size, cfg
-        self.batches = [collate_packs([{**x, "sample_index": 0} for x in items[i : i + mb]]) for i in range(0, len(items), mb)]
+        collate = make_pack_collator(cfg.attn_implementation)
+        self.batches = [collate([{**x, "sample_index": 0} for x in items[i : i + mb]]) for i in range(0, len(items), mb)]
         self.step_index = 0
 
     def step(self) -> float:
@@ -101,7 +102,7 @@ def run_interleaved(model_path, tok, items, cfg: MTConfig, steps: int) -> tuple[
             for item in items:
                 w.write(item)
         dataset = ArrowDataset([Path(out) / "packs-00000.arrow"], PACK_COLUMNS)
-        trainer = AgentmtTrainer(model=model, args=args, train_dataset=dataset, data_collator=collate_packs,
+        trainer = AgentmtTrainer(model=model, args=args, train_dataset=dataset, data_collator=make_pack_collator(cfg.attn_implementation),
                                  processing_class=tok, callbacks=[Interleave()])
         trainer.train()
     return times["trainer"], times["plain"]

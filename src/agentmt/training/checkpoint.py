@@ -112,13 +112,18 @@ def build_final_checkpoint(trainer, stage_dir: Path, metadata: dict[str, Any]) -
     """Save the trained model as an HF checkpoint with tokenizer, chat template and metadata."""
     out = final_dir(stage_dir)
     tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    # Every rank calls save_model (FSDP/DeepSpeed gather the weights collectively), only rank 0 touches
+    # the folders, and the barriers keep a rank from deleting what rank 0 writes or reading it early.
+    if trainer.is_world_process_zero():
+        shutil.rmtree(tmp, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()
     trainer.save_model(str(tmp))  # weights + config + processing_class (tokenizer, chat template)
     if trainer.is_world_process_zero():
         io.write_json(tmp / METADATA, {**metadata, "global_step": trainer.state.global_step})
         shutil.rmtree(out, ignore_errors=True)
         tmp.rename(out)
         io.write_json(out / FINAL_MARKER, {"global_step": trainer.state.global_step})
+    trainer.accelerator.wait_for_everyone()
     return out
 
 

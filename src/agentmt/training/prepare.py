@@ -237,12 +237,12 @@ def build_training_data(
     started = any(stage_dir.glob("checkpoint-*"))
     if started and old not in (None, fp):
         raise InputError(f"the data or seed changed since {stage_dir} was started: use a new output_dir")
-    from accelerate import PartialState
+    from agentmt.training.trainer import process_state
 
     # Under a multi-process launch the main process builds the data while the others wait, then
     # find it finished (same fingerprint) and only read it. Before training starts, data made with
     # another config or input is simply rebuilt.
-    state = PartialState()
+    state = process_state()
     with state.main_process_first():
         run = runner.run_stage(spec, force=not started)
         layout = run.infos[-1]

@@ -33,11 +33,10 @@ from agentmt.training.trainer import (
 
 def world_size() -> int:
     """Data-parallel size: processes / those sharing one sample (context, sequence, tensor parallel)."""
-    from accelerate import PartialState
-
     from agentmt import settings
+    from agentmt.training.trainer import process_state
 
-    return max(1, PartialState().num_processes // settings.sequence_parallel_degree())
+    return max(1, process_state().num_processes // settings.sequence_parallel_degree())
 
 
 def load_dtype(cfg: TrainCommon):

@@ -22,6 +22,7 @@ from agentmt.training.config import TrainCommon
 
 SAMPLE_LOG = "samples-rank{rank}.jsonl"
 LOSS_LOG = "loss.jsonl"
+LAUNCH_LOG = "launch.json"  # how the stage ran: distributed type, processes, backend
 
 
 class ListDataset(torch.utils.data.Dataset):
@@ -53,12 +54,15 @@ class ArrowDataset(torch.utils.data.Dataset):
         return {**{c: self.rows.get(i, c).tolist() for c in self.columns}, "sample_index": i}
 
 
-def collate_packs(features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-    """Packed sequences: no attention_mask, so transformers derives per-document blocks from position_ids."""
-    return {
-        k: torch.tensor([f[k] for f in features], dtype=torch.long)
-        for k in ("input_ids", "position_ids", "labels", "sample_index")
-    }
+def process_state():
+    """accelerate's process state, made as the Trainer makes it (CPU processes where there is no CUDA).
+
+    Created first with accelerate's default (cpu=False), a CPU launch's processes would each see a
+    world of one; with cpu=True they join one gloo group.
+    """
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())
 
 
 def make_chat_collator(pad_id: int):
@@ -150,6 +154,14 @@ class AgentmtTrainer(Trainer):
         # (offset, total): this stage's step 0 is step `offset` of one `total`-step warmup+cosine.
         self.schedule_span = schedule_span
         self.run_id = time.time_ns()  # tells a resumed run's step log lines from the killed run's
+        if self.is_world_process_zero():
+            Path(self.args.output_dir).mkdir(parents=True, exist_ok=True)
+            state = self.accelerator.state
+            (Path(self.args.output_dir) / LAUNCH_LOG).write_text(json.dumps({
+                "distributed_type": str(state.distributed_type).rsplit(".", 1)[-1],
+                "num_processes": state.num_processes, "backend": state.backend,
+                "fsdp_version": getattr(getattr(state, "fsdp_plugin", None), "fsdp_version", None),
+            }) + "\n")
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         idx = inputs.pop("sample_index")
