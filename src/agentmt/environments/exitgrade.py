@@ -29,9 +29,11 @@ def validate_by_exit_code(task: TaskInstance, runs: int) -> TaskInstance:
     after = v["phases"]["after"]["exit_codes"]
     v.update(runs=runs, gold_runs={"passed": sum(c == 0 for c in after), "of": runs})
     if any(c == 0 for c in before):
-        raise record_drop(task, "validate", PASSES_BEFORE, f"eval script exit codes before the gold patch: {before}")
+        raise record_drop(task, "validate", PASSES_BEFORE,
+                          f"eval script exit codes before the gold patch: {before}")
     if any(c != 0 for c in after):
-        raise record_drop(task, "validate", "gold_not_resolved", f"eval script exit codes after the gold patch: {after}")
+        raise record_drop(task, "validate", "gold_not_resolved",
+                          f"eval script exit codes after the gold patch: {after}")
     v.update(status="validated", outcome=RESOLVED)
     v.pop("drop", None)
     v["phases"] = {ph: {"exit_codes": r["exit_codes"]} for ph, r in v["phases"].items()}

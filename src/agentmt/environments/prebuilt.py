@@ -38,7 +38,7 @@ def check_testbed(ref: str, base_commit: str) -> None:
     """PrebuiltUnavailable unless /testbed in `ref` is a git checkout that holds `base_commit`."""
     cmd = ["docker", "run", "--rm", "--network", "none", "--entrypoint", "git", ref,
            "-C", "/testbed", "cat-file", "-e", f"{base_commit}^{{commit}}"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     if res.returncode != 0:
         raise PrebuiltUnavailable(f"{ref} has no git checkout at /testbed holding {base_commit[:12]}: "
                                   f"{(res.stderr or res.stdout).strip()[:300]}")

@@ -33,7 +33,8 @@ CA_LINES = ("\nCOPY ca.crt /etc/agentmt/ca.crt\nENV PIP_CERT=/etc/agentmt/ca.crt
 _FROM = re.compile(r"^(\s*FROM\s+)(?:--platform=\S+\s+)?(\S+)(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
-def substitute_from(dockerfile: str, usable, replacement: str, with_ca: bool = False) -> tuple[str, list[dict[str, str]]]:
+def substitute_from(dockerfile: str, usable, replacement: str,
+                    with_ca: bool = False) -> tuple[str, list[dict[str, str]]]:
     """The Dockerfile with every `FROM` image that `usable(image)` rejects replaced by `replacement`
     (earlier stages named `AS x` are kept, `with_ca` adds CA_LINES after each replaced FROM); returns
     (text, [{"from", "to"}]) (pure but for `usable`)."""
@@ -66,7 +67,8 @@ def _usable(cfg: EnvConfig):
             return False
         import subprocess
 
-        return subprocess.run(["docker", "pull", "-q", image], capture_output=True, timeout=600).returncode == 0
+        pulled = subprocess.run(["docker", "pull", "-q", image], capture_output=True, timeout=600, check=False)
+        return pulled.returncode == 0
 
     return usable
 
@@ -130,7 +132,8 @@ def _test_fields(task: TaskInstance, src: RowSources) -> dict[str, str]:
 
     if src.eval_script:
         lists = task.FAIL_TO_PASS or task.PASS_TO_PASS
-        return {"test_cmd": f"bash {EVAL_SCRIPT_PATH}", "test_runner": "pytest", **({} if lists else {"grade_by": EXIT_CODE})}
+        fields = {"test_cmd": f"bash {EVAL_SCRIPT_PATH}", "test_runner": "pytest"}
+        return fields if lists else {**fields, "grade_by": EXIT_CODE}
     cmd = str((src.install_config or {}).get("test_cmd") or "python -m pytest -rA -p no:cacheprovider")
     return {"test_cmd": cmd, "test_runner": _runner(cmd)}
 

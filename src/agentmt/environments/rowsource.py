@@ -25,7 +25,8 @@ EVAL_SCRIPT_PATH = "/agentmt/eval.sh"  # where a row's eval script is put in its
 OFFLINE_INSTALL = "pip install --no-deps --no-build-isolation --use-pep517 -e ."
 # `pip install .` / `python -m pip install -e .[test]`: the project itself, which agentmt installs
 # offline (the env layer already holds the dependencies; the instance layer has no network)
-_PROJECT_INSTALL = re.compile(r"^(?:python\d*(?:\.\d+)? -m )?pip install (?:-e |--editable )?['\"]?\.(?:\[[^\]]*\])?['\"]?\s*$")
+_PROJECT_INSTALL = re.compile(r"^(?:python\d*(?:\.\d+)? -m )?pip install (?:-e |--editable )?"
+                              r"['\"]?\.(?:\[[^\]]*\])?['\"]?\s*$")
 
 
 @dataclass(slots=True)
@@ -108,8 +109,8 @@ def _packages_cmds(value: Any) -> list[str]:
 def make_spec_recipe(spec: dict, base: dict, available: list[str]) -> dict[str, Any]:
     """The inferred recipe with the harness's Python and test packages: its pins win over the
     repository's for the same package, and each such conflict is recorded (`pin_conflicts`)."""
-    from agentmt.environments.rows.swebench_specs import SOURCE
     from agentmt.environments.buildtask import _name
+    from agentmt.environments.rows.swebench_specs import SOURCE
 
     pinned = {_name(p): p for p in spec["packages"]}
     conflicts = [{"package": _name(d), "kept": pinned[_name(d)], "dropped": d}

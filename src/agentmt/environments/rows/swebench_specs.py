@@ -10,8 +10,9 @@ from __future__ import annotations
 
 SOURCE = "swebench 4.x harness/constants/python.py MAP_REPO_VERSION_TO_SPECS_PY"
 
-_REQUESTS_VERSIONS = ("0.7 0.8 0.9 0.11 0.13 0.14 1.1 1.2 2.0 2.2 2.3 2.4 2.5 2.7 2.8 2.9 2.10 2.11 2.12 "
-                      "2.17 2.18 2.19 2.22 2.25 2.26 2.27 2.31 3.0").split()
+_REQUESTS_VERSIONS = ["0.7", "0.8", "0.9", "0.11", "0.13", "0.14", "1.1", "1.2", "2.0", "2.2", "2.3", "2.4", "2.5",
+                      "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "2.17", "2.18", "2.19", "2.22", "2.25", "2.26",
+                      "2.27", "2.31", "3.0"]
 _FLASK_2_2 = ["setuptools==70.0.0", "click==8.1.3", "itsdangerous==2.1.2", "Jinja2==3.1.2",
               "MarkupSafe==2.1.1", "Werkzeug==2.3.7"]
 _PYTEST_7_4 = ["iniconfig==2.0.0", "packaging==23.1", "pluggy==1.3.0", "exceptiongroup==1.1.3", "tomli==2.0.1"]
