@@ -44,7 +44,7 @@ def test_search_pages_filters_licences_and_stops_at_limit(demo, tmp_path):
     assert all(r["language"] == "Python" and r["license"] in ("MIT", "APACHE-2.0") and r["stars"] >= 800
                for r in rows)
     assert set(rows[0]) == {"name", "description", "stars", "language", "license", "default_branch"}
-    assert m.drops["license_not_allowed"] >= 1 and m.drops["license_unknown"] >= 1
+    assert m.drops["license_not_permissive"] >= 1 and m.drops["license_unknown"] >= 1
     pages = [c for c in gh.calls() if c == "/search/repositories"]
     assert len(pages) >= 3  # followed Link: rel="next"
 

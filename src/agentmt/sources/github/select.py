@@ -18,10 +18,9 @@ from agentmt import io
 from agentmt.config import make_config
 from agentmt.errors import InputError
 from agentmt.sources.github.client import Forbidden, GitHubClient, NotFound
+from agentmt.sources.licenses import PERMISSIVE, license_reason
 
 STAGE = "repos_select"
-PERMISSIVE = ["mit", "apache-2.0", "bsd-2-clause", "bsd-3-clause", "isc", "0bsd", "unlicense", "zlib",
-              "bsl-1.0", "python-2.0", "psf-2.0", "mit-0", "artistic-2.0", "upl-1.0"]
 
 
 class RepoSelectConfig(BaseModel):
@@ -36,7 +35,8 @@ class RepoSelectConfig(BaseModel):
     limit: int = Field(100, ge=1)
     """Most rows written (search mode)."""
     licenses: list[str] = Field(default_factory=lambda: list(PERMISSIVE))
-    """Allowed licence keys (GitHub's lower-case `license.key`); empty list: any licence."""
+    """Allowed licences (SPDX ids or GitHub's `license.key`, any case; default: the curation's permissive
+    list); empty list: any licence."""
     per_page: int = Field(100, ge=1, le=100)
     """Search results per request."""
 
@@ -52,10 +52,7 @@ def make_row(repo: dict) -> dict:
 def license_drop(repo: dict, allowed: list[str]) -> str | None:
     if not allowed:
         return None
-    key = str((repo.get("license") or {}).get("key") or "").lower()
-    if not key:
-        return "license_unknown"
-    return None if key in {a.lower() for a in allowed} else "license_not_allowed"
+    return license_reason(str((repo.get("license") or {}).get("key") or ""), allowed, require_known=True)
 
 
 def select_repos(out_dir: str | Path, *config_specs: str, names: list[str] | None = None,
