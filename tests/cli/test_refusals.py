@@ -50,3 +50,18 @@ def test_only_bookkeeping_counts_as_unwritten(tmp_path):
     (tmp_path / "b" / ".done").mkdir(parents=True)
     (tmp_path / "b" / ".done" / "part-00000.parquet").write_text("{}")
     assert not remove_if_unwritten(tmp_path / "b") and (tmp_path / "b").is_dir()
+
+
+def test_eval_refuses_a_missing_or_non_checkpoint_model_folder_at_once(cli, tmp_path):
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    out = tmp_path / "eval"
+    assert_one_line_error(cli("eval", tasks, "--model", tmp_path / "does-not-exist", "--out", out),
+                          "does-not-exist: no such checkpoint folder (eval takes a checkpoint folder")
+    assert not out.exists()
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    assert_one_line_error(cli("eval", tasks, "--model", folder, "--out", out),
+                          "is not a checkpoint folder: no weights")
+    assert not out.exists()
