@@ -76,8 +76,8 @@ class TrainCommon(_Strict):
     """Dtype the weights are loaded (and trained, and saved) in. `auto`: bfloat16 on CUDA devices with bf16
     support (half the memory of fp32), float32 elsewhere (CPU kernels are slow and inexact in bf16)."""
     attn_implementation: str | None = None
-    """transformers attention kernel: None (SDPA; block-diagonal mask from position ids), or `flash_attention_2`
-    on GPU (varlen kernels over the packed documents)."""
+    """transformers attention kernel: None (SDPA), `eager`, or `flash_attention_2`/`_3` on GPU. MT's packed
+    documents get a block-diagonal causal mask (SDPA, eager) or varlen boundaries (flash); others are refused."""
     gradient_checkpointing: bool = True
     """Recompute activations in the backward pass to fit long sequences."""
     max_steps: int = -1
