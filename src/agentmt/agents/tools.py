@@ -9,7 +9,6 @@ scratch index so the agent's own index is untouched.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 import shlex
@@ -65,19 +64,9 @@ class ToolBox:
         """Copy the container script in (once) and start its server when `env` is a docker container."""
         script = (resources.files("agentmt.agents") / "container_tools.py").read_text()
         container = self._container()
-        if container is not None:  # one archive call creates the folder and the file
-            import tarfile
-
-            data, buf = script.encode(), io.BytesIO()
-            with tarfile.open(fileobj=buf, mode="w") as tar:
-                folder = tarfile.TarInfo(STATE.lstrip("/").split("/", 1)[1])
-                folder.type, folder.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(folder)
-                info = tarfile.TarInfo(f"{folder.name}/{SCRIPT.rsplit('/', 1)[1]}")
-                info.size, info.mode = len(data), 0o644
-                tar.addfile(info, io.BytesIO(data))
+        if container is not None:  # one transfer creates the folder and the file (also on the tmpfs /tmp)
             try:
-                container.put_archive("/tmp", buf.getvalue())
+                self.env.write_file(SCRIPT, script, parents=True)
             except Exception as e:  # the daemon boundary: a gone container or daemon
                 raise EnvironmentFailed(f"could not copy the tools into the container: {e}") from e
         else:

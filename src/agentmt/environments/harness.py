@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentmt.environments.grading import INFRA_ERROR, make_report, make_test_script, patch_files
-from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig
+from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig, task_runtime
 from agentmt.types import TaskInstance
 
 PATCH_DIR = "/tmp/agentmt"
@@ -62,7 +62,7 @@ def run_grading(task: TaskInstance, image: str, model_patch: str | None, *,
                 runtime: RuntimeConfig | None = None, timeout_s: int = 600) -> dict[str, Any]:
     """Apply `model_patch` in a fresh container, restore + apply hidden tests, run, grade (SWE-bench report)."""
     try:
-        with DockerEnvironment(image, runtime) as env:
+        with DockerEnvironment(image, task_runtime(runtime, task.install)) as env:
             applied, _ = apply_patch(env, model_patch or "", "model")
             if not applied or model_patch is None:
                 return make_report(task, "", model_patch=model_patch, patch_applied=applied)

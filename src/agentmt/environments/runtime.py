@@ -1,8 +1,10 @@
 """Task containers: `DockerEnvironment` runs commands in an isolated container built from a task image.
 
-Guarantees: containers have no network, CPU/memory/pids limits and a per-command timeout; each is
-labelled with its owner (host + pid) and removed on `close()`, on interpreter exit, and, when the
-owner was killed (kill -9), by `reap_leaked_containers()` which every new environment runs first.
+Guarantees: containers have no network, CPU/memory/pids limits, a per-command timeout, no Linux
+capabilities beyond `RuntimeConfig.cap_add` (plus a task's own `install.runtime_caps`), no-new-privileges
+and a size-limited tmpfs /tmp; each is labelled with its owner (host + pid) and removed on `close()`,
+on interpreter exit, and, when the owner was killed (kill -9), by `reap_leaked_containers()` which every
+new environment runs first.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import atexit
 import contextlib
 import io
 import os
+import posixpath
+import shlex
 import socket
 import tarfile
 import uuid
@@ -23,6 +27,8 @@ from agentmt.errors import InfrastructureError  # re-exported: callers import it
 LABEL = "agentmt.runtime"
 LABEL_HOST = "agentmt.host"
 LABEL_PID = "agentmt.pid"
+# on the container's own layer: file transfers to and from the tmpfs /tmp pass through here
+STAGE_DIR = "/.agentmt-stage"
 TIMEOUT_EXIT = 124  # coreutils `timeout` exit status, also returned when the host-side guard fires
 
 
@@ -41,6 +47,48 @@ class RuntimeConfig(BaseModel):
     """Working directory of executed commands."""
     env: dict[str, str] = Field(default_factory=dict)
     """Extra environment variables for executed commands."""
+    cap_add: list[str] = Field(default_factory=list)
+    """Linux capabilities added back after dropping all (docker names: CHOWN, DAC_OVERRIDE, ...); the
+    demo's and the rollout suites need none. A task needing more lists them in `install.runtime_caps`."""
+    no_new_privileges: bool = True
+    """Forbid gaining privileges through setuid binaries or file capabilities (`no-new-privileges`)."""
+    scratch_size: str = "1g"
+    """Size of the tmpfs mounted on /tmp (docker syntax: 512m, 1g), so scratch files cannot fill the disk;
+    "" leaves /tmp on the container's writable layer."""
+    user: str = ""
+    """Run as this user ("name", "uid" or "uid:gid") where the image has one; "" = the image's user (root)."""
+    read_only_root: bool = False
+    """Mount the root filesystem read-only; `workdir` (a fresh copy of the image's) and /tmp stay writable.
+    Off by default: a setup agent's `pip install` writes into the image's venv."""
+
+    def with_caps(self, caps: list[str] | tuple[str, ...]) -> RuntimeConfig:
+        """This config with `caps` (a task's `install.runtime_caps`) added to `cap_add`."""
+        extra = [c.upper() for c in caps if c.upper() not in self.cap_add]
+        return self.model_copy(update={"cap_add": [*self.cap_add, *extra]}) if extra else self
+
+
+def task_runtime(runtime: RuntimeConfig | None, install: dict) -> RuntimeConfig:
+    """`runtime` plus the capabilities a task's record says its tests need (`install.runtime_caps`)."""
+    return (runtime or RuntimeConfig()).with_caps(install.get("runtime_caps") or [])
+
+
+def make_security_options(cfg: RuntimeConfig) -> dict:
+    """The `containers.run` keywords that box a task container in (capabilities, privileges, scratch)."""
+    opts: dict = {"cap_drop": ["ALL"], "cap_add": list(cfg.cap_add) or None}
+    if cfg.no_new_privileges:
+        opts["security_opt"] = ["no-new-privileges"]
+    if cfg.scratch_size:
+        # exec: test suites run helpers from /tmp; nosuid/nodev: nothing there may raise privileges
+        opts["tmpfs"] = {"/tmp": f"rw,exec,nosuid,nodev,size={cfg.scratch_size},mode=1777"}
+    if cfg.user:
+        opts["user"] = cfg.user
+    if cfg.read_only_root:
+        from docker.types import Mount
+
+        # anonymous volumes: docker fills one from the image's folder, and its archive API can write there
+        opts["read_only"] = True
+        opts["mounts"] = [Mount(target=t, source=None, type="volume") for t in (cfg.workdir, STAGE_DIR)]
+    return opts
 
 
 def _client():
@@ -77,7 +125,7 @@ def reap_leaked_containers(client=None) -> list[str]:
         if pid and _pid_alive(pid):
             continue
         try:
-            c.remove(force=True)
+            c.remove(force=True, v=True)
         except docker.errors.APIError as e:  # another reaper (a concurrent rollout) got there first
             if e.status_code not in (404, 409):
                 raise
@@ -111,6 +159,7 @@ class DockerEnvironment:
                 network_mode="none", nano_cpus=int(cfg.cpus * 1e9), mem_limit=cfg.memory,
                 memswap_limit=cfg.memory, pids_limit=cfg.pids, working_dir=cfg.workdir,
                 labels={LABEL: "1", LABEL_HOST: socket.gethostname(), LABEL_PID: str(os.getpid())},
+                **make_security_options(cfg),
             )
         except Exception as e:
             self._remove_unstarted()
@@ -121,7 +170,7 @@ class DockerEnvironment:
         """Remove the container a failed `run` may have created but not started (it would linger, labelled
         with our live pid, until this process exits). Best effort: the run's own error is what we report."""
         with contextlib.suppress(Exception):  # the daemon itself may be what failed
-            self.client.containers.get(self.name).remove(force=True)
+            self.client.containers.get(self.name).remove(force=True, v=True)
 
     def __enter__(self) -> DockerEnvironment:
         return self
@@ -146,30 +195,83 @@ class DockerEnvironment:
     def copy_to(self, src: str | Path, dest_dir: str) -> None:
         """Copy a host file or folder into `dest_dir` inside the container."""
         src = Path(src)
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(src, arcname=src.name)
-        self._archive_call("copy into", dest_dir, self.container.put_archive, dest_dir, buf.getvalue())
+        self._put(dest_dir, "copy into", lambda tar, prefix: tar.add(src, arcname=prefix + src.name))
 
-    def write_file(self, path: str, text: str) -> None:
-        """Write `text` to the absolute `path` inside the container."""
+    def write_file(self, path: str, text: str, *, parents: bool = False) -> None:
+        """Write `text` to the absolute `path` inside the container; `parents`: make its missing folders."""
         data = text.encode("utf-8")
-        info = tarfile.TarInfo(name=os.path.basename(path))
-        info.size = len(data)
-        info.mode = 0o644
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
+
+        def add(tar: tarfile.TarFile, prefix: str) -> None:
+            info = tarfile.TarInfo(name=prefix + os.path.basename(path))
+            info.size = len(data)
+            info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
+
         folder = os.path.dirname(path) or "/"
-        self._archive_call("write into", folder, self.container.put_archive, folder, buf.getvalue())
+        if parents and not self._on_scratch(folder):  # the tar's own path makes the folders
+            self._put("/", "write into", lambda tar, prefix: add(tar, prefix + folder.lstrip("/") + "/"))
+        else:
+            self._put(folder, "write into", add, parents=parents)
 
     def copy_from(self, path: str, dest_dir: str | Path) -> Path:
         """Copy a file or folder out of the container into `dest_dir`; returns the host path."""
-        stream, _ = self._archive_call("copy out of", path, self.container.get_archive, path)
-        buf = io.BytesIO(b"".join(stream))
+        source, stage = path, None
+        if self._on_scratch(path):  # the archive API reads the layers under the tmpfs: copy it out first
+            stage = self._stage_dir()
+            if self._as_root(f"test -e {shlex.quote(path)} || exit 3; mkdir -p {stage} && cp -a "
+                             f"{shlex.quote(path.rstrip('/'))} {stage}/") == 3:
+                raise FileNotFoundError(f"{path} does not exist in {self.name}")
+            source = f"{stage}/{os.path.basename(path.rstrip('/'))}"
+        try:
+            stream, _ = self._archive_call("copy out of", path, self.container.get_archive, source)
+            buf = io.BytesIO(b"".join(stream))
+        finally:
+            if stage:
+                self._as_root(f"rm -rf {stage}")
         with tarfile.open(fileobj=buf) as tar:
             tar.extractall(dest_dir, filter="data")
         return Path(dest_dir) / os.path.basename(path.rstrip("/"))
+
+    def _on_scratch(self, path: str) -> bool:
+        """Whether `path` lies on the tmpfs /tmp, which docker's archive API cannot see (moby #22020)."""
+        norm = posixpath.normpath(path)
+        return bool(self.config.scratch_size) and (norm == "/tmp" or norm.startswith("/tmp/"))
+
+    def _stage_dir(self) -> str:
+        return f"{STAGE_DIR}/{uuid.uuid4().hex[:12]}"
+
+    def _put(self, folder: str, what: str, add, *, parents: bool = False) -> None:
+        """Unpack the tar that `add(tar, prefix)` writes into `folder`; a folder on the scratch tmpfs is
+        reached through a staging folder on the container's own layer and a `cp` inside."""
+        stage = self._stage_dir() if self._on_scratch(folder) else None
+        # the read-only root's STAGE_DIR is a volume that exists; elsewhere the tar's own path makes it
+        target = folder if not stage else STAGE_DIR if self.config.read_only_root else "/"
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            add(tar, posixpath.relpath(stage, target) + "/" if stage else "")
+        self._archive_call(what, folder, self.container.put_archive, target, buf.getvalue())
+        if not stage:
+            return
+        q = shlex.quote(folder)
+        check = f"mkdir -p {q}" if parents else f"test -d {q}"
+        rc = self._as_root(f"{check} || {{ rm -rf {stage}; exit 3; }}; cp -a {stage}/. {q}/; s=$?; "
+                           f"rm -rf {stage}; exit $s")
+        if rc == 3:
+            raise FileNotFoundError(f"{folder} does not exist in {self.name}")
+        if rc != 0:
+            raise InfrastructureError(f"{what} {self.name} failed: the copy from staging exited {rc}")
+
+    def _as_root(self, command: str) -> int:
+        """Exit code of a file-transfer helper command, run as root whatever `user` the commands run as."""
+        import docker.errors
+
+        try:
+            res = self.container.exec_run(["bash", "-c", command], user="0", workdir="/")
+        except docker.errors.NotFound as e:
+            raise InfrastructureError(f"file transfer in {self.name} failed: the container is gone ({e})") from e
+        except Exception as e:
+            raise InfrastructureError(f"exec in {self.name} failed: {e}") from e
+        return res.exit_code if res.exit_code is not None else -1
 
     def _archive_call(self, what: str, path: str, fn, *args):
         """A file transfer: a missing path inside the container is the caller's FileNotFoundError;
@@ -193,6 +295,6 @@ class DockerEnvironment:
         import docker.errors
 
         try:
-            self.container.remove(force=True)
+            self.container.remove(force=True, v=True)  # v: the read-only root's anonymous volumes too
         except docker.errors.NotFound:  # already gone (reaped, daemon restarted): nothing to remove
             pass

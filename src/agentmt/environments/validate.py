@@ -26,7 +26,7 @@ from agentmt.environments.grading import (
 )
 from agentmt.environments.harness import apply_patch, run_tests
 from agentmt.environments.parsers import is_pass
-from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig
+from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig, task_runtime
 from agentmt.errors import RecordDropped
 from agentmt.types import TaskInstance
 
@@ -119,7 +119,7 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
     task.validation.pop("test_timeout_s", None)  # measured afresh: the limit an earlier run grew to
     start = time.monotonic()
     try:
-        with DockerEnvironment(image, runtime) as env:
+        with DockerEnvironment(image, task_runtime(runtime, task.install)) as env:
             ok, log = apply_patch(env, task.test_patch, "test")
             if not ok:
                 raise record_drop(task, "validate", "test_patch_does_not_apply", log[-1500:])

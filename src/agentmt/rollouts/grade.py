@@ -13,7 +13,7 @@ from typing import Any
 
 from agentmt.environments.grading import INFRA_ERROR, RESOLVED, make_report, parse_test_log
 from agentmt.environments.harness import apply_patch, prepare_grading, run_tests
-from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig
+from agentmt.environments.runtime import DockerEnvironment, InfrastructureError, RuntimeConfig, task_runtime
 from agentmt.types import TaskInstance
 
 
@@ -35,7 +35,7 @@ def grade_submission(task: TaskInstance, image: str, submission: str, *,
         report = make_report(task, "", model_patch=None)[task.instance_id]
         return Grade(False, {}, report, time.monotonic() - start)
     try:
-        with DockerEnvironment(image, runtime) as env:
+        with DockerEnvironment(image, task_runtime(runtime, task.install)) as env:
             applied, log = apply_patch(env, submission, "model")
             if not applied:
                 report = make_report(task, "", model_patch=submission, patch_applied=False)[task.instance_id]

@@ -51,7 +51,7 @@ def task_image(item: WorkItem) -> tuple[str, str]:
 def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Trajectory:
     """Roll out one (task, attempt) and grade it; `model` already carries this attempt's seed."""
     from agentmt.agents import run_agent
-    from agentmt.environments.runtime import DockerEnvironment
+    from agentmt.environments.runtime import DockerEnvironment, task_runtime
 
     tag, digest = task_image(item)
     traj = Trajectory(id=item.id, instance_id=item.task.instance_id, run_index=item.run_index,
@@ -60,7 +60,7 @@ def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Traject
                       agentmt_version=__version__, config=_config(cfg, agent_config))
     start = time.monotonic()
     try:
-        with DockerEnvironment(tag, cfg.runtime) as env:
+        with DockerEnvironment(tag, task_runtime(cfg.runtime, item.task.install)) as env:
             result = run_agent(item.task, env, model, agent_config)
     except InfrastructureError as e:
         traj.exit_status, traj.report = ENVIRONMENT_ERROR, {"error": str(e)}
