@@ -77,6 +77,34 @@ def ensure_base_image(release: str = "bookworm", *, try_pull: bool = True, log=_
     return tag
 
 
+BUILD_NETWORKS = ("auto", "bridge", "host")
+_BUILD_NETWORK = {"setting": "auto"}  # this process's `env.build_network` (set per task by build_task)
+_BRIDGE: list[bool] = []  # memo of `daemon_has_bridge()` for this process
+
+
+def use_build_network(setting: str) -> None:
+    """Make `setting` (one of BUILD_NETWORKS) the network of this process's package-installing builds."""
+    assert setting in BUILD_NETWORKS, setting
+    _BUILD_NETWORK["setting"] = setting
+
+
+def daemon_has_bridge() -> bool:
+    """Whether the Docker daemon offers its default bridge network (probed once per process)."""
+    if not _BRIDGE:
+        res = subprocess.run(["docker", "network", "inspect", "bridge"], capture_output=True, check=False)
+        _BRIDGE.append(res.returncode == 0)
+    return _BRIDGE[0]
+
+
+def build_network() -> str:
+    """The `docker build --network` of builds that install packages: `host` only when configured, or under
+    `auto` when the daemon has no bridge (started with --bridge=none); else the daemon's bridge."""
+    setting = _BUILD_NETWORK["setting"]
+    if setting == "auto":
+        setting = "bridge" if daemon_has_bridge() else "host"
+    return "default" if setting == "bridge" else setting  # `default`: docker build's name for the bridge
+
+
 _REGISTRY: list[bool] = []  # memo of `registry_answers()` for this process
 PROBE_IMAGE = "python:3.11-slim"
 PROBE_TTL_S = 3600  # a pipeline's stages run in several processes: one probe (and one note) per hour
@@ -122,8 +150,8 @@ def ensure_python_image(version: str, *, try_pull: bool = True, log=_note) -> st
     with image_lock(tag):
         if image_exists(tag):
             return tag
-        res = subprocess.run(["docker", "build", "--network", "host", "-t", tag, "-"], input=dockerfile,
-                             capture_output=True, text=True, check=False)
+        res = subprocess.run(["docker", "build", "--network", build_network(), "-t", tag, "-"],
+                             input=dockerfile, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise BaseImageError(f"building {tag} from python:{version}-slim failed: {res.stderr.strip()[-300:]}")
     return tag

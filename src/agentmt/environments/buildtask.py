@@ -135,6 +135,7 @@ def available_pythons(cfg: EnvConfig) -> list[str]:
 def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
     """Make the recipe when the task has none, with the pin date resolved from `cfg.pin_date`: from
     the row's own definition where it has one (rowsource.choose_recipe), else inferred."""
+    from agentmt.environments.declared import refuse_direct_urls
     from agentmt.environments.pins import resolve_pin_date
     from agentmt.environments.recipe import make_recipe, read_recipe_files
     from agentmt.environments.rowsource import choose_recipe, read_at
@@ -146,6 +147,8 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
         inferred = make_recipe(read_recipe_files(repo, commit), cfg.default_python, era=pin, available=available)
         task.install = choose_recipe(task, inferred, available, read_at(repo, commit))
         task.install.setdefault("pin_date", pin)  # a row's own recipe may say it has none
+    # code from a URL is neither pinned by date nor reviewed by an index: only where the config allows it
+    refuse_direct_urls(task.install, cfg.allow_direct_urls)
     lock = given_lock(cfg, task)
     if lock is not None:
         task.install.update(lock=lock, lock_source="given")
@@ -174,7 +177,7 @@ def _build_images(task: TaskInstance, repo: Path, base: str, log_dir: Path | Non
 def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path | None = None,
                locks: dict[str, list[str]] | None = None) -> TaskInstance:
     """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock."""
-    from agentmt.environments.base import ensure_base_image, ensure_python_image
+    from agentmt.environments.base import build_network, ensure_base_image, ensure_python_image
     from agentmt.environments.images import (
         RESOLUTION_FAILED,
         ImageBuildError,
@@ -191,8 +194,10 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         uv_refused,
     )
 
+    from agentmt.environments.base import use_build_network
     from agentmt.environments.rowbuild import build_from_row
 
+    use_build_network(cfg.build_network)
     if build_from_row(task, cfg, repo, log_dir=log_dir):  # the row's prebuilt image or its Dockerfile
         return task
     prepare_recipe(task, cfg, repo)
@@ -243,6 +248,6 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
     fit_test_cmd_to_pytest(r)  # the runner's release is known only now (frozen locks: from the image)
     task.validation["image"] = {"installed": locks[img.env_tag]}  # what the image holds (pip included)
     task.validation["image"].update(tag=img.tag, id=img.image_id, env_tag=img.env_tag, env_id=img.env_id,
-                                    base=base)
+                                    base=base, build_network=build_network())
     task.validation["build_seconds"] = round(img.seconds, 2)
     return task

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -65,6 +65,13 @@ class EnvConfig(BaseModel):
     """Local clones by repository name ("owner/name" → path) used to build /testbed."""
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     """Container limits for validation runs."""
+    allow_direct_urls: bool = False
+    """Keep direct URL requirements (`name @ URL`, `git+https://...`); off: they are removed from the recipe
+    and listed in `install.refused_direct_urls` (their code is pinned by no date and served by no index)."""
+    build_network: Literal["auto", "bridge", "host"] = "auto"
+    """Network of the image builds that install packages: `bridge` (the daemon's default), `host` (every
+    service on the host's loopback is reachable from a package's build step), or `auto`: the bridge where
+    the daemon has one, else host; the one used is recorded in `validation.image.build_network`."""
     pin_date: str = "commit"
     """Resolve dependencies as of: `commit` (the base commit's committer date), `pr_created`, a date
     (YYYY-MM-DD or ISO timestamp) or `none` (today's releases). Also bounds the Python chosen."""

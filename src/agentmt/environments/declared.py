@@ -50,6 +50,28 @@ def requirement_lines(text: str) -> tuple[list[str], list[str]]:
     return reqs, includes
 
 
+# a PEP 508 direct reference (`name @ URL`) or a bare VCS/archive URL: code fetched from anywhere
+_DIRECT_URL = re.compile(r"^\s*[\w.\-\[\], ]*@\s*\S+:|^\s*(?:git|hg|svn|bzr)\+|^\s*(?:https?|file|ftp):", re.I)
+RECIPE_REQUIREMENTS = ("dependencies", "test_dependencies", "build_dependencies")
+
+
+def refuse_direct_urls(recipe: dict, allow: bool) -> list[str]:
+    """Remove direct URL requirements (`name @ URL`, `git+https://...`) from `recipe`'s requirement lists,
+    unless `allow`, and record them in `refused_direct_urls`; returns them (the recipe is changed in place)."""
+    if allow:
+        return []
+    refused = []
+    for key in RECIPE_REQUIREMENTS:
+        reqs = recipe.get(key) or []
+        kept = [r for r in reqs if not _DIRECT_URL.match(r)]
+        refused += [r for r in reqs if _DIRECT_URL.match(r)]
+        if len(kept) != len(reqs):
+            recipe[key] = kept
+    if refused:
+        recipe["refused_direct_urls"] = refused
+    return refused
+
+
 def _runner_of(commands: str) -> str:
     if re.search(r"\bruntests\.py\b", commands):
         return "django"

@@ -219,9 +219,12 @@ def build_testbed(repo: str | Path, base_commit: str, dest: Path) -> None:
 
 def docker_build(context: Path, tag: str, *, network_host: bool) -> str:
     """Run `docker build`; returns its log, raises ImageBuildError with the log on failure."""
-    cmd = ["docker", "build", "-t", tag, "--rm", "--force-rm"]
-    if network_host:  # package installs need the host network; task containers never get it
-        cmd += ["--network", "host"]
+    from agentmt.environments.base import build_network
+
+    # package installs need a network (env.build_network: the bridge, or the host's where asked or where the
+    # daemon has no bridge); every other build, like every task container, gets none
+    network = build_network() if network_host else "none"
+    cmd = ["docker", "build", "-t", tag, "--rm", "--force-rm", "--network", network]
     res = subprocess.run(cmd + [str(context)], capture_output=True, text=True,
                          env={**os.environ, "DOCKER_BUILDKIT": "0"})
     log = clean_log(res.stdout + res.stderr)  # the legacy builder colours stderr: escapes in every line
