@@ -1,4 +1,5 @@
-"""Dependency resolution as of a date, with uv on the host: requirements → an exact lock.
+"""Dependency resolution as of a date, with uv on the host: requirements → an exact lock. The host
+never builds a package (`--no-build`); a set that needs a build is resolved inside the env layer's build.
 
 Why on the host: resolving is network and metadata work that needs no image, so a lock is known
 before any build, tasks whose locks are equal share one env image, and the env layer installs the
@@ -67,8 +68,9 @@ def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
         req = Path(tmp) / "requirements.in"
         req.write_text("".join(f"{r}\n" for r in requirements))
         while True:
-            cmd = [uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python-version", python,
-                   "--python-platform", _PLATFORM, str(req)]
+            # --no-build: never run a third-party setup.py on the host to read its metadata
+            cmd = [uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--no-build",
+                   "--python-version", python, "--python-platform", _PLATFORM, str(req)]
             if pin_date:
                 cmd += ["--exclude-newer", pin_date]
                 cutoffs = {**(floors or {}), **{name: "2100-01-01T00:00:00Z" for name in exempt}}
