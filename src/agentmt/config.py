@@ -126,6 +126,9 @@ def make_config(cls: type[T], *specs: str, defaults: dict[str, Any] | None = Non
 
 def validate_config(cls: type[T], data: dict[str, Any], section: str = "") -> T:
     """`cls.model_validate(data)` with a one-line ConfigError naming the (dotted) key at fault."""
+    from agentmt.secrets import register_from
+
+    register_from(data)  # keys given here are redacted from every file and message written later
     unknown = unknown_keys(cls, data, f"{section}." if section else "")
     if unknown:
         key, owner = unknown[0]

@@ -47,7 +47,10 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def write_json(path: str | Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    """Write `data` as JSON through agentmt.secrets.redact: manifests and markers never hold a key."""
+    from agentmt.secrets import redact
+
+    atomic_write_text(path, json.dumps(redact(data), indent=2, sort_keys=True, default=str) + "\n")
 
 
 def read_json(path: str | Path) -> Any:

@@ -32,7 +32,10 @@ class RayExecutor:
             ray.init(num_cpus=max(self.jobs, 1), include_dashboard=False, log_to_driver=False)
         return True
 
-    def map(self, fn: Callable, args_list: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+    def map(self, fn: Callable, args_list: Sequence[tuple], *,
+            env: dict[str, str] | None = None) -> Iterator[tuple[int, Any]]:
+        """(index, result) of `fn(*args)` per args, as they finish; `env` goes into the workers' environment
+        (Ray runtime_env env_vars): the way to hand them secrets, which task arguments would expose."""
         import ray
 
         if not args_list:
@@ -40,7 +43,8 @@ class RayExecutor:
         started = self._connect()
         running: dict[Any, int] = {}
         try:
-            remote = ray.remote(num_cpus=1, max_retries=0)(fn)
+            options = {"runtime_env": {"env_vars": env}} if env else {}
+            remote = ray.remote(num_cpus=1, max_retries=0, **options)(fn)
             queue = list(enumerate(args_list))
             while queue or running:
                 while queue and len(running) < self.jobs:  # bounded in flight, like -j N locally

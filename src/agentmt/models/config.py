@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ModelConfig(BaseModel):
@@ -22,8 +22,9 @@ class ModelConfig(BaseModel):
     """Sampling seed sent to the server (recorded with the trajectory)."""
     model: str | None = None
     """Model id sent to a URL endpoint (None: omit, for servers pinned to one model)."""
-    api_key: str | None = None
-    """Bearer token for a URL endpoint (None: AGENTMT_LLM_API_KEY / OPENAI_API_KEY)."""
+    api_key: str | None = Field(None, repr=False)
+    """Bearer token for a URL endpoint (None: AGENTMT_LLM_API_KEY / OPENAI_API_KEY); registered as a secret,
+    so agentmt.secrets.redact removes it from every manifest, trajectory config and message."""
     timeout_s: float = Field(300.0, gt=0)
     """Seconds one request may take before it is retried."""
     retries: int = Field(2, ge=0)
@@ -43,6 +44,14 @@ class ModelConfig(BaseModel):
     advertise_host: str | None = None
     """embedded only: the host in the URL units get (None: the bind address, or this machine's hostname
     when binding 0.0.0.0)."""
+
+    @model_validator(mode="after")
+    def _register_key(self):
+        from agentmt.secrets import register, register_from
+
+        register(self.api_key)
+        register_from(self.base_url or "")
+        return self
 
     def sampling(self) -> dict[str, Any]:
         out: dict[str, Any] = {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens}

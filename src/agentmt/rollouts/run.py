@@ -12,6 +12,7 @@ from typing import Any
 
 from agentmt import __version__
 from agentmt.environments.runtime import InfrastructureError
+from agentmt.secrets import redact, redact_text
 from agentmt.rollouts.config import RolloutConfig
 from agentmt.rollouts.grade import grade_submission
 from agentmt.rollouts.items import WorkItem
@@ -55,22 +56,23 @@ def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Traject
 
     tag, digest = task_image(item)
     traj = Trajectory(id=item.id, instance_id=item.task.instance_id, run_index=item.run_index,
-                      model=model.name, source=item.source, image_digest=digest, install=item.task.install,
-                      server=model.server, sampling=dict(model.sampling), seed=model.sampling.get("seed"),
+                      model=redact_text(model.name), source=item.source, image_digest=digest,
+                      install=item.task.install, server=redact_text(model.server or ""),
+                      sampling=dict(model.sampling), seed=model.sampling.get("seed"),
                       agentmt_version=__version__, config=_config(cfg, agent_config))
     start = time.monotonic()
     try:
         with DockerEnvironment(tag, task_runtime(cfg.runtime, item.task.install)) as env:
             result = run_agent(item.task, env, model, agent_config)
     except InfrastructureError as e:
-        traj.exit_status, traj.report = ENVIRONMENT_ERROR, {"error": str(e)}
+        traj.exit_status, traj.report = ENVIRONMENT_ERROR, {"error": redact_text(str(e))}
         traj.timings = {"wall_s": round(time.monotonic() - start, 3)}
         return traj
     traj.messages, traj.exit_status, traj.submission = result.messages, result.exit_status, result.submission
     traj.steps = list(result.steps)
     traj.num_tokens = sum(s.prompt_tokens + s.completion_tokens for s in traj.steps)
-    if getattr(result, "error", ""):
-        traj.report["agent_error"] = result.error
+    if getattr(result, "error", ""):  # a model error may quote the endpoint's URL, credentials included
+        traj.report["agent_error"] = redact_text(result.error)
     if getattr(model, "replay_mode", ""):  # a gold replay: editor calls, or which files went in as a patch
         traj.report["replay_mode"] = model.replay_mode
         traj.report["replay_patch_files"] = dict(model.patch_files)
@@ -87,5 +89,7 @@ def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Traject
 
 
 def _config(cfg: RolloutConfig, agent_config) -> dict[str, Any]:
+    """The trajectory's `config`, redacted: `-c sampling.api_key=...` must not reach D_env."""
     dump = getattr(agent_config, "model_dump", None)
-    return {"rollout": cfg.model_dump(), "agent": dump(mode="json") if dump else dict(agent_config or {})}
+    agent = dump(mode="json") if dump else dict(agent_config or {})
+    return redact({"rollout": cfg.model_dump(), "agent": agent})

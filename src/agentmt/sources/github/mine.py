@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agentmt import io, settings
+from agentmt import io, secrets, settings
 from agentmt.config import make_config
 from agentmt.errors import GitError, InputError
 from agentmt.sources.filters import FilterConfig, first_drop_reason
@@ -64,6 +64,7 @@ def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, token
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     toks = tokens if tokens is not None else _env_tokens()
+    secrets.register(*toks)  # a token echoed in an error or a log line is redacted
     if not toks:
         raise InputError("mine github needs a GitHub token (GraphQL answers no anonymous request): "
                          "set GITHUB_TOKEN or pass --tokens-file")

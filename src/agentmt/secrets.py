@@ -1,0 +1,93 @@
+"""What counts as agentmt's own secrets, and the one redaction every record, manifest, marker, log line and
+error message is written through.
+
+Secret: the value of any field named like *api_key*, *token*, *password*, *secret* or *authorization*; an
+`Authorization`/`x-api-key` header value; the password part of a URL (`http://user:KEY@host`); and every
+value registered with `register` or held by the key environment variables (SECRET_ENV). Guarantee:
+`redact(x)` returns `x` with each of them replaced by REDACTED, the same shape otherwise; it is pure apart
+from reading that registry and the environment. Secrets inside mined content are corpus/secrets.py's job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import Any
+
+from agentmt.corpus.secrets import HEADER_TOKEN, URL_PASSWORD
+
+REDACTED = "<redacted>"
+# variables that hold agentmt's keys: their values are secret wherever they show up
+SECRET_ENV = ("AGENTMT_LLM_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN")
+SECRET_NAME = re.compile(r"(?i)(api[_-]?key|apikey|token|passw(?:or)?d|secret|authorization|credential)")
+NOT_SECRET_NAME = re.compile(r"(?i)tokeniz|_(?:file|path|dir|env|url)$")
+MIN_SECRET_LEN = 6  # shorter values would redact ordinary words (a key of "x" is a test's placeholder)
+
+_KNOWN: set[str] = set()
+_LOCK = threading.Lock()
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a config field or mapping key called `name` names a secret (`redact` drops its text values)."""
+    # a tokenizer, a tokens_file path or a token_env variable name says where a secret is, not what it is
+    return bool(SECRET_NAME.search(name)) and not NOT_SECRET_NAME.search(name)
+
+
+def register(*values: str | None) -> None:
+    """Remember configured secret values (a -c key, a token pool): text holding them is redacted."""
+    with _LOCK:
+        _KNOWN.update(v for v in values if v and len(v) >= MIN_SECRET_LEN)
+
+
+def register_from(data: Any) -> None:
+    """Register the text values of every secret-named key in a config mapping (nested), and URL passwords."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and is_secret_name(k):
+                register(*(v if isinstance(v, (list, tuple)) else [v]) if not isinstance(v, dict) else ())
+            register_from(v)
+    elif isinstance(data, (list, tuple)):
+        for v in data:
+            register_from(v)
+    elif isinstance(data, str):
+        register(*(m.group(2) for m in URL_PASSWORD.finditer(data)))
+
+
+def known_secrets() -> list[str]:
+    """Registered values plus those of SECRET_ENV, longest first (no key is half-replaced by a prefix)."""
+    env = (os.environ.get(n) for n in SECRET_ENV)
+    with _LOCK:
+        values = _KNOWN | {v for v in env if v and len(v) >= MIN_SECRET_LEN}
+    return sorted(values, key=len, reverse=True)
+
+
+def redact_text(text: str) -> str:
+    """`text` with known secret values, URL passwords and Authorization header values replaced."""
+    for value in known_secrets():
+        if value in text:
+            text = text.replace(value, REDACTED)
+    text = URL_PASSWORD.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
+    return HEADER_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` (dicts, lists, tuples, strings) with every secret replaced by REDACTED; a mapping
+    key named like a secret has its text (a string or a list of them) replaced whole, while numbers under
+    such names (num_tokens, max_tokens) are counts and stay."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _blank(v) if isinstance(k, str) and is_secret_name(k) else redact(v)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact(v) for v in value)
+    return value
+
+
+def _blank(value: Any) -> Any:
+    if isinstance(value, str):
+        return REDACTED if value else value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return type(value)(REDACTED for _ in value)
+    return redact(value)
