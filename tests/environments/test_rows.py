@@ -205,3 +205,18 @@ def test_eval_script_without_lists_is_graded_by_its_exit_code():
         with pytest.raises(RecordDropped, match=reason):
             validate_by_exit_code(bad, 2)
         assert bad.validation["gold_runs"]["passed"] == after.count(0)
+
+
+def test_explain_names_the_source_and_why_others_were_not_used():
+    from agentmt.environments.explain import render_explanation
+
+    task = TaskInstance("i", "a/b", "c" * 40, "", "", "", install={
+        "source": "row_dockerfile", "test_cmd": "bash /agentmt/eval.sh", "grade_by": "exit_code",
+        "from_substituted": [{"from": "python:3.11-slim", "to": "agentmt-base:bookworm"}]},
+        validation={"status": "validated", "gold_runs": {"passed": 2, "of": 3},
+                    "source_fallbacks": [{"source": "prebuilt_image", "reason": "pull x failed: refused"}]})
+    text = render_explanation(task)
+    assert ("source: row_dockerfile; prebuilt_image not used: pull x failed: refused; "
+            "FROM python:3.11-slim replaced by agentmt-base:bookworm") in text
+    assert "test: bash /agentmt/eval.sh (graded by its exit code)" in text and "python None" not in text
+    assert "gold runs: 2 of 3 pass every graded test" in text

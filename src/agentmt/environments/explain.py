@@ -49,14 +49,20 @@ def render_explanation(task: TaskInstance, *, max_tests: int = 20, log_lines: in
         out += _indent(clean_log(str(drop.get("detail", ""))).strip().splitlines()[:30])
     else:
         out.append(f"status: {v.get('status', 'unknown')}  outcome: {v.get('outcome', '-')}")
+    if "gold_runs" in v:
+        out.append(f"gold runs: {v['gold_runs']['passed']} of {v['gold_runs']['of']} pass every graded test")
     if r:
         out.append("recipe:")
-        out.append(f"  python {r.get('python')} (target {r.get('python_target')}, requires-python "
-                   f"{r.get('python_spec') or '-'}, stated {r.get('python_stated') or '-'}), base "
-                   f"{r.get('base_release')}")
         out.append(f"  source: {r.get('source') or 'inferred'}"
                    + "".join(f"; {f['source']} not used: {f['reason']}" for f in v.get("source_fallbacks") or [])
                    + "".join(f"; FROM {s['from']} replaced by {s['to']}" for s in r.get("from_substituted") or []))
+    if r and "python" not in r:  # the row's own image (prebuilt or its Dockerfile): no recipe of agentmt's
+        graded = " (graded by its exit code)" if r.get("grade_by") == "exit_code" else ""
+        out.append(f"  image: {r.get('image') or 'built from the row Dockerfile'}; test: {r.get('test_cmd')}{graded}")
+    elif r:
+        out.append(f"  python {r.get('python')} (target {r.get('python_target')}, requires-python "
+                   f"{r.get('python_spec') or '-'}, stated {r.get('python_stated') or '-'}), base "
+                   f"{r.get('base_release')}")
         out.append(f"  sources: {', '.join(r.get('sources') or []) or '-'}")
         out.append(f"  dependencies: {', '.join(r.get('dependencies') or []) or '-'}")
         out.append(f"  test dependencies: {', '.join(r.get('test_dependencies') or []) or '-'}")
