@@ -142,6 +142,7 @@ def test_what_uv_refuses_is_resolved_by_pip_in_the_env_layer_as_of_the_same_date
               "pin_floors": {"pytest": "2022-10-24T00:00:00Z", "setuptools": "2022-10-24T00:00:00Z"}}
     task = TaskInstance("o__r-1", "o/r", "0" * 40, "", "", "", install={**recipe, "resolver": "pip"})
     lines = make_env_dockerfile(task, "agentmt-base:bookworm", with_ca=False).splitlines()
+    assert any("pip help install | grep -q -- --uploaded-prior-to" in x for x in lines)  # an old pip fails early
     pip = [x for x in lines if "python -m pip install" in x]
     assert pip == ["RUN python -m pip install -q --upgrade --uploaded-prior-to 2022-10-24T00:00:00Z pytest setuptools",
                    "RUN python -m pip install -q --uploaded-prior-to 2020-06-01T00:00:00Z "

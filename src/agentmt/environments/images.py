@@ -156,6 +156,9 @@ def make_pip_resolve_lines(recipe: dict) -> list[str]:
     lines = [f"RUN python -m pip install -q --upgrade --uploaded-prior-to {shlex.quote(date)} "
              + " ".join(map(shlex.quote, names)) for date, names in sorted(by_date.items())]
     cutoff = f" --uploaded-prior-to {shlex.quote(pin)}" if pin else ""
+    # the env layer's pip is the newest; one without the option would ignore no date, it would fail late
+    lines.insert(0, "RUN python -m pip help install | grep -q -- --uploaded-prior-to || "
+                    "{ echo \"$(python -m pip --version) has no --uploaded-prior-to\" >&2; exit 1; }")
     # --upgrade only without floors: the venv's seeded setuptools must not satisfy a bare `setuptools`
     upgrade = "" if floors else " --upgrade"
     lines.append(f"RUN python -m pip install -q{upgrade}{cutoff} -r /etc/agentmt/requirements.txt")
