@@ -150,3 +150,11 @@ def test_row_dockerfile_builds_with_its_from_substituted(kind, calc_repo, docker
     else:
         assert built.install["from_substituted"] == [{"from": "python:3.11-slim",
                                                       "to": built.validation["image"]["base"]}]
+
+
+def test_an_image_without_the_repository_at_testbed_is_not_used(docker_daemon):
+    from agentmt.environments.base import ensure_base_image
+    from agentmt.environments.prebuilt import PrebuiltUnavailable, check_testbed
+
+    with pytest.raises(PrebuiltUnavailable, match="no git checkout at /testbed"):
+        check_testbed(ensure_base_image(), "0" * 40)

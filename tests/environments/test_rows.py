@@ -172,13 +172,16 @@ def test_env_stats_prints_gold_validity_per_dataset(tmp_path):
     def task(i, dataset, validation):
         return TaskInstance(i, "a/b", "c", "", "", "", validation={"dataset": dataset, **validation})
 
-    write_tasks_jsonl([task("1", "swe-rebench", {"gold_runs": {"passed": 3, "of": 3}})], tmp_path / "tasks.jsonl")
+    kept = task("1", "swe-rebench", {"gold_runs": {"passed": 3, "of": 3}})
+    kept.install = {"source": "swe_rebench"}
+    write_tasks_jsonl([kept], tmp_path / "tasks.jsonl")
     write_tasks_jsonl([task("2", "swe-rebench", {"gold_runs": {"passed": 2, "of": 3}, "drop": {"stage": "validate"}})],
                       tmp_path / "failed" / "tasks.jsonl")
     Manifest(stage="env.validate").write(tmp_path)
     res = CliRunner().invoke(app, ["env", "stats", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "swe-rebench: 1 of 2 pass every gold run (50.0%); gold runs passed: 2/3=1, 3/3=1" in res.output
+    assert "environment sources: swe_rebench=1\n" in res.output  # the failed task had no recipe
 
 
 def test_eval_script_without_lists_is_graded_by_its_exit_code():

@@ -79,9 +79,15 @@ def stats_cmd(folder: Path = typer.Argument(..., help="Output folder of `agentmt
     typer.echo("drops: " + (", ".join(f"{k}={v}" for k, v in sorted(m.get("drops", {}).items())) or "none"))
     for repo, drops in sorted(m.get("extra", {}).get("drops_by_repo", {}).items()):
         typer.echo(f"  {repo}: " + ", ".join(f"{k}={v}" for k, v in sorted(drops.items())))
+    if m.get("stage") not in ("env.build", "env.validate"):
+        return
+    from agentmt.environments.explain import stage_tasks
+    from agentmt.environments.rowsource import count_sources
+
+    tasks = stage_tasks(folder)
+    typer.echo("environment sources: " + (", ".join(f"{k}={v}" for k, v in count_sources(tasks).items()) or "none"))
     if m.get("stage") == "env.validate":
-        from agentmt.environments.explain import stage_tasks
         from agentmt.environments.goldvalidity import make_gold_validity, render_gold_validity
 
         typer.echo("gold validity (every graded test passes after the gold patch, per run):")
-        typer.echo("\n".join(render_gold_validity(make_gold_validity(stage_tasks(folder)))))
+        typer.echo("\n".join(render_gold_validity(make_gold_validity(tasks))))

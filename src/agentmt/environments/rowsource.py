@@ -145,3 +145,10 @@ def read_at(repo: str | Path, commit: str) -> Callable[[str], str | None]:
         return res.stdout.decode("utf-8", "replace") if res.returncode == 0 else None
 
     return read
+
+
+def count_sources(tasks: list[TaskInstance]) -> dict[str, int]:
+    """How many tasks were built from each source (`install.source`; tasks never built are left out)."""
+    from collections import Counter
+
+    return dict(sorted(Counter(t.install.get("source") or INFERRED for t in tasks if t.install).items()))
