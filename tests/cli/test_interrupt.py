@@ -17,7 +17,7 @@ AGENTMT = [sys.executable, "-c", "import sys; sys.argv[0] = 'agentmt'; from agen
 
 
 def _mine(repo: Path, out: Path) -> list[str]:
-    return [*AGENTMT, "mine", "git", str(repo), "--out", str(out), "-c", "repo_name=o/r", "-c", "shard_size=10"]
+    return [*AGENTMT, "mine", "git", str(repo), "--out", str(out), "-c", "repo_name=o/r", "-c", "shard_size=5"]
 
 
 def _shards(out: Path) -> dict[str, bytes]:
@@ -25,7 +25,7 @@ def _shards(out: Path) -> dict[str, bytes]:
 
 
 def test_sigint_exits_130_with_the_resume_line_and_the_rerun_finishes_the_same(tmp_path):
-    repo = make_bulk_repo(tmp_path / "repo", 600)
+    repo = make_bulk_repo(tmp_path / "repo", 300)
     out = tmp_path / "prs"
     proc = subprocess.Popen(_mine(repo, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, AGENTMT_DEBUG=""))
@@ -39,12 +39,12 @@ def test_sigint_exits_130_with_the_resume_line_and_the_rerun_finishes_the_same(t
     assert "kept" not in stdout  # no success line
     line = stderr.strip().splitlines()[-1]
     assert line.startswith("agentmt: interrupted: ") and f"kept in {out}" in line, stderr
-    assert line.endswith(f"rerun: agentmt mine git {repo} --out {out} -c repo_name=o/r -c shard_size=10"), line
+    assert line.endswith(f"rerun: agentmt mine git {repo} --out {out} -c repo_name=o/r -c shard_size=5"), line
     kept = len(_shards(out))
     assert 2 <= kept < 60 and not (out / "manifest.json").exists()
 
     rerun = subprocess.run(_mine(repo, out), capture_output=True, text=True)
-    assert rerun.returncode == 0 and "kept 600 of 600 PRs" in rerun.stdout, rerun.stderr
+    assert rerun.returncode == 0 and "kept 300 of 300 PRs" in rerun.stdout, rerun.stderr
     clean = tmp_path / "clean"
     subprocess.run(_mine(repo, clean), capture_output=True, check=True)
     assert _shards(out) == _shards(clean) and len(_shards(clean)) == 60
