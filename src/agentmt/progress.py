@@ -1,4 +1,6 @@
-"""Progress of long work on stderr, never stdout (a command's stdout is its result line).
+"""What long work tells the user: progress on stderr while it runs, its drop reasons when it ends.
+
+Progress goes to stderr, never stdout (a command's stdout is its result line).
 
 `progress(label, total)` yields `advance(n=1)`. On a terminal it draws a rich bar that disappears when
 the work ends; elsewhere (a log file, CI, a pipe) it prints one plain line at most every
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 
@@ -103,3 +105,9 @@ def parquet_rows(path) -> int | None:
         return pq.ParquetFile(path).metadata.num_rows if str(path).endswith(".parquet") else None
     except (OSError, ValueError):
         return None
+
+
+def drops_text(drops: Mapping[str, int]) -> str:
+    """A stage's drop reasons for its last line: `300 not_merged, 200 bot_author` (largest first), or `none`."""
+    ranked = sorted(((n, r) for r, n in drops.items() if n), key=lambda x: (-x[0], x[1]))
+    return ", ".join(f"{n} {r}" for n, r in ranked) or "none"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from agentmt.cli.summary import drops_text
+from agentmt.progress import drops_text
 
 
 def test_mine_and_render_print_their_drop_reasons_and_progress_lines(cli, tmp_path, monkeypatch):

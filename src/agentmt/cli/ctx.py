@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from agentmt.cli import runopts
-from agentmt.cli.summary import drops_text
+from agentmt.progress import drops_text
 
 app = typer.Typer(help="D_ctx: render mined PRs as py/gen documents, tokenize, stats.", no_args_is_help=True)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from agentmt.cli import runopts
-from agentmt.cli.summary import drops_text
+from agentmt.progress import drops_text
 
 app = typer.Typer(help="Mine merged pull requests from git history (and GitHub metadata).", no_args_is_help=True)
 

@@ -53,7 +53,9 @@ class StageCall:
 
 
 def _drops(m) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(m.drops.items())) or "none"
+    from agentmt.progress import drops_text
+
+    return drops_text(m.drops)
 
 
 def demo_init(c: StageCall) -> str:
@@ -68,7 +70,7 @@ def mine_git(c: StageCall) -> str:
 
     m = run(str(c.one("repo")), c.out, *c.config, metadata_dir=c.one("metadata", required=False),
             executor=c.runner_executor())
-    return f"kept {m.counts.get('prs_kept', 0)} of {m.counts.get('prs_seen', 0)} PRs"
+    return f"kept {m.counts.get('prs_kept', 0)} of {m.counts.get('prs_seen', 0)} PRs, dropped: {_drops(m)}"
 
 
 def mine_github(c: StageCall) -> str:
@@ -81,7 +83,7 @@ def mine_github(c: StageCall) -> str:
     tokens_file = c.one("tokens_file", required=False)
     m = run(list(repos), c.out, *c.config, tokens=read_tokens_file(tokens_file) if tokens_file else None,
             executor=c.executor)
-    return f"kept {m.counts.get('prs_kept', 0)} of {m.counts.get('prs_seen', 0)} merged PRs"
+    return f"kept {m.counts.get('prs_kept', 0)} of {m.counts.get('prs_seen', 0)} merged PRs, dropped: {_drops(m)}"
 
 
 def ctx_render(c: StageCall) -> str:
