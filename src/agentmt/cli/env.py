@@ -14,7 +14,9 @@ ConfigOpt = typer.Option([], "--config", "-c", help="Config: YAML path, built-in
 
 
 def _drops(m) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(m.drops.items())) or "none"
+    from agentmt.progress import drops_text
+
+    return drops_text(m.drops)
 
 
 @app.command("build")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from agentmt.progress import drops_text
+
 app = typer.Typer(help="The D_env corpus: graded trajectories → SFT chat rows and MT text rows.",
                   no_args_is_help=True)
 
@@ -21,6 +23,6 @@ def render_cmd(
 
     m = render_env(rollouts, out, *config)
     c = m.counts
-    drops = ", ".join(f"{r}={n}" for r, n in sorted(m.drops.items())) or "none"
+    drops = drops_text(m.drops)
     typer.echo(f"{c['trajectories_pass']} pass ({c['tokens_pass']} tokens), {c['trajectories_fail']} fail "
                f"({c['tokens_fail']} tokens); dropped: {drops} -> {out}")

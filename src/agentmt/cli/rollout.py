@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from agentmt.cli import runopts
+from agentmt.progress import drops_text
 
 
 class _RunByDefault(TyperGroup):
@@ -65,6 +66,6 @@ def import_cmd(
     from agentmt.rollouts.import_stage import import_trajectories
 
     m = import_trajectories(files, out, fmt=fmt, tokenizer=tokenizer)
-    drops = ", ".join(f"{r}={n}" for r, n in sorted(m.drops.items())) or "none"
+    drops = drops_text(m.drops)
     typer.echo(f"imported {m.counts['trajectories']} of {m.counts['rows_in']} rows "
                f"({m.counts['resolved']} resolved; dropped: {drops}) -> {out}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from agentmt.cli import runopts
+from agentmt.progress import drops_text
 
 app = typer.Typer(help="Executable tasks (SWE-bench records) from mined PRs.", no_args_is_help=True)
 
@@ -24,7 +25,7 @@ def from_prs_cmd(
     from agentmt.environments.stages import tasks_from_prs
 
     m = tasks_from_prs(prs, out, executor=runopts.executor_from(jobs, executor, ray_address), force=force)
-    drops = ", ".join(f"{k}={v}" for k, v in sorted(m.drops.items())) or "none"
+    drops = drops_text(m.drops)
     typer.echo(f"{m.counts.get('tasks_out', 0)} task candidates from {m.counts.get('prs_in', 0)} PRs "
                f"(dropped: {drops}) -> {out}")
 
@@ -42,6 +43,6 @@ def import_cmd(
     from agentmt.environments.tasks import import_tasks
 
     m = import_tasks(rows, out, fmt)
-    drops = ", ".join(f"{k}={v}" for k, v in sorted(m.drops.items())) or "none"
+    drops = drops_text(m.drops)
     sets = ", ".join(f"{k}={v}" for k, v in sorted(m.extra["datasets"].items())) or "none"
     typer.echo(f"{m.counts['tasks_out']} tasks from {m.counts['rows_in']} rows ({sets}; dropped: {drops}) -> {out}")
