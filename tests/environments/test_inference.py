@@ -57,7 +57,7 @@ jobs:
 def _recipe(tmp_path: Path, fixture_git, files: dict[str, str]) -> dict:
     git, commit_files = fixture_git
     repo = tmp_path / "repo"
-    repo.mkdir()
+    repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
     sha = commit_files(repo, files, "base")
     return make_recipe(read_recipe_files(repo, sha), era="2025-01-01T00:00:00Z")
@@ -81,8 +81,13 @@ def test_tox_dependency_groups_name_pep735_groups(tmp_path, fixture_git):
     tox = "[tox]\nenvlist = py311\n\n[testenv]\ndependency_groups =\n    speed\ncommands = pytest\n"
     recipe = _recipe(tmp_path, fixture_git, {"pyproject.toml": pyproject, "tox.ini": tox})
     assert "brotli" in recipe["test_dependencies"] and "speed" not in recipe["test_dependencies"]
-    # the project's test-like group is installed even when no command names it
+    # the project's test-like group is installed even when no command names it; a "dev" group (with
+    # its linters and type checkers) only when there is no test group
     assert "trustme" in recipe["test_dependencies"]
+    dev = pyproject.replace('lint = ["ruff"]', 'lint = ["ruff"]\ndev = [{include-group = "lint"}, "mypy"]')
+    assert not {"ruff", "mypy"} & set(_recipe(tmp_path / "a", fixture_git, {"pyproject.toml": dev})["test_dependencies"])
+    no_test = dev.replace("test = [", "speed2 = [").replace('{include-group = "test"}', '{include-group = "speed2"}')
+    assert {"ruff", "mypy"} <= set(_recipe(tmp_path / "b", fixture_git, {"pyproject.toml": no_test})["test_dependencies"])
 
 
 SETUP_PY = """\

@@ -104,7 +104,9 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     # the project declares (a "dev" extra, with linters and docs, only when it has no test extra)
     named = [x for x in _TEST_EXTRAS if x != "dev" and _norm(x) in extras_map] or ["dev"]
     wanted += [("extra", x, "") for x in named]
-    wanted += [("group", g, "pyproject.toml") for g in _TEST_EXTRAS if _norm(g) in map(_norm, groups_map)]
+    groups = {_norm(g) for g in groups_map}
+    wanted += [("group", g, "pyproject.toml")
+               for g in ([x for x in _TEST_EXTRAS if x != "dev" and x in groups] or ["dev"]) if g in groups]
     done: set[tuple[str, str]] = set()
     for kind, item, via in wanted:
         if (kind, _norm(item)) in done:
