@@ -71,6 +71,12 @@ def test_tasks_build_validate_through_the_cli(cli, calc_repo, docker_daemon, tmp
     assert out.strip().startswith("validated 2 of 2 tasks") and out.strip().endswith(str(tmp_path / "built" / "validated"))
     validated = list(read_tasks(tmp_path / "built" / "validated"))
     assert [t.FAIL_TO_PASS for t in validated] == [["tests/test_calc.py::test_add"], ["tests/test_calc.py::test_mul"]]
+    code, out, err = cli("rollout", tmp_path / "built" / "validated", "--model", "gold", "--out", tmp_path / "r")
+    assert code == 0, err
+    # stdout is the result line alone; each rollout's line is progress, on stderr
+    assert out.strip().splitlines() == [f"2 trajectories (2 resolved, 0 reused; exit: submitted=2) -> {tmp_path / 'r'}"]
+    assert sum(line.startswith("rollout ") and line.endswith(": submitted resolved=True")
+               for line in err.splitlines()) == 2, err
 
 
 @pytest.mark.parametrize("args", [("train", "sft", "cfg.yaml", "extra"), ("env", "build"), ("ctx", "render", "--nope")])

@@ -15,6 +15,7 @@ with a larger k adds attempts instead of refusing the folder.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ def process_rollout(unit, ctx) -> dict[str, Any]:
     finally:
         model.close()
     if ctx.shared.get("progress"):
-        print(f"rollout {traj.id}: {traj.exit_status} resolved={traj.resolved}", flush=True)
+        # stderr with the other progress lines: the command's stdout is its result line
+        print(f"rollout {traj.id}: {traj.exit_status} resolved={traj.resolved}", file=sys.stderr, flush=True)
     # an infrastructure failure (no container, or grading that could not run) is the daemon's, not
     # the rollout's: no marker, the next run retries it
     infra = traj.exit_status in (ENVIRONMENT_ERROR, *cfg.retry_statuses) or (cfg.grade and traj.resolved is None)
