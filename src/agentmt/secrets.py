@@ -37,7 +37,8 @@ def is_secret_name(name: str) -> bool:
 def register(*values: str | None) -> None:
     """Remember configured secret values (a -c key, a token pool): text holding them is redacted."""
     with _LOCK:
-        _KNOWN.update(v for v in values if v and len(v) >= MIN_SECRET_LEN)
+        # only text: max_tokens=512 is a count under a secret-like name, not a key
+        _KNOWN.update(v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LEN)
 
 
 def register_from(data: Any) -> None:

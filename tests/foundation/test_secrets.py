@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from agentmt import io
-from agentmt.secrets import REDACTED, redact, redact_text, register
+from agentmt.secrets import REDACTED, redact, redact_text, register, register_from
 
 
 def planted(tag: str) -> str:
@@ -47,6 +47,8 @@ def test_redact_removes_names_urls_headers_and_registered_values():
     assert out["llm"]["base_url"] == f"http://user:{REDACTED}@127.0.0.1:9/v1"
     assert key not in str(out) and "hunter2" not in str(out) and "abcdefghijklmnop" not in str(out)
     assert redact_text("nothing secret here: tokens=5") == "nothing secret here: tokens=5"
+    register_from({"max_tokens": 512, "tokens": ["abcdefgh1"], "llm": {"api_key": None}})  # counts, None: no-ops
+    assert redact_text("abcdefgh1") == REDACTED
 
 
 def test_config_keys_never_reach_a_manifest_or_marker(tmp_path):
