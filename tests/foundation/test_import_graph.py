@@ -18,12 +18,11 @@ ROOT = Path(agentmt.__file__).parent
 
 # Upward edges that still close a cycle, each with the files responsible. The agent-side models
 # (scripted, gold replay, and the registry that builds them) live in models/ but speak the agent's
-# action format, replay gold patches with corpus.edits and run environments' test targets: they
-# belong above agents (agents/), which removes these three edges. Delete an entry once it is gone.
+# action format and replay gold patches with corpus.edits: they belong in agents/ (above models and
+# corpus, below environments' setup agent), which removes both edges. Delete an entry once it is gone.
 KNOWN_UPWARD = {
     ("models", "agents"): "models/scripted.py, models/gold.py, models/gold_plan.py",
     ("models", "corpus"): "models/gold.py",
-    ("models", "environments"): "models/gold.py",
 }
 
 

@@ -51,7 +51,7 @@ def tests_action(task: TaskInstance, workdir: str) -> Action | None:
     from dataclasses import replace
 
     from agentmt.agents.tools import split_diff
-    from agentmt.environments.grading import test_targets
+    from agentmt.testpaths import test_targets
 
     existing = "".join(s for _, s in split_diff(task.test_patch) if "\nnew file mode " not in s.split("\n@@")[0])
     targets = test_targets(replace(task, test_patch=existing))
