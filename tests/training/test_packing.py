@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agentmt.training.boundaries import make_pack_collator
 from agentmt.training.packing import IGNORE, PackStats, iter_packs
 
 
@@ -52,7 +53,8 @@ def fp32_tolerance(config, logits) -> float:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_no_attention_across_documents(embedded_checkpoint, tokenizer):
-    """Document B's logits are the same with or without document A packed before it (real model, SDPA)."""
+    """Document B's logits are the same with or without document A packed before it (real model, SDPA,
+    the training collator's mask)."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -64,12 +66,13 @@ def test_no_attention_across_documents(embedded_checkpoint, tokenizer):
     eos = tokenizer.eos_token_id
     (pack,) = iter_packs([("a", a), ("b", b)], len(a) + len(b) + 2, eos, eos)
     ids, pos = torch.tensor([pack.input_ids]), torch.tensor([pack.position_ids])
-    # use_cache=False as in training: a KV cache turns off packed-sequence detection.
+    feature = {"input_ids": pack.input_ids, "position_ids": pack.position_ids, "labels": pack.labels, "sample_index": 0}
+    mask = make_pack_collator("sdpa")([feature])["attention_mask"]  # what training passes
     with torch.no_grad():
-        packed = model(input_ids=ids, position_ids=pos, use_cache=False).logits[0, len(a) + 1 :]
+        packed = model(input_ids=ids, position_ids=pos, attention_mask=mask, use_cache=False).logits[0, len(a) + 1 :]
         alone = model(input_ids=torch.tensor([b + [eos]])).logits[0]
         # Controls: A leaks into B when positions don't restart (one causal block), and when they do
-        # restart but an all-ones attention_mask overrides the block-diagonal mask.
+        # restart but an all-ones attention_mask overrides the block-diagonal one.
         leak_positions = model(input_ids=ids, use_cache=False).logits[0, len(a) + 1 :]
         leak_mask = model(
             input_ids=ids, position_ids=pos, attention_mask=torch.ones_like(ids), use_cache=False

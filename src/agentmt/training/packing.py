@@ -4,8 +4,8 @@ Guarantees:
 - documents are laid end to end in the given order, each followed by EOS; nothing is truncated;
 - split rule: a document that crosses a pack boundary is cut there and its remainder starts the next
   pack (a document longer than a pack spans several); each piece is its own attention block;
-- position ids restart at 0 for every piece, which is what transformers reads to build a
-  block-diagonal mask (SDPA/eager, when no attention_mask is passed) or varlen boundaries (flash);
+- position ids restart at 0 for every piece; the collator (boundaries.py) turns those restarts into
+  an explicit block-diagonal mask (SDPA/eager) or varlen boundaries (flash);
 - the first token of every piece has label -100: the position before it belongs to another piece,
   so no token is ever trained to be predicted across a boundary;
 - only the last pack is padded (pad block with its own positions, labels -100).
