@@ -20,8 +20,8 @@ import torch
 
 from agentmt.models.checkpoint import resolve_model
 from agentmt.training.arrowfile import ArrowWriter
-from agentmt.training.config import MTConfig
 from agentmt.training.boundaries import make_pack_collator
+from agentmt.training.config import MTConfig
 from agentmt.training.packing import iter_packs
 from agentmt.training.prepare import PACK_COLUMNS
 from agentmt.training.trainer import (

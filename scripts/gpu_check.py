@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import time
 
@@ -120,7 +121,7 @@ def main() -> None:
             row.update(attn=impl, seq_len=seq_len, formula_gb=round(formula_gb(model, seq_len), 2),
                        device=torch.cuda.get_device_name() if device == "cuda" else "cpu")
             print(json.dumps(row), flush=True)
-            assert all(x == x for x in row["losses"]), "NaN loss"
+            assert not any(math.isnan(x) for x in row["losses"]), "NaN loss"
         del model
         if device == "cuda":
             torch.cuda.empty_cache()

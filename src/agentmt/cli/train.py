@@ -12,6 +12,7 @@ LAUNCH_HELP = (
     "fsdp2_qwen2.5_72b, ...) or a YAML path."
 )
 
+Specs = typer.Option([], "-c", "--config", help=CONFIG_HELP)
 Launch = typer.Option(None, "--launch", help=LAUNCH_HELP)
 NumProcesses = typer.Option(None, help="All processes of the job (default: the config's per machine × machines).")
 NumMachines = typer.Option(None, help="Machines (default: NNODES or WORLD_SIZE, else the config's).")
@@ -32,7 +33,7 @@ def _launch(kind: str, config: str, specs: list[str], accel: str, dry_run: bool,
 @app.command("mt")
 def mt(
     config: str = typer.Argument(..., help="YAML path or built-in name, e.g. train_mt_demo."),
-    specs: list[str] = typer.Option([], "-c", "--config", help=CONFIG_HELP),
+    specs: list[str] = Specs,
     launch: str | None = Launch,
     num_processes: int | None = NumProcesses,
     num_machines: int | None = NumMachines,
@@ -55,7 +56,7 @@ def mt(
 @app.command("sft")
 def sft(
     config: str = typer.Argument(..., help="YAML path or built-in name, e.g. train_sft_demo."),
-    specs: list[str] = typer.Option([], "-c", "--config", help=CONFIG_HELP),
+    specs: list[str] = Specs,
     launch: str | None = Launch,
     num_processes: int | None = NumProcesses,
     num_machines: int | None = NumMachines,
