@@ -192,8 +192,9 @@ def run_setup_agent(task: TaskInstance, image: str, reason: str, log_tail: str, 
     from agentmt.environments.grading import make_test_script, patch_files
     from agentmt.environments.harness import PATCH_DIR, apply_patch
     from agentmt.environments.images import VENV
-    from agentmt.environments.runtime import DockerEnvironment
+    from agentmt.environments.runtime import DockerEnvironment, task_runtime
     from agentmt.models.registry import make_model
+    from agentmt.secrets import redact_text
 
     sa, templates = cfg.setup_agent, load_templates(cfg.setup_agent.prompts)
     agent_cfg = make_agent_config(cfg, templates)
@@ -206,7 +207,7 @@ def run_setup_agent(task: TaskInstance, image: str, reason: str, log_tail: str, 
     model = make_model(sa.model, task=task, config=agent_cfg)
     start = time.monotonic()
     try:
-        with DockerEnvironment(image, runtime) as env:
+        with DockerEnvironment(image, task_runtime(runtime, task.install)) as env:
             ok, log = apply_patch(env, task.test_patch, "test")
             if not ok:  # it applied when the task was validated: the container is not what was built
                 raise InfrastructureError(f"test patch of {task.instance_id} did not apply: {log[-300:]}")
@@ -218,7 +219,9 @@ def run_setup_agent(task: TaskInstance, image: str, reason: str, log_tail: str, 
             changed = _changed_files(env, snap) if result.exit_status != "environment_error" else []
     finally:
         model.close()
-    return {"exit_status": result.exit_status, "error": result.error, "model": model.name,
+    # a URL model's name is its base URL, credentials included; its errors may quote it
+    return {"exit_status": result.exit_status, "error": redact_text(result.error or ""),
+            "model": redact_text(model.name),
             "commands": make_setup_commands(result.messages), "changed_files": changed,
             "steps": len(result.steps), "seconds": round(time.monotonic() - start, 2),
             "messages": [m.to_dict() for m in result.messages]}
@@ -248,9 +251,9 @@ def build_replay_image(task: TaskInstance, image: str) -> tuple[str, str]:
 
 def replay_changes(task: TaskInstance, tag: str, cfg: EnvConfig) -> list[str]:
     """What the replayed commands changed that they must not have (HEAD moved, tracked or test files)."""
-    from agentmt.environments.runtime import DockerEnvironment
+    from agentmt.environments.runtime import DockerEnvironment, task_runtime
 
-    with DockerEnvironment(tag, cfg.runtime) as env:
+    with DockerEnvironment(tag, task_runtime(cfg.runtime, task.install)) as env:
         head = _sh(env, "git rev-parse HEAD").strip()
         changed = _changed_files(env, "HEAD")
     return changed + ([f"HEAD moved to {head}"] if head != task.base_commit else [])
