@@ -122,3 +122,19 @@ def test_refuses_setups_that_lose_boundaries(monkeypatch):
     monkeypatch.setenv("PARALLELISM_CONFIG_SP_SIZE", "8")
     with pytest.raises(ConfigError, match="sequence parallelism"):
         make_pack_collator("flash_attention_2")
+
+
+def test_mt_refuses_context_parallel_packing_in_one_line(tmp_path):
+    """Through the CLI: a launch handing packed MT to context parallelism stops, in one line, before any work."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PARALLELISM_CONFIG_CP_SIZE": "2"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentmt.cli.main", "train", "mt", "train_mt_demo", "-c", f"output_dir={tmp_path / 'out'}"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "context parallelism (parallelism_config_cp_size=2) drops the packed-document mask" in proc.stderr
+    assert not (tmp_path / "out").exists()
