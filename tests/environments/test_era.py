@@ -96,6 +96,16 @@ def test_recipe_from_poetry_and_tox_factors():
     assert recipe["test_dependencies"] == ["mock", "pytest>=6.2,<6.3"]
 
 
+def test_poetry_constraints_on_pre_releases_keep_their_suffix():
+    # tomlkit and cleo in 2018-2021 declared black = "^18.6b4": black had only pre-releases then
+    pyproject = ('[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\npython = "^3.6"\nx = "~1.2rc1"\n'
+                 '[tool.poetry.dev-dependencies]\nblack = {version = "^18.6b4", python = "^3.6"}\n'
+                 'pytest = "^3.5"\n')
+    recipe = make_recipe({"pyproject.toml": pyproject}, era="2018-11-09")
+    assert recipe["dependencies"] == ["x>=1.2rc1,<1.3"]
+    assert "black>=18.6b4,<19.0" in recipe["test_dependencies"]
+
+
 def test_tox_feature_factors_of_the_first_python3_env_count():
     tox = ("[tox]\nenvlist = py{26,27,33,34}-crypto, py{27,34}-contrib_crypto, py{27,34}-nocrypto, flake8\n"
            "[testenv]\ndeps =\n    crypto: cryptography\n    pytest\n    contrib_crypto: pycrypto\n"

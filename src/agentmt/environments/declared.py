@@ -289,14 +289,15 @@ def poetry_spec(spec: str) -> str:
     """Poetry's version syntax ("^1.2", "~1.2", "1.2.*", "*") as a PEP 440 specifier."""
     out = []
     for part in (p.strip() for p in spec.split(",")):
-        m = re.fullmatch(r"([\^~])\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?", part)
+        # a pre-/post-release suffix ("^20.8b1", black's only releases until 2022) stays in the low bound
+        m = re.fullmatch(r"([\^~])\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?([-_.]?(?:a|b|rc|dev|post)\.?\d*)?", part)
         if part in ("", "*"):
             continue
         if not m:
             out.append(part if re.match(r"[<>=!~]", part) else f"=={part}")
             continue
         op, major, minor, patch = m.group(1), int(m.group(2)), m.group(3), m.group(4)
-        low = ".".join(x for x in (str(major), minor, patch) if x is not None)
+        low = ".".join(x for x in (str(major), minor, patch) if x is not None) + (m.group(5) or "")
         if op == "^":
             upper = (f"{major + 1}.0" if major or minor is None else
                      f"0.{int(minor) + 1}" if int(minor) or patch is None else f"0.0.{int(patch) + 1}")
