@@ -90,6 +90,39 @@ def test_tox_dependency_groups_name_pep735_groups(tmp_path, fixture_git):
     assert {"ruff", "mypy"} <= set(_recipe(tmp_path / "b", fixture_git, {"pyproject.toml": no_test})["test_dependencies"])
 
 
+PDM_PYPROJECT = """\
+[build-system]
+requires = ["pdm-backend"]
+build-backend = "pdm.backend"
+
+[project]
+name = "mdlib"
+version = "1.0"
+dependencies = []
+
+[project.optional-dependencies]
+toc = ["python-slugify"]
+
+[tool.pdm.dev-dependencies]
+bench = ["mistune>=2.0"]
+test = ["pytest", "pytest-cov"]
+"""
+
+
+def test_pdm_group_flags_name_groups_and_extras(tmp_path, fixture_git):
+    """pdm's `-dG NAME` (a flag cluster), `-s NAME` (pdm < 1.5's sections) and `-G EXTRA` name groups
+    (marko's CI and noxfile): never packages called `toc` or `bench`; an optional-dependency group
+    named by -G installs its requirements, as pdm does."""
+    noxfile = ('import nox\n\n\n@nox.session\ndef bench(session):\n'
+               '    session.run("pdm", "install", "-dG", "bench", external=True)\n')
+    workflow = "on: [push]\njobs:\n  test:\n    steps:\n      - run: pdm install -d -s toc\n      - run: pdm run pytest\n"
+    recipe = _recipe(tmp_path, fixture_git, {"pyproject.toml": PDM_PYPROJECT, "noxfile.py": noxfile,
+                                            ".github/workflows/ci.yml": workflow, "mdlib/__init__.py": ""})
+    tests = recipe["test_dependencies"]
+    assert {"python-slugify", "pytest", "pytest-cov"} <= set(tests)
+    assert not {"toc", "bench", "-dG", "-s"} & set(tests), tests
+
+
 SETUP_PY = """\
 from setuptools import setup
 

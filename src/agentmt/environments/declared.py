@@ -88,6 +88,7 @@ def _runner_of(commands: str) -> str:
 _VALUE_OPTIONS = {
     "-r": "req_files", "--requirement": "req_files",
     "--group": "groups", "--only-group": "groups", "--with": "groups", "--only": "groups", "-G": "groups",
+    "-s": "groups", "--section": "groups",  # pdm before 1.5 called its groups sections
     "--extra": "extras", "--extras": "extras", "-E": "extras",
     **dict.fromkeys(("-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links",
                      "--python", "-p", "--target", "-t", "--prefix", "--root", "--platform",
@@ -108,6 +109,8 @@ def _pip_installs(commands: str, out: Declared) -> None:
         while i < len(args):
             a = args[i]
             opt, eq, value = a.partition("=")
+            if re.fullmatch(r"-[A-Za-z]{2,}", opt) and f"-{opt[-1]}" in _VALUE_OPTIONS:
+                opt = f"-{opt[-1]}"  # a cluster of short flags whose last takes the value (pdm's -dG NAME)
             if opt in _VALUE_OPTIONS:
                 if not eq:
                     value = args[i + 1] if i + 1 < len(args) else ""

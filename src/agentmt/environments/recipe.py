@@ -112,6 +112,8 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         if (kind, _norm(item)) in done:
             continue
         done.add((kind, _norm(item)))
+        if kind == "group" and _norm(item) not in groups and _norm(item) in extras_map:
+            kind = "extra"  # pdm's `-G NAME` names an optional-dependency group as well as a dev group
         if kind == "extra" and _norm(item) in extras_map:
             listed, declared_in = extras_map[_norm(item)]
             reqs += [Requirement(x, via or declared_in, True) for x in listed]
