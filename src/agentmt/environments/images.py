@@ -161,7 +161,13 @@ def make_pip_resolve_lines(recipe: dict) -> list[str]:
                     "{ echo \"$(python -m pip --version) has no --uploaded-prior-to\" >&2; exit 1; }")
     # --upgrade only without floors: the venv's seeded setuptools must not satisfy a bare `setuptools`
     upgrade = "" if floors else " --upgrade"
-    lines.append(f"RUN python -m pip install -q{upgrade}{cutoff} -r /etc/agentmt/requirements.txt")
+    install = f"python -m pip install -q{upgrade}{cutoff} -r /etc/agentmt/requirements.txt"
+    if floors:
+        # an sdist's isolated build resolves its build requirements as of the pin date too, where pip's
+        # default for a setup.py-only one (setuptools>=40.8.0, 2019) may not exist yet: such a set is
+        # built again with the venv's own tooling, which the floors lifted to the interpreter's era
+        install += f" || {install} --no-build-isolation"
+    lines.append(f"RUN {install}")
     return lines
 
 
