@@ -123,6 +123,19 @@ def test_pdm_group_flags_name_groups_and_extras(tmp_path, fixture_git):
     assert not {"toc", "bench", "-dG", "-s"} & set(tests), tests
 
 
+def test_a_github_expression_in_an_install_command_is_no_package(tmp_path, fixture_git):
+    """anyio's downstream workflow installs `anyio[trio]@git+https://...@${{ github.ref_name }}`:
+    the expression's inner words (`github.ref_name`) were read as a package."""
+    workflow = ("on: [push]\njobs:\n  test:\n    steps:\n      - run: |\n"
+                "          pip install mdlib@git+https://example.com/mdlib.git@${{ github.ref_name }}\n"
+                "          pip install ${{ matrix.extra }} trustme\n      - run: pytest\n")
+    recipe = _recipe(tmp_path, fixture_git, {"pyproject.toml": PDM_PYPROJECT, ".github/workflows/ci.yml": workflow,
+                                            "mdlib/__init__.py": ""})
+    tests = recipe["test_dependencies"]
+    assert "trustme" in tests
+    assert not [t for t in tests if "github" in t or "matrix" in t or "}}" in t], tests
+
+
 SETUP_PY = """\
 from setuptools import setup
 

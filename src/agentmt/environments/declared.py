@@ -103,6 +103,8 @@ _INSTALL = re.compile(r"\b(?:pip3?\s+install|uv\s+sync|poetry\s+install|pdm\s+(?
 def _pip_installs(commands: str, out: Declared) -> None:
     """Extras, dependency groups, requirement files and packages named by install commands; the
     value of an option (`--group dev`, `--extra test`, `-c constraints.txt`) is never a package."""
+    # a GitHub Actions expression is one word whatever its spaces (`pkg.git@${{ github.ref_name }}`)
+    commands = re.sub(r"\$\{\{.*?\}\}", "$EXPR", commands)
     for m in _INSTALL.finditer(commands):
         args = [a.strip("'\"") for a in m.group(1).split()]
         i = 0
