@@ -8,7 +8,7 @@ steps, Pass@1, with the steps, sequence lengths and stage wall times used.
 
 Two passes over one run folder: the first stops at D_env so the training sequence length can be
 set to the longest rendered trajectory (none is cut); the second reuses every finished stage.
-Usage: python benchmarks/learning_signal.py [OUT] [--sft-steps 8] [--mt-steps 4] [--lr 2e-4] [--eval-steps 2]
+Usage: python benchmarks/learning_signal.py [OUT] [--sft-steps 8] [--mt-steps 4] [--lr 2e-4] [--eval-steps 1]
 [--max-tokens 192]
 """
 
@@ -114,7 +114,7 @@ def main() -> None:
     ap.add_argument("--sft-steps", type=int, default=8)
     ap.add_argument("--mt-steps", type=int, default=4)
     ap.add_argument("--lr", type=float, default=2e-4)
-    ap.add_argument("--eval-steps", type=int, default=2)
+    ap.add_argument("--eval-steps", type=int, default=1)  # the first action: what SFT teaches first
     ap.add_argument("--max-tokens", type=int, default=192)
     args = ap.parse_args()
     out = Path(args.out).resolve()
