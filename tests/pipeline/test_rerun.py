@@ -83,3 +83,17 @@ def test_a_failed_stage_blocks_only_its_dependents(tmp_path):
     # A rerun retries the failed stage rather than treating it as done.
     again = run_pipeline(f, tmp_path / "run", echo=lambda *_: None)
     assert _status(again) == {"tasks": "failed", "split": "blocked", "demo": "skipped"}
+
+
+def test_a_killed_marker_write_leaves_nothing_behind(tmp_path):
+    # io.write_json writes beside the target and renames: a kill between the two leaves the temp file
+    run = tmp_path / "run"
+    (run / ".pipeline").mkdir(parents=True)
+    torn = [run / ".pipeline" / ".demo.json.k2j4.tmp", run / ".timings.json.x9a1.tmp"]
+    for p in torn:
+        p.write_text('{"fingerprint": "tor')
+    f = tmp_path / "p.yaml"
+    f.write_text("stages:\n  - {name: demo, kind: demo_init}\n")
+    assert [r.status for r in run_pipeline(f, run, echo=lambda *_: None)] == ["ran"]
+    assert not [p for p in torn if p.exists()]
+    assert json.loads((run / ".pipeline" / "demo.json").read_text())["state"] == "done"

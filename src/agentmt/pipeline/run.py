@@ -101,6 +101,8 @@ def run_pipeline(spec: str | Path | PipelineSpec, run_dir: str | Path, *, execut
         pipeline, base = load_pipeline(spec)
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
+    for tmp in [*run_dir.glob(".timings.json.*.tmp"), *(run_dir / ".pipeline").glob(".*.tmp")]:
+        tmp.unlink(missing_ok=True)  # the torn half of a marker or timings write a killed run left
     prior: dict[str, str] = {}
     results: dict[str, StageResult] = {}
     for i, stage in enumerate(pipeline.stages, 1):
