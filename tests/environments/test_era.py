@@ -103,7 +103,19 @@ def test_poetry_constraints_on_pre_releases_keep_their_suffix():
                  'pytest = "^3.5"\n')
     recipe = make_recipe({"pyproject.toml": pyproject}, era="2018-11-09")
     assert recipe["dependencies"] == ["x>=1.2rc1,<1.3"]
-    assert "black>=18.6b4,<19.0" in recipe["test_dependencies"]
+    assert 'black>=18.6b4,<19.0; python_version >= "3.6" and python_version < "4.0"' in recipe["test_dependencies"]
+
+
+def test_a_poetry_dependency_for_some_pythons_only_gets_a_marker():
+    # tomlkit 2018: functools32 = {version = "^3.2.3", python = "~2.7"}, a Python 2 backport
+    pyproject = ('[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\npython = "^2.7 || ^3.4"\n'
+                 'functools32 = {version = "^3.2.3", python = "~2.7"}\nenum34 = {version = "^1.1", python = ">=2.7,<3.4"}\n')
+    from packaging.requirements import Requirement
+
+    deps = make_recipe({"pyproject.toml": pyproject}, era="2018-11-09")["dependencies"]
+    assert deps == ['functools32>=3.2.3,<4.0; python_version >= "2.7" and python_version < "2.8"',
+                    'enum34>=1.1,<2.0; python_version >= "2.7" and python_version < "3.4"']
+    assert not any(Requirement(d).marker.evaluate({"python_version": "3.9"}) for d in deps)
 
 
 def test_tox_feature_factors_of_the_first_python3_env_count():

@@ -281,13 +281,18 @@ def _call_args(text: str, start: int) -> str:
 
 
 def _poetry_req(name: str, spec) -> str | None:
+    marker = ""
     if isinstance(spec, dict):
         if spec.get("optional") or "git" in spec or "path" in spec or "url" in spec:
             return None
+        # `python = "~2.7"` (a backport such as functools32) becomes a marker, as Poetry means it
+        python = poetry_spec(str(spec.get("python") or ""))
+        marker = " and ".join(f'python_version {re.match(r"[<>=!~]+", b).group()} "{b.lstrip("<>=!~")}"'
+                              for b in python.split(",") if b and re.match(r"[<>=!~]+\d", b))
         spec = spec.get("version", "*")
     if not isinstance(spec, str):
         return None
-    return name + poetry_spec(spec)
+    return name + poetry_spec(spec) + (f"; {marker}" if marker else "")
 
 
 def poetry_spec(spec: str) -> str:
