@@ -72,7 +72,7 @@ stages:
   - name: sft
     kind: train_sft
     inputs: {model: mt/stage2_ctx_py_env/final, data: [d-env, d-env-replay]}
-    config: [train_sft_demo, max_steps=2, save_steps=1, seq_len=512, global_batch_size=2, micro_batch_size=1]
+    config: [train_sft_demo, max_steps=2, save_steps=1, seq_len=3072, global_batch_size=2, micro_batch_size=1]
   - name: report
     kind: report
     inputs: {after: [eval, mt, sft]}
