@@ -121,8 +121,6 @@ def make_report(task: TaskInstance, log: str, *, model_patch: str | None = "",
     outcome = make_outcome(exit_code=code, log=body, tests_status=tests_status)
     if outcome == UNRESOLVED and task.install.get("grade_by") == "exit_code":  # see environments/exitgrade.py
         outcome = RESOLVED if code == 0 else UNRESOLVED
-    if outcome == UNRESOLVED and task.install.get("grade_by") == "exit_code":  # see environments/exitgrade.py
-        outcome = RESOLVED if code == 0 else UNRESOLVED
     if outcome == RESOLVED and code not in (None, 0) and not any(s in (FAILED, ERROR) for s in status_map.values()):
         # the runner failed yet the log reports no failure: the lines do not describe the run (a patch
         # can print its own PASSED lines); swebench's get_logs_eval refuses such logs the same way
