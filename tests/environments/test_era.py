@@ -109,12 +109,15 @@ def test_poetry_constraints_on_pre_releases_keep_their_suffix():
 def test_a_poetry_dependency_for_some_pythons_only_gets_a_marker():
     # tomlkit 2018: functools32 = {version = "^3.2.3", python = "~2.7"}, a Python 2 backport
     pyproject = ('[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\npython = "^2.7 || ^3.4"\n'
-                 'functools32 = {version = "^3.2.3", python = "~2.7"}\nenum34 = {version = "^1.1", python = ">=2.7,<3.4"}\n')
+                 'functools32 = {version = "^3.2.3", python = "~2.7"}\nenum34 = {version = "^1.1", python = ">=2.7,<3.4"}\n'
+                 'typing = {version = "^3.6", python = "~2.7 || ~3.4"}\n')
     from packaging.requirements import Requirement
 
     deps = make_recipe({"pyproject.toml": pyproject}, era="2018-11-09")["dependencies"]
     assert deps == ['functools32>=3.2.3,<4.0; python_version >= "2.7" and python_version < "2.8"',
-                    'enum34>=1.1,<2.0; python_version >= "2.7" and python_version < "3.4"']
+                    'enum34>=1.1,<2.0; python_version >= "2.7" and python_version < "3.4"',
+                    'typing>=3.6,<4.0; (python_version >= "2.7" and python_version < "2.8") or '
+                    '(python_version >= "3.4" and python_version < "3.5")']
     assert not any(Requirement(d).marker.evaluate({"python_version": "3.9"}) for d in deps)
 
 

@@ -286,13 +286,23 @@ def _poetry_req(name: str, spec) -> str | None:
         if spec.get("optional") or "git" in spec or "path" in spec or "url" in spec:
             return None
         # `python = "~2.7"` (a backport such as functools32) becomes a marker, as Poetry means it
-        python = poetry_spec(str(spec.get("python") or ""))
-        marker = " and ".join(f'python_version {re.match(r"[<>=!~]+", b).group()} "{b.lstrip("<>=!~")}"'
-                              for b in python.split(",") if b and re.match(r"[<>=!~]+\d", b))
+        marker = _python_marker(str(spec.get("python") or ""))
         spec = spec.get("version", "*")
     if not isinstance(spec, str):
         return None
     return name + poetry_spec(spec) + (f"; {marker}" if marker else "")
+
+
+def _python_marker(spec: str) -> str:
+    """Poetry's `python = "~2.7 || ^3.4"` as a python_version marker; "" when it is not one."""
+    alts = []
+    for alt in spec.split("||"):
+        bounds = [re.fullmatch(r"(<=|>=|<|>|==|!=)\s*(\d+(?:\.\d+)*)", b.strip())
+                  for b in poetry_spec(alt).split(",") if b.strip()]
+        if not bounds or None in bounds:
+            return ""
+        alts.append(" and ".join(f'python_version {m[1]} "{m[2]}"' for m in bounds))
+    return alts[0] if len(alts) == 1 else " or ".join(f"({a})" for a in alts)
 
 
 def poetry_spec(spec: str) -> str:
