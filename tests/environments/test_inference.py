@@ -123,6 +123,16 @@ def test_pdm_group_flags_name_groups_and_extras(tmp_path, fixture_git):
     assert not {"toc", "bench", "-dG", "-s"} & set(tests), tests
 
 
+def test_the_projects_extras_a_requirements_file_installs_count(tmp_path, fixture_git):
+    """starlette's requirements.txt begins `-e .[full]`: its tests import httpx, which only the
+    `full` extra declares."""
+    pyproject = PDM_PYPROJECT.replace('toc = ["python-slugify"]', 'toc = ["python-slugify"]\nfull = ["httpx>=0.22.0"]')
+    recipe = _recipe(tmp_path, fixture_git, {"pyproject.toml": pyproject, "mdlib/__init__.py": "",
+                                            "requirements.txt": "# Optionals\n-e .[full]\n\n# Testing\npytest==7.1.2\n"})
+    assert "httpx>=0.22.0" in recipe["test_dependencies"] + recipe["dependencies"]
+    assert "python-slugify" not in recipe["test_dependencies"] + recipe["dependencies"]
+
+
 def test_a_github_expression_in_an_install_command_is_no_package(tmp_path, fixture_git):
     """anyio's downstream workflow installs `anyio[trio]@git+https://...@${{ github.ref_name }}`:
     the expression's inner words (`github.ref_name`) were read as a package."""

@@ -50,6 +50,12 @@ def requirement_lines(text: str) -> tuple[list[str], list[str]]:
     return reqs, includes
 
 
+def project_extras(text: str) -> list[str]:
+    """The extras of the project itself that a requirements file installs (`-e .[full]`, `.[test]`)."""
+    found = re.findall(r"^\s*(?:-e\s+|--editable[= ]\s*)?\.{1,2}/?\[([^\]]+)\]", text, re.M)
+    return [x.strip() for group in found for x in group.split(",") if x.strip()]
+
+
 # a PEP 508 direct reference (`name @ URL`) or a bare VCS/archive URL: code fetched from anywhere
 _DIRECT_URL = re.compile(r"^\s*[\w.\-\[\], ]*@\s*\S+:|^\s*(?:git|hg|svn|bzr)\+|^\s*(?:https?|file|ftp):", re.I)
 RECIPE_REQUIREMENTS = ("dependencies", "test_dependencies", "build_dependencies")

@@ -100,6 +100,10 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         runner = runner or got.runner  # the most trusted command wins
         setup_requires += got.build_deps
         name = name or got.name
+    # the project's own extras a requirements file installs (starlette: `-e .[full]`)
+    for f in _dedup([*(f.lstrip("./") for f, _ in req_files),
+                     *(p for p in files if p == "requirements.txt" or _TEST_REQ.search(p))]):
+        wanted += [("extra", x, f) for x in d.project_extras(files.get(f, ""))]
     # extras and groups named by a command install as that command's source; else the test-like ones
     # the project declares (a "dev" extra, with linters and docs, only when it has no test extra)
     named = [x for x in _TEST_EXTRAS if x != "dev" and _norm(x) in extras_map] or ["dev"]
