@@ -48,7 +48,7 @@ def command_seconds(env, commands: list[str]) -> float:
 
 def run_agentmt(task, env) -> tuple[float, float, int]:
     from agentmt.agents import load_agent_config, run_agent
-    from agentmt.models.scripted import ScriptedModel
+    from agentmt.agents.scripted import ScriptedModel
 
     model = ScriptedModel([{"bash": c} for c in COMMANDS] + [{"submit": True}])
     start = time.perf_counter()

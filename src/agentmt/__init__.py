@@ -3,7 +3,7 @@
 Importing this package is cheap: heavy dependencies (torch, transformers, docker, githubkit)
 are imported inside the functions that need them. The three Protocols below are the agent's
 seams; implementations do not inherit from them and are looked up by name
-(`agentmt.models.registry.MODELS`, `agentmt.agents.AGENTS`).
+(`agentmt.agents.registry.MODELS`, `agentmt.agents.AGENTS`).
 """
 
 from __future__ import annotations

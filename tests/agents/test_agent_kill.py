@@ -20,7 +20,7 @@ CHILD = """
 import json, sys
 from agentmt.agents import load_agent_config, run_agent
 from agentmt.environments.runtime import DockerEnvironment
-from agentmt.models.scripted import ScriptedModel
+from agentmt.agents.scripted import ScriptedModel
 from agentmt.types import TaskInstance
 
 task = TaskInstance.from_dict(json.loads(sys.argv[1]))

@@ -6,7 +6,7 @@ import pytest
 
 from agentmt.agents import EXIT_STATUSES, load_agent_config, run_agent
 from agentmt.agents.formats import render_for_model
-from agentmt.models.registry import make_model
+from agentmt.agents.registry import make_model
 from agentmt.models.server import port_is_open
 
 

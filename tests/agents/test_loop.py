@@ -6,8 +6,8 @@ import pytest
 
 from agentmt.agents import EXIT_STATUSES, load_agent_config, run_agent
 from agentmt.environments.harness import run_grading
-from agentmt.models.registry import make_model
-from agentmt.models.scripted import ScriptedModel
+from agentmt.agents.registry import make_model
+from agentmt.agents.scripted import ScriptedModel
 
 pytestmark = pytest.mark.docker
 

@@ -16,9 +16,9 @@ from fake_endpoint import FakeEndpoint, chat_answer
 from agentmt.agents import load_agent_config, run_agent
 from agentmt.agents.formats import TOOLS
 from agentmt.errors import ConfigError, InputError
-from agentmt.models.registry import make_model
+from agentmt.agents.registry import make_model
 from agentmt.models.remote import OpenAIModel
-from agentmt.models.scripted import ScriptedModel
+from agentmt.agents.scripted import ScriptedModel
 from agentmt.types import Message, TaskInstance
 
 TASK = TaskInstance(instance_id="demo__x-1", repo="demo/x", base_commit="0" * 40, patch="diff --git a/a b/a\n",
@@ -143,7 +143,7 @@ def test_context_from_server_usage_ends_as_context_exceeded():
 def test_models_and_agent_satisfy_the_protocols_without_inheriting():
     import agentmt
     from agentmt.agents import AGENTS
-    from agentmt.models.gold import GoldModel
+    from agentmt.agents.gold import GoldModel
 
     for model in (ScriptedModel([{"submit": True}]), GoldModel(TASK), OpenAIModel("http://127.0.0.1:9/v1")):
         assert isinstance(model, agentmt.Model) and agentmt.Model not in type(model).__mro__
@@ -155,7 +155,7 @@ def test_importing_the_agent_stays_cheap():
     import subprocess
     import sys
 
-    code = ("import sys, agentmt, agentmt.agents, agentmt.models.registry; "
+    code = ("import sys, agentmt, agentmt.agents, agentmt.agents.registry; "
             "print(sorted(m for m in ('docker', 'httpx', 'torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

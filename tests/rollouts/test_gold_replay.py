@@ -12,7 +12,7 @@ import pytest
 from agentmt.agents import container_tools
 from agentmt.agents.formats import TOOLS
 from agentmt.errors import EndpointError
-from agentmt.models.gold import GOLD_PATCH_PATH, GoldModel
+from agentmt.agents.gold import GOLD_PATCH_PATH, GoldModel
 from agentmt.types import Message, TaskInstance
 
 

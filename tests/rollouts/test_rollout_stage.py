@@ -19,8 +19,8 @@ pytestmark = pytest.mark.docker
 
 
 def test_gold_replays_resolve_every_validated_demo_task(demo_task_set, tmp_path):
-    from agentmt.models.gold import tests_action
-    from agentmt.models.gold_plan import file_changes
+    from agentmt.agents.gold import tests_action
+    from agentmt.agents.gold_plan import file_changes
     from agentmt.rollouts.stage import run_rollouts
 
     folder, tasks = demo_task_set

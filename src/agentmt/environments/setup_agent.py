@@ -167,7 +167,7 @@ def make_agent_config(cfg: EnvConfig, templates: dict[str, str]):
 
 def check_setup_agent(cfg: EnvConfig) -> None:
     """Fail up front (ConfigError/InputError) on prompts, agent keys or a model spec that cannot work."""
-    from agentmt.models.registry import make_model
+    from agentmt.agents.registry import make_model
 
     agent_cfg = make_agent_config(cfg, load_templates(cfg.setup_agent.prompts))
     if not cfg.setup_agent.model.startswith("embedded"):  # embedded would start converting a checkpoint
@@ -193,7 +193,7 @@ def run_setup_agent(task: TaskInstance, image: str, reason: str, log_tail: str, 
     from agentmt.environments.harness import PATCH_DIR, apply_patch
     from agentmt.environments.images import VENV
     from agentmt.environments.runtime import DockerEnvironment, task_runtime
-    from agentmt.models.registry import make_model
+    from agentmt.agents.registry import make_model
     from agentmt.secrets import redact_text
 
     sa, templates = cfg.setup_agent, load_templates(cfg.setup_agent.prompts)

@@ -42,7 +42,7 @@ def model_spec(model: str) -> str:
     """A local checkpoint folder is served by `transformers serve` (embedded:PATH); other specs unchanged.
 
     Anything that is not a model name is taken for a folder and checked here, before any server starts."""
-    from agentmt.models.registry import MODELS
+    from agentmt.agents.registry import MODELS
 
     if model.startswith(("http://", "https://")) or model.partition(":")[0] in MODELS:
         return model

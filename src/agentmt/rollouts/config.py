@@ -32,7 +32,7 @@ class RolloutConfig(BaseModel):
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     """Limits of the agent and grading containers."""
     sampling: dict[str, Any] = Field(default_factory=dict)
-    """Model settings (agentmt.models.registry.ModelConfig keys: temperature, top_p, max_tokens, timeout_s,
+    """Model settings (agentmt.agents.registry.ModelConfig keys: temperature, top_p, max_tokens, timeout_s,
     ...), given as sampling.KEY=VALUE; the seed is set per rollout from `seed`."""
     agent: dict[str, Any] = Field(default_factory=dict)
     """Overrides for the agent's config (step_limit, max_tokens, temperature, ...), given as agent.KEY=VALUE."""

@@ -40,7 +40,7 @@ class ServedModel:
 @contextlib.contextmanager
 def serve_embedded(cfg: RolloutConfig, in_process: bool) -> Iterator[dict[str, Any]]:
     """Start the stage's model server when the model is `embedded[:CHECKPOINT]`; yields shared state."""
-    from agentmt.models.registry import make_model
+    from agentmt.agents.registry import make_model
 
     shared: dict[str, Any] = {}
     if cfg.model.split(":", 1)[0] != "embedded":
@@ -59,7 +59,7 @@ def serve_embedded(cfg: RolloutConfig, in_process: bool) -> Iterator[dict[str, A
 
 def build_model(item: WorkItem, cfg: RolloutConfig, shared: dict[str, Any]):
     """The model of one rollout: gold for a replay, else the configured one with seed = seed + attempt."""
-    from agentmt.models.registry import make_model
+    from agentmt.agents.registry import make_model
     from agentmt.models.slots import EndpointSlots
 
     settings = {**cfg.sampling, "seed": cfg.seed + item.run_index}

@@ -2,7 +2,7 @@
 
 `file_changes` turns a git patch into FileChanges (the shape corpus/edits.py derives search/replace
 edits from); `read_view` turns a `str_replace_editor view` observation back into the file's text.
-Pure functions: the replay (models/gold.py) feeds them the container's real observations.
+Pure functions: the replay (agents/gold.py) feeds them the container's real observations.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def _embedded(arg: str, task: TaskInstance | None, cfg: ModelConfig):
 
 
 def _gold(arg: str, task: TaskInstance | None, cfg: ModelConfig):
-    from agentmt.models.gold import GoldModel
+    from agentmt.agents.gold import GoldModel
 
     if task is None:
         raise InputError("the gold model replays a task's patch: pass the task (make_model('gold', task=...))")
@@ -31,7 +31,7 @@ def _gold(arg: str, task: TaskInstance | None, cfg: ModelConfig):
 
 
 def _scripted(arg: str, task: TaskInstance | None, cfg: ModelConfig):
-    from agentmt.models.scripted import ScriptedModel, load_actions
+    from agentmt.agents.scripted import ScriptedModel, load_actions
 
     if not arg:
         raise ConfigError("write the scripted model as scripted:FILE (a YAML/JSON list of actions)")

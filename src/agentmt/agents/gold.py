@@ -16,8 +16,8 @@ from collections.abc import Generator
 from typing import Any
 
 from agentmt.errors import InputError, RecordDropped
-from agentmt.models.gold_plan import file_change, file_changes, read_view
-from agentmt.models.scripted import ScriptedModel
+from agentmt.agents.gold_plan import file_change, file_changes, read_view
+from agentmt.agents.scripted import ScriptedModel
 from agentmt.types import Message, TaskInstance
 
 GOLD_PATCH_PATH = "/tmp/agentmt_gold.patch"
