@@ -15,9 +15,12 @@ import re
 import threading
 from typing import Any
 
-from agentmt.corpus.secrets import HEADER_TOKEN, URL_PASSWORD
-
 REDACTED = "<redacted>"
+# Credentials inside a URL, scheme://user:PASSWORD@host: the password (group 2) goes.
+URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"]{1,64}:)([^\s@/'\"]{3,128})(@[\w.-]+)", re.IGNORECASE)
+# An Authorization / x-api-key header's value (group 2).
+HEADER_TOKEN = re.compile(r"(?i)(\b(?:authorization|x-api-key)[\"']?\s*[:=]\s*[\"']?(?:bearer|token|basic)?\s*)"
+                          r"([A-Za-z0-9._~+/=-]{16,})")
 # variables that hold agentmt's keys: their values are secret wherever they show up
 SECRET_ENV = ("AGENTMT_LLM_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN")
 SECRET_NAME = re.compile(r"(?i)(api[_-]?key|apikey|token|passw(?:or)?d|secret|authorization|credential)")

@@ -19,6 +19,8 @@ import math
 import re
 from collections import Counter
 
+from agentmt.secrets import HEADER_TOKEN, URL_PASSWORD  # shared with the redaction of agentmt's own keys
+
 PLACEHOLDER = "<SECRET:{kind}>"
 
 # Provider formats: the token alone is the secret.
@@ -41,8 +43,6 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern]] = [
         ("discord_webhook", r"https://discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{20,}"),
     ]
 ]
-# Credentials inside a URL: scheme://user:PASSWORD@host — only the password goes.
-URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"]{1,64}:)([^\s@/'\"]{3,128})(@[\w.-]+)", re.IGNORECASE)
 # name = "value" where the name says secret: the value goes when it looks random enough.
 ASSIGNMENT = re.compile(
     r"""(?ix)
@@ -53,8 +53,6 @@ ASSIGNMENT = re.compile(
     (["'])
     """
 )
-HEADER_TOKEN = re.compile(r"(?i)(\b(?:authorization|x-api-key)[\"']?\s*[:=]\s*[\"']?(?:bearer|token|basic)?\s*)"
-                          r"([A-Za-z0-9._~+/=-]{16,})")
 PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 # Values that name where a secret comes from rather than being one.
 NOT_SECRET = re.compile(r"(?i)^(?:\$\{?\w+\}?|%\(?\w+\)?s?|<[^>]*>|\{\{.*\}\}|x{6,}|\*{6,}|(?:your|my|the)[_-].*"
