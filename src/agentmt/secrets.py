@@ -10,6 +10,8 @@ from reading that registry and the environment. Secrets inside mined content are
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import re
 import threading
@@ -95,3 +97,60 @@ def _blank(value: Any) -> Any:
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
         return type(value)(REDACTED for _ in value)
     return redact(value)
+
+
+def find(value: Any) -> set[str]:
+    """The secret values inside `value` (dicts, lists, tuples, dataclasses, pydantic models): text under
+    secret-named keys or fields, URL passwords, and every known secret a string holds."""
+    known, found = known_secrets(), set()
+
+    def walk(v: Any, name: str = "") -> None:
+        if isinstance(v, str):
+            if name and is_secret_name(name) and len(v) >= MIN_SECRET_LEN:
+                found.add(v)
+            found.update(m.group(2) for m in URL_PASSWORD.finditer(v))
+            found.update(k for k in known if k in v)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, k if isinstance(k, str) else "")
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x, name)
+        else:
+            for k, x in _fields(v).items():
+                walk(x, k)
+
+    walk(value)
+    return found
+
+
+def swap(value: Any, pairs: dict[str, str]) -> Any:
+    """A copy of `value` with each key of `pairs` replaced by its value inside every string, through dicts,
+    lists, tuples, dataclasses and pydantic models; other objects (functions...) are returned as they are."""
+    if not pairs:
+        return value
+    if isinstance(value, str):
+        for old in sorted(pairs, key=len, reverse=True):
+            value = value.replace(old, pairs[old])
+        return value
+    if isinstance(value, dict):
+        return {k: swap(v, pairs) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(swap(v, pairs) for v in value)
+    fields = _fields(value)
+    if not fields:
+        return value
+    out = copy.copy(value)
+    for k, v in fields.items():
+        object.__setattr__(out, k, swap(v, pairs))  # frozen dataclasses and models too: `out` is our copy
+    return out
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """The named fields of a dataclass instance or a pydantic model, else {}."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    model_fields = getattr(type(value), "model_fields", None)
+    if isinstance(model_fields, dict) and not isinstance(value, type):
+        return {k: getattr(value, k) for k in model_fields}
+    return {}

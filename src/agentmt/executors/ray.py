@@ -4,6 +4,8 @@ Connects to `address` (a running cluster: "ray://host:10001" or "host:6379"; see
 None and no cluster is initialised in this process, starts a local one and shuts it down afterwards.
 Workers must import the same agentmt (installed on every node) and see the stage's output folder
 (shared storage): each unit writes its files and its marker there itself.
+Secrets in a unit's arguments (a rollout config's api_key, a URL's password) never travel in the pickled
+task arguments: they are swapped for placeholders there and reach the worker as runtime_env env_vars.
 """
 
 from __future__ import annotations
@@ -11,7 +13,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from agentmt import secrets
 from agentmt.errors import ConfigError
+
+_SECRET_VAR = "AGENTMT_SECRET_{}"
+
+
+def seal(args_list: Sequence[tuple]) -> tuple[list[tuple], dict[str, str]]:
+    """`args_list` with every secret swapped for a placeholder, and the env vars that hold the secrets
+    (placeholder AGENTMT_SECRET_i is env var AGENTMT_SECRET_i)."""
+    found = sorted(secrets.find(list(args_list)), key=len, reverse=True)
+    names = {value: _SECRET_VAR.format(i) for i, value in enumerate(found)}
+    pairs = {value: f"<{name}>" for value, name in names.items()}
+    return [secrets.swap(args, pairs) for args in args_list], {name: value for value, name in names.items()}
+
+
+def call_unsealed(fn: Callable, names: list[str], *args: Any) -> Any:
+    """Run on the worker: the placeholders in `args` get their secrets back from the environment."""
+    import os
+
+    pairs = {f"<{name}>": os.environ[name] for name in names}
+    secrets.register(*pairs.values())  # the worker's records and messages are redacted as the driver's
+    return fn(*secrets.swap(args, pairs))
 
 
 class RayExecutor:
@@ -40,16 +63,18 @@ class RayExecutor:
 
         if not args_list:
             return
+        sealed, secret_env = seal(args_list)
+        env = {**(env or {}), **secret_env}
         started = self._connect()
         running: dict[Any, int] = {}
         try:
             options = {"runtime_env": {"env_vars": env}} if env else {}
-            remote = ray.remote(num_cpus=1, max_retries=0, **options)(fn)
-            queue = list(enumerate(args_list))
+            remote = ray.remote(num_cpus=1, max_retries=0, **options)(call_unsealed)
+            queue = list(enumerate(sealed))
             while queue or running:
                 while queue and len(running) < self.jobs:  # bounded in flight, like -j N locally
                     i, args = queue.pop(0)
-                    running[remote.remote(*args)] = i
+                    running[remote.remote(fn, list(secret_env), *args)] = i
                 done, _ = ray.wait(list(running), num_returns=1)
                 for ref in done:
                     i = running.pop(ref)
