@@ -18,3 +18,23 @@ def test_direct_url_requirements_are_refused_and_recorded_unless_allowed():
     assert r["refused_direct_urls"] == refuse_direct_urls(recipe(), allow=False)
     allowed = recipe()
     assert refuse_direct_urls(allowed, allow=True) == [] and allowed == recipe()
+
+
+def test_env_build_counts_the_refused_direct_urls_in_its_manifest(tmp_path):
+    """No Docker: a recipe whose Python no base image provides is dropped before any build."""
+    import subprocess
+
+    from agentmt.environments.stages import build_envs
+    from agentmt.environments.tasks import write_tasks_jsonl
+    from agentmt.types import TaskInstance
+
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    install = {"python": "", "python_target": "2.1", "pin_date": "2020-01-01",
+               "dependencies": ["attrs", "evil @ https://example.org/evil.tar.gz"],
+               "test_dependencies": ["git+https://example.org/plugin.git"]}
+    tasks = [TaskInstance(f"o__r-{i}", "o/r", "0" * 40, "", "", "", install=dict(install)) for i in (1, 2)]
+    write_tasks_jsonl(tasks, tmp_path / "tasks.jsonl")
+    m = build_envs(tmp_path / "tasks.jsonl", tmp_path / "built", f"repos.o/r={repo}")
+    assert m.counts["tasks_with_refused_direct_urls"] == 2 and m.counts["refused_direct_urls"] == 4
+    assert m.drops == {"python_unavailable": 2}

@@ -134,6 +134,10 @@ def build_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str,
     run = run_stage(spec, executor=executor, force=force)
     manifest = make_manifest(spec, run, shards=[])
     built, failed = _fold(run, manifest)
+    for task in built + failed:  # recipes lost these requirements: say how many, built or not
+        if refused := (task.install or {}).get("refused_direct_urls"):
+            manifest.counts["tasks_with_refused_direct_urls"] += 1
+            manifest.counts["refused_direct_urls"] += len(refused)
     manifest.extra["build_seconds"] = {t.instance_id: t.validation.get("build_seconds", 0.0) for t in built}
     manifest.extra["pruned"] = prune_images(cfg.max_task_images, cfg.max_env_images)
     write_tasks_jsonl(failed, out_dir / FAILED_SHARD)  # kept apart from the shards; `agentmt env explain`
