@@ -128,10 +128,12 @@ def input_identity(path: str | Path) -> dict[str, Any]:
 
 def stage_fingerprint(stage: str, config: Any, inputs: Any, identity: dict[str, Any] | None = None) -> str:
     """The one stage fingerprint (16 hex): what a stage's outputs depend on, plus agentmt's version.
-    The runner's stages and the pipeline's stages both call it, each with its own input identities."""
+    The runner's stages and the pipeline's stages both call it, each with its own input identities.
+    The config is hashed redacted: a key is no input of the outputs, so a new key alone changes nothing."""
     from agentmt import __version__
+    from agentmt.secrets import redact
 
-    return sha256_json({"stage": stage, "config": config, "identity": identity or {}, "inputs": inputs,
+    return sha256_json({"stage": stage, "config": redact(config), "identity": identity or {}, "inputs": inputs,
                         "agentmt_version": __version__}, 16)
 
 

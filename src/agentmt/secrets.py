@@ -77,6 +77,12 @@ def redact_text(text: str) -> str:
     return HEADER_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
 
 
+def redact_spec(spec: str) -> str:
+    """A `-c key=value` override with its value redacted when the key names a secret, else redact_text."""
+    key, sep, _ = spec.partition("=")
+    return f"{key}={REDACTED}" if sep and is_secret_name(key) else redact_text(spec)
+
+
 def redact(value: Any) -> Any:
     """A copy of `value` (dicts, lists, tuples, strings) with every secret replaced by REDACTED; a mapping
     key named like a secret has its text (a string or a list of them) replaced whole, while numbers under

@@ -21,6 +21,7 @@ from agentmt import io
 from agentmt.pipeline.spec import PipelineSpec, PipelineStage, is_path, load_pipeline, stage_ref
 from agentmt.pipeline.stages import KINDS, StageCall
 from agentmt.runner import stage_fingerprint
+from agentmt.secrets import redact_spec
 
 # Kinds that still run when an input stage failed: a report shows what did and did not finish.
 REPORTS_FAILURES = {"report"}
@@ -73,7 +74,8 @@ def pipeline_fingerprint(stage: PipelineStage, prior: dict[str, str], run_dir: P
         inputs[role] = [f"{prior[stage_ref(v)]}:{v}" if stage_ref(v) else _digest_path(_resolve(v, run_dir, base))
                         for v in vals]
     files = {s: _digest_path(Path(s)) for s in stage.config if "=" not in s and Path(s).is_file()}
-    config = {"specs": stage.config, "config_files": files, "options": stage.options}
+    # key=value specs hashed redacted (as stage_fingerprint does the rest): a new API key alone is no change
+    config = {"specs": [redact_spec(s) for s in stage.config], "config_files": files, "options": stage.options}
     return stage_fingerprint(stage.kind, config, inputs)
 
 
