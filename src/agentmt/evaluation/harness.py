@@ -29,6 +29,7 @@ from agentmt.evaluation.decontam import make_decontam_report
 from agentmt.evaluation.metrics import summarize
 from agentmt.errors import InputError
 from agentmt.evaluation.swebench_format import make_instance_report, make_prediction, make_run_report, verdict
+from agentmt.secrets import redact_text
 from agentmt.types import Trajectory
 
 RUNS = "runs"
@@ -75,7 +76,8 @@ def run_eval(tasks_dir: str | Path, out_dir: str | Path, *specs: str, progress: 
     stage = run_rollouts(tasks_dir, out / RUNS, progress=progress, executor=executor, force=force,
                          config=rollout_cfg)
     trajs = sorted(read_trajectories(out / RUNS), key=lambda t: (t.instance_id, t.run_index))
-    name = cfg.model_name_or_path or cfg.model
+    # a URL's password is no part of the model's name: predictions, results and the console show it redacted
+    name = redact_text(cfg.model_name_or_path or cfg.model)
     ids = [t.instance_id for t in tasks]
     _write_predictions(out, trajs, name)
     decontam = make_decontam_report(tasks, cfg.train_data, threshold=cfg.leakage_threshold, ngram=cfg.ngram)
