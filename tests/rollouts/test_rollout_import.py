@@ -114,7 +114,7 @@ def test_cli_import_then_envdata_render(tmp_path):
                                     capture_output=True, text=True)
     r = run("rollout", "import", tmp_path / "t.jsonl", "--out", tmp_path / "imp")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == f"imported 1 of 2 rows (1 resolved; dropped: bad_json_line=1) -> {tmp_path / 'imp'}"
+    assert r.stdout.strip() == f"imported 1 of 2 rows (1 resolved; dropped: 1 bad_json_line) -> {tmp_path / 'imp'}"
     r = run("envdata", "render", tmp_path / "imp", "--out", tmp_path / "env")
     assert r.returncode == 0 and r.stdout.startswith("1 pass ("), r.stderr
     assert len(list(io.read_rows(tmp_path / "env" / "sft" / "pass"))) == 1
