@@ -25,6 +25,7 @@ import json
 import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -118,6 +119,7 @@ NUM_KILLS = 4
 WALL_CLOCK = {"started_at", "finished_at", "build_seconds", "seconds", "model_time_s", "tool_time_s",
               "seconds_when_run", "cpu_seconds", "total_seconds", "fingerprint", "pruned", "items_reused",
               "runs_reused"}
+TEST_DURATION = re.compile(r"\bin \d+(?:\.\d+)?s\b(?: \(\d+:\d\d:\d\d\))?")
 TRAINING_LOGS = {"loss.jsonl", "samples-rank0.jsonl"}  # append-only step logs, compared per step
 
 
@@ -197,6 +199,10 @@ def _normalize(value):
             return _normalize(json.loads(value))
         except ValueError:
             return value
+    if isinstance(value, str):
+        # a test run's own duration in an observation (pytest's "4 passed in 0.01s", unittest's
+        # "Ran 4 tests in 0.003s"): the gold replays run the touched tests, and a rerun's clock differs
+        return TEST_DURATION.sub("in <s>", value)
     return value
 
 
