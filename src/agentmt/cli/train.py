@@ -30,47 +30,34 @@ def _launch(kind: str, config: str, specs: list[str], accel: str, dry_run: bool,
         raise typer.Exit(code)
 
 
-@app.command("mt")
-def mt(
-    config: str = typer.Argument(..., help="YAML path or built-in name, e.g. train_mt_demo."),
-    specs: list[str] = Specs,
-    launch: str | None = Launch,
-    num_processes: int | None = NumProcesses,
-    num_machines: int | None = NumMachines,
-    machine_rank: int | None = MachineRank,
-    main_process_ip: str | None = MainProcessIp,
-    main_process_port: int | None = MainProcessPort,
-    dry_run: bool = DryRun,
-) -> None:
-    """Mid-train: packed stages in sequence (resumes an interrupted run); prints the final checkpoint."""
-    if launch:
-        return _launch(
-            "mt", config, specs, launch, dry_run, num_processes=num_processes, num_machines=num_machines,
-            machine_rank=machine_rank, main_process_ip=main_process_ip, main_process_port=main_process_port,
-        )
-    from agentmt.training.mt import run_mt
+def _add_command(kind: str, doc: str) -> None:
+    """Register `train KIND`: run the stage here, or under `accelerate launch` with --launch."""
 
-    typer.echo(str(run_mt(config, *specs)))
+    def command(
+        config: str = typer.Argument(..., help=f"YAML path or built-in name, e.g. train_{kind}_demo."),
+        specs: list[str] = Specs,
+        launch: str | None = Launch,
+        num_processes: int | None = NumProcesses,
+        num_machines: int | None = NumMachines,
+        machine_rank: int | None = MachineRank,
+        main_process_ip: str | None = MainProcessIp,
+        main_process_port: int | None = MainProcessPort,
+        dry_run: bool = DryRun,
+    ) -> None:
+        if launch:
+            return _launch(
+                kind, config, specs, launch, dry_run, num_processes=num_processes, num_machines=num_machines,
+                machine_rank=machine_rank, main_process_ip=main_process_ip, main_process_port=main_process_port,
+            )
+        from importlib import import_module
+
+        run = getattr(import_module(f"agentmt.training.{kind}"), f"run_{kind}")
+        typer.echo(str(run(config, *specs)))
+
+    command.__doc__ = doc
+    app.command(kind)(command)
 
 
-@app.command("sft")
-def sft(
-    config: str = typer.Argument(..., help="YAML path or built-in name, e.g. train_sft_demo."),
-    specs: list[str] = Specs,
-    launch: str | None = Launch,
-    num_processes: int | None = NumProcesses,
-    num_machines: int | None = NumMachines,
-    machine_rank: int | None = MachineRank,
-    main_process_ip: str | None = MainProcessIp,
-    main_process_port: int | None = MainProcessPort,
-    dry_run: bool = DryRun,
-) -> None:
-    """SFT on trajectories, loss on assistant tokens only (resumes an interrupted run); prints the checkpoint."""
-    if launch:
-        return _launch(
-            "sft", config, specs, launch, dry_run, num_processes=num_processes, num_machines=num_machines,
-            machine_rank=machine_rank, main_process_ip=main_process_ip, main_process_port=main_process_port,
-        )
-    from agentmt.training.sft import run_sft
-
-    typer.echo(str(run_sft(config, *specs)))
+_add_command("mt", "Mid-train: packed stages in sequence (resumes an interrupted run); prints the final checkpoint.")
+_add_command("sft", "SFT on trajectories, loss on assistant tokens only (resumes an interrupted run); prints the "
+             "checkpoint.")
