@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentmt.environments.editable import PEP660_INSTALL
 from agentmt.environments.rows.dockerrows import DOCKERFILE_KEYS, EVAL_KEYS, IMAGE_KEYS, first
 from agentmt.types import TaskInstance
 
 PREBUILT, ROW_DOCKERFILE, TASK_REPO = "prebuilt_image", "row_dockerfile", "swebench_task"
 SWE_REBENCH, SWEBENCH_SPEC, INFERRED = "swe_rebench", "swebench_spec", "inferred"
 EVAL_SCRIPT_PATH = "/agentmt/eval.sh"  # where a row's eval script is put in its image
-OFFLINE_INSTALL = "pip install --no-deps --no-build-isolation --use-pep517 -e ."
 # `pip install .` / `python -m pip install -e .[test]`: the project itself, which agentmt installs
 # offline (the env layer already holds the dependencies; the instance layer has no network)
 _PROJECT_INSTALL = re.compile(r"^(?:python\d*(?:\.\d+)? -m )?pip install (?:-e |--editable )?"
@@ -90,7 +90,7 @@ def make_install_config_recipe(config: dict, base: dict, available: list[str],
     elif packages and not str(packages).endswith((".yml", ".yaml", ".txt")):
         deps += _packages(packages)  # conda names in the harness's specs; most have the same name on PyPI
     row_install = str(config.get("install") or "")
-    install = OFFLINE_INSTALL if not row_install or _PROJECT_INSTALL.match(row_install.strip()) else row_install
+    install = PEP660_INSTALL if not row_install or _PROJECT_INSTALL.match(row_install.strip()) else row_install
     steps = [*_packages_cmds(config.get("pre_install")), install]
     test_cmd = str(config["test_cmd"] if not isinstance(config["test_cmd"], list) else " && ".join(config["test_cmd"]))
     return {**base, **_python(str(config.get("python") or base.get("python_target") or ""), available),
