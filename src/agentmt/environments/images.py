@@ -23,6 +23,7 @@ from pathlib import Path
 from agentmt import settings
 from agentmt.environments.base import image_exists
 from agentmt.environments.logtext import clean_log, summarize_failure
+from agentmt.environments.testbed import build_testbed
 from agentmt.errors import AgentmtError
 from agentmt.hashing import sha256_json
 from agentmt.types import TaskInstance
@@ -198,32 +199,6 @@ def make_task_dockerfile(task: TaskInstance, env_tag: str) -> str:
     lines += make_setup_lines(task.install.get("setup_commands") or [])
     lines.append(make_instance_label(task))
     return "\n".join(lines) + "\n"
-
-
-def _git(cwd: Path | None, *args: str) -> str:
-    from agentmt.sources.gitproc import git  # the one git runner (GitError with git's message)
-
-    return git(cwd, *args).decode("utf-8", "replace")
-
-
-def build_testbed(repo: str | Path, base_commit: str, dest: Path) -> None:
-    """Clone `repo` into `dest` at `base_commit`, then erase every ref, reflog entry and object not
-    reachable from it, so nothing from the task's future (the fix) can be read from git. Tags on
-    ancestors of the base commit stay (a version from `git describe --tags`); later ones go."""
-    _git(None, "clone", "-q", "--no-checkout", "--no-hardlinks", str(repo), str(dest))
-    _git(dest, "checkout", "-q", "-B", "main", base_commit)
-    past = {f"refs/tags/{t}" for t in _git(dest, "tag", "--merged", "HEAD").split()}
-    for ref in _git(dest, "for-each-ref", "--format=%(refname)").split():
-        if ref != "refs/heads/main" and ref not in past:
-            _git(dest, "update-ref", "-d", ref)
-    _git(dest, "remote", "remove", "origin")
-    for name in ("ORIG_HEAD", "FETCH_HEAD", "packed-refs.lock"):
-        (dest / ".git" / name).unlink(missing_ok=True)
-    _git(dest, "reflog", "expire", "--expire=now", "--all")
-    shutil.rmtree(dest / ".git" / "logs", ignore_errors=True)
-    _git(dest, "gc", "-q", "--prune=now")
-    _git(dest, "config", "user.email", "agent@agentmt.invalid")
-    _git(dest, "config", "user.name", "agentmt")
 
 
 def docker_build(context: Path, tag: str, *, network_host: bool) -> str:

@@ -93,9 +93,9 @@ def build_row_image(task: TaskInstance, src: RowSources, cfg: EnvConfig, repo: P
         _logged,
         _short_hash,
         _slug,
-        build_testbed,
         docker_build,
     )
+    from agentmt.environments.testbed import build_testbed
 
     base = ensure_base_image(cfg.base_release, try_pull=cfg.try_pull)
     with_ca = HOST_CA_BUNDLE.exists()
