@@ -29,6 +29,36 @@ def test_the_missing_module_is_read_from_the_runners_words():
     assert missing_module("ImportError: No module named yaml.constructor\n") == "yaml.constructor"
     assert missing_module("ImportError: cannot import name 'x' from 'calc'\n") == ""
     assert missing_module("1 passed\n") == ""
+    header = "ImportError while importing test module '/testbed/tests/test_x.py'.\nE   ModuleNotFoundError: No module named 'httpx'\n"
+    assert missing_module(header) == "httpx"
+
+
+PYTESTER_FIXTURE = """\
+pytest_plugins = "pytester"
+
+
+def test_an_import_error_is_reported(pytester):
+    pytester.makepyfile("import __import_of_missing_module")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["*No module named *__import_of_missing_module*"])
+
+
+def test_fails():
+    assert False
+"""
+
+
+def test_a_missing_module_that_a_tests_own_pytester_run_expects_is_no_environment_fault(tmp_path):
+    """pytest-xdist-572: a test that runs pytest on a module importing a missing module prints that
+    run's ImportError (under a /tmp header) in its captured output; the environment lacks nothing."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_fixture.py").write_text(PYTESTER_FIXTURE)
+    log = subprocess.run([sys.executable, "-m", "pytest", "-rA", "-v", "-p", "no:cacheprovider", "-s",
+                          "test_fixture.py"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert "No module named '__import_of_missing_module'" in log and "1 passed" in log
+    assert missing_module(log) == ""
 
 
 @pytest.mark.docker

@@ -72,13 +72,23 @@ def make_tests_status(task: TaskInstance, status_map: dict[str, str]) -> dict[st
 
 
 _MISSING_MODULE = re.compile(r"(?:ModuleNotFoundError|ImportError): No module named '?([A-Za-z_][\w.]*)'?")
+# pytest's header above a module's import traceback; the path says whose module it is
+_IMPORT_HEADER = re.compile(r"ImportError while (?:importing test module|loading conftest) '([^']+)'")
+TESTBED = "/testbed"  # images.TESTBED: grading stays pure (no Docker-side import)
+_HEADER_REACH = 3000  # a header further above belongs to an earlier traceback
 
 
 def missing_module(log: str) -> str:
     """The module a test run could not import (the first one named), "" when none: a run that fails
-    this way says the environment lacks something, not that the code is wrong (pure)."""
-    m = _MISSING_MODULE.search(log)
-    return m.group(1) if m else ""
+    this way says the environment lacks something, not that the code is wrong (pure). An import
+    error under a header naming a module outside /testbed is a test's own fixture output (pytester
+    runs in /tmp: pytest-xdist's `__import_of_missing_module`), not the environment's."""
+    for m in _MISSING_MODULE.finditer(log):
+        headers = list(_IMPORT_HEADER.finditer(log, max(0, m.start() - _HEADER_REACH), m.start()))
+        if headers and not headers[-1].group(1).startswith(TESTBED + "/"):
+            continue
+        return m.group(1)
+    return ""
 
 
 def make_outcome(*, exit_code: int | None, log: str = "",
