@@ -223,3 +223,22 @@ def test_explain_names_the_source_and_why_others_were_not_used():
             "FROM python:3.11-slim replaced by agentmt-base:bookworm") in text
     assert "test: bash /agentmt/eval.sh (graded by its exit code)" in text and "python None" not in text
     assert "gold runs: 2 of 3 pass every graded test" in text
+
+
+def test_swebench_spec_table_facts_for_pytest_pylint_and_flask():
+    """Facts of swebench 4.x's MAP_REPO_VERSION_TO_SPECS_PY; where the harness installs the
+    repository's requirement file (flask, pylint) the inferred test requirements stay, pins winning."""
+    from agentmt.environments.rows.swebench_specs import lookup
+
+    assert "pluggy==0.11.0" in lookup("pytest-dev/pytest", "4.5")["packages"]
+    assert lookup("pytest-dev/pytest", "6.3")["packages"][-1] == "toml==0.10.2"
+    assert lookup("pallets/flask", "2.1")["python"] == "3.10" and lookup("pallets/flask", "2.0")["python"] == "3.9"
+    assert lookup("pylint-dev/pylint", "3.0")["packages"] == ["astroid==3.0.0a6", "setuptools"]
+    assert lookup("pylint-dev/pylint", "2.8") is None  # its spec needs apt packages (libenchant)
+    pytest_repo = TaskInstance("pytest-dev__pytest-1", "pytest-dev/pytest", "c", "", "", "", version="5.0")
+    r = choose_recipe(pytest_repo, dict(BASE_RECIPE, dependencies=["pluggy>=0.12"]), ["3.9"], lambda p: None)
+    assert r["test_dependencies"] == lookup("pytest-dev/pytest", "5.0")["packages"]  # the harness installs no extras
+    assert r["dependencies"] == [] and {"package": "pluggy", "kept": "pluggy==0.13.1", "dropped": "pluggy>=0.12"} in r["pin_conflicts"]
+    pylint = TaskInstance("pylint-dev__pylint-1", "pylint-dev/pylint", "c", "", "", "", version="3.0")
+    r = choose_recipe(pylint, dict(BASE_RECIPE), ["3.9"], lambda p: None)
+    assert r["test_dependencies"] == ["astroid==3.0.0a6", "setuptools", "pytest==1.0.0", "pytest-mock==1.0.0"]

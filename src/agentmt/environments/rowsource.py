@@ -108,7 +108,8 @@ def _packages_cmds(value: Any) -> list[str]:
 
 def make_spec_recipe(spec: dict, base: dict, available: list[str]) -> dict[str, Any]:
     """The inferred recipe with the harness's Python and test packages: its pins win over the
-    repository's for the same package, and each such conflict is recorded (`pin_conflicts`)."""
+    repository's for the same package, and each such conflict is recorded (`pin_conflicts`). The
+    repository's own test requirements are kept only where the harness installs them too."""
     from agentmt.environments.buildtask import _name
     from agentmt.environments.rows.swebench_specs import SOURCE
 
@@ -116,9 +117,11 @@ def make_spec_recipe(spec: dict, base: dict, available: list[str]) -> dict[str, 
     conflicts = [{"package": _name(d), "kept": pinned[_name(d)], "dropped": d}
                  for d in [*base.get("dependencies", []), *base.get("test_dependencies", [])]
                  if _name(d) in pinned and d != pinned[_name(d)]]
+    kept = [d for d in base.get("test_dependencies", []) if _name(d) not in pinned]
     return {**base, **_python(spec["python"], available),
             "dependencies": [d for d in base.get("dependencies", []) if _name(d) not in pinned],
-            "test_dependencies": list(spec["packages"]), "pin_conflicts": conflicts,
+            "test_dependencies": [*spec["packages"], *(kept if spec.get("repo_test_requirements") else [])],
+            "pin_conflicts": conflicts,
             "sources": [SOURCE, *base.get("sources", [])], "source": SWEBENCH_SPEC}
 
 
