@@ -71,3 +71,16 @@ def test_unit_errors_come_back_as_themselves(cluster, tmp_path):
     with pytest.raises(InputError, match="does not exist") as info:
         list(RayExecutor(jobs=1).map(io.shard_files, [(tmp_path / "missing",)]))
     assert "Traceback" not in str(info.value)  # one line, not Ray's wrapped traceback
+
+
+def test_a_worker_keeps_its_own_nodes_docker_host(cluster):
+    import os
+
+    from agentmt.executors.ray import RayExecutor
+    from agentmt.rollouts.records import node_info
+
+    # the driver's runtime handed over as env must not reach the unit: its node's own (here the default) does
+    env = {"DOCKER_HOST": "unix:///driver/docker.sock", "AGENTMT_PROBE": "1"}
+    [(_, info)] = list(RayExecutor(jobs=1).map(node_info, [()], env=env))
+    assert info["docker_host"] == os.environ.get("DOCKER_HOST", "") != env["DOCKER_HOST"]
+    assert info["ray_node_id"] == ray.get_runtime_context().get_node_id()

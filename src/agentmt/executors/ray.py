@@ -6,6 +6,8 @@ Workers must import the same agentmt (installed on every node) and see the stage
 (shared storage): each unit writes its files and its marker there itself.
 Secrets in a unit's arguments (a rollout config's api_key, a URL's password) never travel in the pickled
 task arguments: they are swapped for placeholders there and reach the worker as runtime_env env_vars.
+A unit uses its own node's container runtime: the worker inherits DOCKER_HOST from the `ray start` of its
+node, and the driver's (NODE_LOCAL_VARS) never reaches it through env_vars.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from agentmt import secrets
 from agentmt.errors import ConfigError
 
 _SECRET_VAR = "AGENTMT_SECRET_{}"
+# the container runtime a node's units talk to: each node's own, so a unit scheduled on node B starts
+# its containers on B's daemon (pulling what B lacks), never on the driver's
+NODE_LOCAL_VARS = frozenset({"DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY",
+                             "CONTAINER_HOST"})
 
 
 def seal(args_list: Sequence[tuple]) -> tuple[list[tuple], dict[str, str]]:
@@ -58,13 +64,14 @@ class RayExecutor:
     def map(self, fn: Callable, args_list: Sequence[tuple], *,
             env: dict[str, str] | None = None) -> Iterator[tuple[int, Any]]:
         """(index, result) of `fn(*args)` per args, as they finish; `env` goes into the workers' environment
-        (Ray runtime_env env_vars): the way to hand them secrets, which task arguments would expose."""
+        (Ray runtime_env env_vars): the way to hand them secrets, which task arguments would expose; its
+        NODE_LOCAL_VARS are left out (each worker keeps its own node's runtime)."""
         import ray
 
         if not args_list:
             return
         sealed, secret_env = seal(args_list)
-        env = {**(env or {}), **secret_env}
+        env = {**{k: v for k, v in (env or {}).items() if k not in NODE_LOCAL_VARS}, **secret_env}
         started = self._connect()
         running: dict[Any, int] = {}
         try:
