@@ -271,6 +271,8 @@ class Trajectory(_Record):
     steps: list[StepStats] = field(default_factory=list)
     num_tokens: int = 0  # prompt + completion tokens over all steps (or the rendered length when imported)
     timings: dict[str, float] = field(default_factory=dict)  # model_s, tool_s, grading_s, wall_s
+    # where it ran (host, ray_node_id on Ray, docker_host: the runtime it used); metadata, never outcome
+    node: dict[str, str] = field(default_factory=dict)
     agentmt_version: str = ""
     config: dict[str, Any] = field(default_factory=dict)  # resolved agent + rollout config
     format: int = TRAJECTORY_FORMAT

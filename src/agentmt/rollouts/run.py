@@ -16,6 +16,7 @@ from agentmt.secrets import redact, redact_text
 from agentmt.rollouts.config import RolloutConfig
 from agentmt.rollouts.grade import grade_submission
 from agentmt.rollouts.items import WorkItem
+from agentmt.rollouts.records import node_info
 from agentmt.types import Trajectory
 
 ENVIRONMENT_ERROR = "environment_error"
@@ -52,6 +53,7 @@ def task_image(item: WorkItem) -> tuple[str, str]:
 def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Trajectory:
     """Roll out one (task, attempt) and grade it; `model` already carries this attempt's seed."""
     from agentmt.agents import run_agent
+    from agentmt.environments.registry import ensure_image
     from agentmt.environments.runtime import DockerEnvironment, task_runtime
 
     tag, digest = task_image(item)
@@ -59,9 +61,10 @@ def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Traject
                       model=redact_text(model.name), source=item.source, image_digest=digest,
                       install=item.task.install, server=redact_text(model.server or ""),
                       sampling=dict(model.sampling), seed=model.sampling.get("seed"),
-                      agentmt_version=__version__, config=_config(cfg, agent_config))
+                      agentmt_version=__version__, config=_config(cfg, agent_config), node=node_info())
     start = time.monotonic()
     try:
+        tag = ensure_image(item.task)  # pulled by digest on this node's daemon when missing (ImageUnavailable)
         with DockerEnvironment(tag, task_runtime(cfg.runtime, item.task.install)) as env:
             result = run_agent(item.task, env, model, agent_config)
     except InfrastructureError as e:
