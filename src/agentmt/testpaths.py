@@ -23,9 +23,10 @@ def patch_files(patch: str) -> list[str]:
 
 
 def test_files(task: TaskInstance) -> list[str]:
-    """The test modules the task's test patch touches (conftest/helpers excluded)."""
+    """The test modules the task's test patch touches (conftest/helpers excluded). Nose-style names
+    (tests_*.py, *_tests.py) count: pytest collects a file it is given whatever its python_files."""
     return [p for p in patch_files(task.test_patch)
-            if re.search(r"(^|/)test_[^/]*\.py$|_test\.py$|(^|/)tests\.py$", p)]
+            if re.search(r"(^|/)tests?_[^/]*\.py$|_tests?\.py$|(^|/)tests\.py$", p)]
 
 
 def test_targets(task: TaskInstance) -> list[str]:

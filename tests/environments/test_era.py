@@ -201,7 +201,7 @@ def test_pytest_before_3_runs_with_plain_asserts_on_python_3_9_and_later():
     assert fitted("pytest==3.0.0", "3.9") == "python -m pytest -rA"  # 3.0 dropped the swap
     assert fitted("pytest==2.7.1", "3.8") == "python -m pytest -rA"  # the real class was raised before 3.9
     assert fitted("pytest==2.7.1", "3.9", runner="unittest") == "python -m pytest -rA"
-    assert fitted("pytest-cov==2.0", "3.9") == "python -m pytest -rA"  # another distribution
+    assert fitted("pytest-xdist==2.0", "3.9") == "python -m pytest -rA"  # another distribution
 
 
 @pytest.mark.docker
