@@ -38,4 +38,8 @@ def test_targets(task: TaskInstance) -> list[str]:
         return [f[:-3].replace("/", ".") for f in files]
     if runner == "django":
         return [f[:-3].removeprefix("tests/").replace("/", ".") for f in files]
-    return files
+    # pytest collects any file it is given, whatever its python_files: a test module named otherwise
+    # (pylint's tests/**/unittest_*.py, pytest's testing/python/integration.py) ran the whole suite
+    others = [p for p in patch_files(task.test_patch) if p.endswith(".py") and p not in files
+              and re.search(r"(^|/)(tests?|testing)/", p) and not re.search(r"(^|/)(conftest|__init__)\.py$", p)]
+    return files + others
