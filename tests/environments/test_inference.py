@@ -123,6 +123,25 @@ def test_pdm_group_flags_name_groups_and_extras(tmp_path, fixture_git):
     assert not {"toc", "bench", "-dG", "-s"} & set(tests), tests
 
 
+def test_only_test_jobs_and_sessions_feed_the_test_dependencies(tmp_path, fixture_git):
+    """marko 2020: a `Linting` job's `pip install mypy` (whose 2020 release needs typed-ast built on
+    3.9) and a docs nox session's sphinx install are no test dependencies; a job named `build`
+    that runs pytest (GitHub's template) still is a test job."""
+    workflow = ("on: [push]\njobs:\n  Linting:\n    steps:\n      - run: |\n          pip install mypy flake8\n"
+                "          mypy .\n  build:\n    steps:\n      - run: pip install trustme\n      - run: pytest\n"
+                "  docs-build:\n    name: Build the docs\n    steps:\n      - run: pip install furo\n")
+    noxfile = ('import nox\n\n\n@nox.session(python=["3.9"])\ndef tests(session):\n'
+               '    session.install("pytest-mock")\n    session.run("pytest", "tests/")\n\n\n'
+               '@nox.session\ndef docs(session):\n    session.install("pdm", "install", "-G", "doc", external=True)\n'
+               '    session.install("sphinx-autobuild")\n\n\n@nox.session(name="type-check")\ndef types_(session):\n'
+               '    session.install("pyright")\n')
+    recipe = _recipe(tmp_path, fixture_git, {"pyproject.toml": PDM_PYPROJECT, "noxfile.py": noxfile,
+                                            ".github/workflows/ci.yml": workflow, "mdlib/__init__.py": ""})
+    tests = recipe["test_dependencies"]
+    assert {"trustme", "pytest-mock"} <= set(tests), tests
+    assert not {"mypy", "flake8", "furo", "sphinx-autobuild", "install", "pyright"} & set(tests), tests
+
+
 def test_the_projects_extras_a_requirements_file_installs_count(tmp_path, fixture_git):
     """starlette's requirements.txt begins `-e .[full]`: its tests import httpx, which only the
     `full` extra declares."""
