@@ -142,6 +142,17 @@ def test_only_test_jobs_and_sessions_feed_the_test_dependencies(tmp_path, fixtur
     assert not {"mypy", "flake8", "furo", "sphinx-autobuild", "install", "pyright"} & set(tests), tests
 
 
+def test_ci_uploaders_in_a_root_requirements_file_are_no_dependencies(tmp_path, fixture_git):
+    """starlette 2018's requirements.txt lists codecov beside pytest: an uploader never runs in a
+    test run, and PyPI serves no codecov release before 2022, so it failed the resolve as of 2018."""
+    setup_py = 'from setuptools import setup\n\nsetup(name="asgilib", version="0.1", packages=["asgilib"])\n'
+    recipe = _recipe(tmp_path, fixture_git, {"setup.py": setup_py, "asgilib/__init__.py": "",
+                                            "requirements.txt": "requests\n\n# Testing\ncodecov\npytest\ntwine\n"})
+    every = recipe["dependencies"] + recipe["test_dependencies"]
+    assert "requests" in every and "pytest" in every
+    assert not {"codecov", "twine"} & set(every), every
+
+
 def test_the_projects_extras_a_requirements_file_installs_count(tmp_path, fixture_git):
     """starlette's requirements.txt begins `-e .[full]`: its tests import httpx, which only the
     `full` extra declares."""

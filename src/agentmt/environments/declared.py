@@ -32,9 +32,12 @@ class Declared:
     groups_map: dict[str, list] = field(default_factory=dict)  # group → requirements / {include-group}
 
 
+# CI tools that never run inside a test run (uploaders, hook and env managers): not even a root
+# requirements.txt makes them dependencies (starlette 2018 listed codecov, whose pre-2022 releases
+# PyPI no longer serves)
+NEVER_IN_TESTS = {"twine", "codecov", "coveralls", "python-coveralls", "pre-commit", "tox", "nox", "tox-gh-actions"}
 # installers and CI tooling that CI steps install but the tests do not import
-TOOLING = {"pip", "setuptools", "wheel", "tox", "nox", "build", "twine", "codecov", "coveralls",
-            "pre-commit", "virtualenv", "uv", "poetry", "hatch", "pdm", "flit", "tox-gh-actions"}
+TOOLING = NEVER_IN_TESTS | {"pip", "setuptools", "wheel", "build", "virtualenv", "uv", "poetry", "hatch", "pdm", "flit"}
 
 
 def requirement_lines(text: str) -> tuple[list[str], list[str]]:

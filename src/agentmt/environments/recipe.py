@@ -135,7 +135,8 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
             sources.append(path)
     # CI tooling (tox, pre-commit, coverage uploaders) is not what the tests import, and its build
     # chains (pre-commit → nodeenv) are what fails first as of an old date
-    reqs = [r for r in reqs if not (r.test and (r.line.startswith(".") or _req_name(r.line) in TOOLING))]
+    reqs = [r for r in reqs if not (r.test and (r.line.startswith(".") or _req_name(r.line) in TOOLING))
+            and not (r.source.endswith(".txt") and _req_name(r.line) in NEVER_IN_TESTS)]
     reqs, conflicts = pick_trusted(reqs)
     deps = [r.line for r in reqs if not r.test]
     test_deps = [r.line for r in reqs if r.test]
@@ -178,7 +179,7 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
     }
 
 
-from agentmt.environments.declared import TOOLING
+from agentmt.environments.declared import NEVER_IN_TESTS, TOOLING
 
 
 def _requirement_tree(files: dict[str, str], path: str, seen: set[str]) -> list[str]:
