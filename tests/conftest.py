@@ -78,37 +78,13 @@ def two_tasks(demo_tasks, tmp_path) -> Path:
     return path
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def local_registry(docker_daemon, tmp_path_factory) -> str:
+def local_registry(docker_daemon) -> str:
     """`127.0.0.1:PORT` of a Debian `docker-registry` serving from a temp folder for the session (Docker
     and podman pull from a loopback registry without TLS); skips where the package is not installed."""
-    import time
-    import urllib.request
+    from localnodes import registry  # tests/localnodes.py
 
     if shutil.which("docker-registry") is None:
         pytest.skip("no docker-registry (apt-get install docker-registry)")
-    root = tmp_path_factory.mktemp("registry")
-    addr = f"127.0.0.1:{free_port()}"
-    (root / "config.yml").write_text(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
-                                     f"http:\n  addr: {addr}\n")
-    proc = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://{addr}/v2/", timeout=2).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, "docker-registry did not start"
-            time.sleep(0.2)
-    yield addr
-    proc.terminate()
-    proc.wait(timeout=30)
+    with registry() as addr:
+        yield addr
