@@ -328,3 +328,38 @@ def test_testbed_keeps_the_tags_of_the_past_only(tmp_path, fixture_git):
     assert run("tag", "-l").split() == ["v0.1", "v0.2"]
     assert run("describe", "--tags").startswith("v0.2-1-g")
     assert run("cat-file", "-t", fix) == ""  # the fix is still unreadable
+
+
+def test_submodules_come_from_a_local_mirror_and_the_rest_are_named_missing(tmp_path, fixture_git):
+    """tomlkit's tests read the git submodule tests/toml-test: /testbed gets its files at the recorded
+    commit from a sibling mirror (the fetch layout MIRRORS/OWNER+NAME/repo); a submodule no local
+    repository holds is listed, and validation names such a task's failure submodule_missing."""
+    from agentmt.environments.testbed import build_testbed, missing_submodules
+    from agentmt.environments.validate import SUBMODULE_MISSING, _or_submodule
+    from agentmt.types import TaskInstance
+
+    git, commit_files = fixture_git
+    spec = tmp_path / "mirrors/acme+toml-test/repo"
+    spec.mkdir(parents=True)
+    git(spec, "init", "-q", "-b", "main")
+    spec_sha = commit_files(spec, {"valid/int.toml": "a = 1\n"}, "spec")
+    commit_files(spec, {"valid/int.toml": "a = 2\n"}, "later")  # the recorded commit is not the tip
+    repo = tmp_path / "mirrors/acme+tomlib/repo"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    gitmodules = ('[submodule "tests/toml-test"]\n\tpath = tests/toml-test\n\turl = https://github.com/acme/toml-test.git\n'
+                  '[submodule "docs/theme"]\n\tpath = docs/theme\n\turl = https://github.com/acme/theme.git\n')
+    commit_files(repo, {".gitmodules": gitmodules, "tests/test_spec.py": "def test_x():\n    pass\n"}, "c0")
+    for path in ("tests/toml-test", "docs/theme"):
+        git(repo, "update-index", "--add", "--cacheinfo", f"160000,{spec_sha},{path}")
+    git(repo, "commit", "-q", "-m", "submodules")
+    base = git(repo, "rev-parse", "HEAD").strip()
+
+    assert missing_submodules(repo, base) == ["docs/theme"]  # no acme+theme mirror
+    build_testbed(repo, base, tmp_path / "testbed")
+    assert (tmp_path / "testbed/tests/toml-test/valid/int.toml").read_text() == "a = 1\n"
+    assert not (tmp_path / "testbed/docs/theme").exists() or not any((tmp_path / "testbed/docs/theme").iterdir())
+    task = TaskInstance("acme__tomlib-1", "acme/tomlib", base, "", "", "", install={"submodules_missing": ["docs/theme"]})
+    assert _or_submodule(task, "no_fail_to_pass") == SUBMODULE_MISSING
+    task.install = {}
+    assert _or_submodule(task, "no_fail_to_pass") == "no_fail_to_pass"

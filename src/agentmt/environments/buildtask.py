@@ -252,6 +252,10 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
     if r.get("lock_source") not in ("given", "resolved"):  # resolved inside the image: its freeze
         r.update(lock=locks[img.env_tag], lock_source="frozen")
     fit_test_cmd_to_pytest(r)  # the runner's release is known only now (frozen locks: from the image)
+    from agentmt.environments.testbed import missing_submodules
+
+    if missing := missing_submodules(repo, task.base_commit):  # validation names their failures
+        r["submodules_missing"] = missing
     task.validation["image"] = {"installed": locks[img.env_tag]}  # what the image holds (pip included)
     task.validation["image"].update(tag=img.tag, id=img.image_id, env_tag=img.env_tag, env_id=img.env_id,
                                     base=base, build_network=build_network())

@@ -33,6 +33,14 @@ from agentmt.types import TaskInstance
 GIVEN_F2P_BROKEN = "given_fail_to_pass_not_reproduced"
 GIVEN_P2P_BROKEN = "given_pass_to_pass_not_reproduced"
 NO_TESTS_RAN = "no_tests_ran"  # drop reason: no test status could be parsed after the gold patch
+# drop reason for a task without a verdict whose /testbed lacks git submodules (environments/testbed.py)
+SUBMODULE_MISSING = "submodule_missing"
+
+
+def _or_submodule(task: TaskInstance, reason: str) -> str:
+    """`reason`, or SUBMODULE_MISSING when the build could not check out a submodule: tests that read
+    its files fail for the environment, not the task (tomlkit's tests/toml-test)."""
+    return SUBMODULE_MISSING if task.install.get("submodules_missing") else reason
 MISSING = "MISSING"  # the test did not run (e.g. the module failed to import before the fix)
 MAX_TIMEOUT_FACTOR = 4  # a run's limit grows (doubling) up to this multiple of the configured one
 
@@ -141,7 +149,7 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
         from agentmt.environments.logtext import summarize_failure
 
         # the error lines first: the cause closes a long traceback, far from where its tail starts
-        raise record_drop(task, "validate", NO_TESTS_RAN,
+        raise record_drop(task, "validate", _or_submodule(task, NO_TESTS_RAN),
                           f"after gold patch, exit {code}:\n{summarize_failure(body)[-2000:]}",
                           **_missing_module_of(after_logs))
     lists = make_test_lists(before, after)
@@ -170,7 +178,7 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
     if not task.FAIL_TO_PASS and (missing := _missing_module_of(after_logs)):
         raise _install_failure(task, missing["missing_module"])
     if not task.FAIL_TO_PASS:
-        raise record_drop(task, "validate", "no_fail_to_pass",
+        raise record_drop(task, "validate", _or_submodule(task, "no_fail_to_pass"),
                           f"{task.instance_id}: before {v['before_status']}, after {v['after_status']}, "
                           f"{len(lists['flake_rates'])} flaky")
     # the gold patch must grade as resolved under the task's lists (a self-check of grading)
@@ -178,7 +186,8 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
     if report["outcome"] != RESOLVED and (missing := _missing_module_of(after_logs)):
         raise _install_failure(task, missing["missing_module"])
     if report["outcome"] != RESOLVED:
-        raise record_drop(task, "validate", "gold_not_resolved", str(report.get("tests_status"))[:1500])
+        raise record_drop(task, "validate", _or_submodule(task, "gold_not_resolved"),
+                          str(report.get("tests_status"))[:1500])
     v.update(status="validated", outcome=RESOLVED)
     v.pop("drop", None)
     # a kept task needs only the exit codes; status maps and logs are what a dropped one is read for
