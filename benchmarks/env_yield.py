@@ -77,17 +77,23 @@ def mine(repos: list[tuple[str, str]], work: Path) -> dict[str, dict]:
     return info
 
 
-def select(info: dict[str, dict], per_repo: int) -> list[dict]:
+def select(info: dict[str, dict], per_repo: int, keep: set[str] = frozenset()) -> list[dict]:
     """`per_repo` tasks per repository, evenly spaced over its candidates sorted by base-commit date
-    (ties by id): deterministic, and spread over the repository's whole history."""
+    (ties by id): deterministic, and spread over the repository's whole history. Ids in `keep` (an
+    earlier run's selection) come first, so a larger corpus contains the smaller one and reuses its
+    images; the rest are spread evenly over the remaining candidates."""
     out = []
     for r in info.values():
         rows = [json.loads(x) for x in Path(r["tasks"]).read_text().splitlines() if x.strip()]
         for row in rows:
             row["_date"] = git(r["path"], "show", "-s", "--format=%cI", row["base_commit"])
         rows.sort(key=lambda x: (x["_date"], x["instance_id"]))
-        step = len(rows) / per_repo if len(rows) > per_repo else 1
-        out += [rows[int(i * step)] for i in range(min(per_repo, len(rows)))]
+        kept = [x for x in rows if x["instance_id"] in keep][:per_repo]
+        rest = [x for x in rows if x["instance_id"] not in keep]
+        n = min(per_repo - len(kept), len(rest))
+        step = len(rest) / n if n and len(rest) > n else 1
+        chosen = {x["instance_id"] for x in kept} | {rest[int(i * step)]["instance_id"] for i in range(n)}
+        out += [x for x in rows if x["instance_id"] in chosen]
     return out
 
 
@@ -167,6 +173,7 @@ def main() -> None:
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--only", default="", help="comma-separated instance ids: rerun just these")
     ap.add_argument("--tag", default="", help="run folder name (default: agentmt's git commit)")
+    ap.add_argument("--keep", default="", help="an earlier run's TAG: its selected tasks are kept in this selection")
     ap.add_argument("--table", action="store_true", help="print the table of an existing run and stop")
     args = ap.parse_args()
     os.environ.setdefault("AGENTMT_DEBUG", "1")  # a crash in a stage shows its traceback in the log
@@ -181,7 +188,10 @@ def main() -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     info = mine(repos, work)
-    chosen = select(info, args.per_repo)
+    keep = {t["instance_id"] for t in _read(work / "runs" / args.keep / "selected.jsonl")} if args.keep else set()
+    if args.keep and not keep:
+        sys.exit(f"--keep {args.keep}: no {work / 'runs' / args.keep / 'selected.jsonl'}")
+    chosen = select(info, args.per_repo, keep)
     if only:
         chosen = [t for t in chosen if t["instance_id"] in only]
     dates = {t["instance_id"]: t.pop("_date") for t in chosen}
