@@ -1,9 +1,11 @@
 """Each row kind builds through its own source on the calc fixture repository, and validates.
 
-A SWE-rebench row builds from its `install_config` (its image's registry being down, recorded); a
-SWE-rebench-V2 row pulls its prebuilt image from a local registry (Debian's `docker-registry`);
-OpenSWE rows and swebench task repositories build their own Dockerfile, the unpullable FROM
-replaced by agentmt's offline base.
+A SWE-rebench row builds from its `install_config` (its image's registry being down, recorded; its
+apt pre_install step in the env layer); a SWE-rebench-V2 row pulls its prebuilt image from a local
+registry (Debian's `docker-registry`); OpenSWE rows and swebench task repositories build their own
+Dockerfile, the unpullable FROM replaced by agentmt's offline base; a SWE-bench row of a repository
+and version the harness's table knows takes its Python and pins from it (`swebench_spec`); a
+SWE-smith row's bug becomes the base commit and its reverse the gold patch.
 """
 
 from __future__ import annotations
@@ -51,10 +53,10 @@ def _import(name: str, calc_repo, tmp_path: Path, image: str = DOWN, fmt: str = 
     return tmp_path / "tasks"
 
 
-def _build_and_validate(tasks: Path, calc_repo, tmp_path: Path):
+def _build_and_validate(tasks: Path, calc_repo, tmp_path: Path, iid: str = "demo__calc-1", name: str = "demo/calc"):
     repo, _ = calc_repo
-    build_envs(tasks, tmp_path / "built", f"repos.demo/calc={repo}")
-    (built,) = [t for t in read_tasks(tmp_path / "built") if t.instance_id == "demo__calc-1"]
+    build_envs(tasks, tmp_path / "built", f"repos.{name}={repo}")
+    (built,) = [t for t in read_tasks(tmp_path / "built") if t.instance_id == iid]
     m = validate_envs(tmp_path / "built", tmp_path / "validated", "runs=1")
     assert m.counts["tasks_out"] == 1, m.drops
     (valid,) = read_tasks(tmp_path / "validated")
@@ -76,9 +78,12 @@ def test_swe_rebench_row_builds_from_install_config(rebench_built):
     assert any(x.startswith("pytest==8.3.4") for x in r["lock"])
     (fallback,) = rebench_built.validation["source_fallbacks"]
     assert fallback["source"] == "prebuilt_image" and DOWN.split("/")[0] in fallback["reason"]
+    assert r["pre_install_system"] == ["apt-get update", "apt-get install -y -q --no-install-recommends tree"]
     ran = subprocess.run(["docker", "run", "--rm", "--network", "none", rebench_built.validation["image"]["tag"],
-                          "cat", "/tmp/agentmt-pre-install"], capture_output=True, text=True, check=False)
-    assert ran.stdout.strip() == "pre-install ran"  # the row's pre_install step is in the image
+                          "sh", "-c", "command -v tree && cat /tmp/agentmt-pre-install"],
+                         capture_output=True, text=True, check=False)
+    # the apt step ran in the env layer (network), the rest of pre_install in the instance layer
+    assert ran.stdout.split() == ["/usr/bin/tree", "pre-install", "ran"], ran.stderr
 
 
 @pytest.fixture()
@@ -158,3 +163,36 @@ def test_an_image_without_the_repository_at_testbed_is_not_used(docker_daemon):
 
     with pytest.raises(PrebuiltUnavailable, match="no git checkout at /testbed"):
         check_testbed(ensure_base_image(), "0" * 40)
+
+
+def test_swebench_row_of_a_known_repo_and_version_builds_from_the_harness_facts(calc_repo, docker_daemon, tmp_path):
+    """psf/requests 2.0 in the harness's table: Python 3.9 (bullseye's) and its test pins, not inference's 3.11."""
+    rows = tmp_path / "rows.jsonl"
+    (row, _) = _fill((ROWS / "swe_bench_verified.jsonl").read_text(), calc_repo, DOWN).splitlines()
+    row = json.loads(row) | {"repo": "psf/requests", "instance_id": "psf__requests-1", "version": "2.0"}
+    rows.write_text(json.dumps(row) + "\n")
+    import_tasks(rows, tmp_path / "tasks")
+    built = _build_and_validate(tmp_path / "tasks", calc_repo, tmp_path, "psf__requests-1", "psf/requests")
+    r = built.install
+    assert r["source"] == "swebench_spec" and r["python"] == "3.9" and r["sources"][0].startswith("swebench 4.x")
+    assert r["test_dependencies"] == ["pytest"] and built.validation["image"]["base"].endswith(":bullseye")
+    ran = subprocess.run(["docker", "run", "--rm", "--network", "none", built.validation["image"]["tag"],
+                          "python", "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+    assert ran.stdout.strip() == "(3, 9)"
+
+
+def test_swe_smith_row_builds_on_its_bug_commit_and_validates_the_reversed_patch(calc_repo, docker_daemon, tmp_path):
+    repo, _ = calc_repo
+    mirror = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    bug = ("--- a/src/calc/__init__.py\n+++ b/src/calc/__init__.py\n@@ -8,3 +8,3 @@\n \n def neg(a):\n"
+           "-    return -a\n+    return a\n")
+    row = json.loads((ROWS / "swe_smith.jsonl").read_text().splitlines()[0].replace("@BASE8@", mirror[:8]))
+    row |= {"patch": bug, "image_name": DOWN, "PASS_TO_PASS": ["tests/test_calc.py::test_add"]}
+    (tmp_path / "rows.jsonl").write_text(json.dumps(row) + "\n")
+    import_tasks(tmp_path / "rows.jsonl", tmp_path / "tasks")
+    built = _build_and_validate(tmp_path / "tasks", calc_repo, tmp_path, row["instance_id"])
+    assert built.install["source"] == "inferred"  # a SWE-smith row ships only its image, which is down
+    assert [f["source"] for f in built.validation["source_fallbacks"]] == ["prebuilt_image"]
+    made = built.validation["swesmith"]
+    assert made["mirror_commit"] == mirror and built.base_commit == made["bug_commit"]
+    assert "+    return -a" in built.patch  # the gold patch that validated is the bug reversed

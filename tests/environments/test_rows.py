@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from agentmt.environments.editable import PEP660_INSTALL, make_install_command
 from agentmt.environments.goldvalidity import gold_passes, make_gold_validity
 from agentmt.environments.rows import BadRow, detect_format, import_row, import_rows
-from agentmt.environments.rowsource import choose_recipe, row_sources
+from agentmt.environments.rowsource import choose_recipe, row_sources, split_pre_install
 from agentmt.environments.tasks import import_tasks, read_task_rows, read_tasks
 from agentmt.errors import InputError
 from agentmt.types import TaskInstance
@@ -63,6 +64,39 @@ def test_swe_smith_rows_name_the_upstream_repository():
     assert t.repo == "demo/calc" and t.base_commit == BASE[:8] and t.test_patch == ""
     assert t.validation["extra_fields"]["swesmith_repo"] == f"swesmith/demo__calc.{BASE[:8]}"
     assert row_sources(t).image.startswith("swebench/swesmith")
+    # SWE-smith's patch introduces the bug: it waits for make_bug_commit, the task has no fix yet
+    assert t.patch == "" and t.validation["extra_fields"]["bug_patch"] == "@PATCH@"
+
+
+def test_a_swe_smith_bug_becomes_the_base_commit_and_its_reverse_the_fix(calc_repo, fixture_git):
+    from agentmt.environments.rows.swesmith import BUG_REF, make_bug_commit
+
+    repo, _ = calc_repo
+    git, _ = fixture_git
+    mirror = git(repo, "rev-parse", "HEAD")
+    src = git(repo, "show", "HEAD:src/calc/__init__.py")
+    bug = ("--- a/src/calc/__init__.py\n+++ b/src/calc/__init__.py\n@@ -8,3 +8,3 @@\n \n def neg(a):\n"
+           "-    return -a\n+    return a\n")
+    assert src.endswith("def neg(a):\n    return -a")
+
+    def task():
+        (t,), _ = import_rows(rows("swe_smith.jsonl", BASE8=mirror[:8], PATCH=bug)[:1])
+        make_bug_commit(t, repo)
+        return t
+
+    t = task()
+    made = t.validation["swesmith"]
+    assert made["mirror_commit"] == mirror and t.base_commit == made["bug_commit"] != mirror
+    # the mirror commit's own parents and message: no commit in the history is the bug alone
+    assert git(repo, "rev-parse", f"{t.base_commit}^") == git(repo, "rev-parse", "HEAD^")
+    assert git(repo, "log", "-1", "--format=%B", t.base_commit) == git(repo, "log", "-1", "--format=%B", "HEAD")
+    assert "return a\n" in git(repo, "show", f"{t.base_commit}:src/calc/__init__.py") + "\n"
+    assert "-    return a\n+    return -a" in t.patch  # the fix is the bug reversed
+    assert git(repo, "for-each-ref", "--format=%(objectname)", BUG_REF) == t.base_commit
+    assert task().base_commit == t.base_commit  # the same row gives the same commit
+    (bad,), _ = import_rows(rows("swe_smith.jsonl", BASE8=mirror[:8], PATCH=bug.replace("return -a", "return 7"))[:1])
+    with pytest.raises(BadRow, match="bug_patch_does_not_apply"):
+        make_bug_commit(bad, repo)
 
 
 def test_dockerfile_rows_under_each_release_s_names():
@@ -116,8 +150,10 @@ def test_install_config_recipe_replaces_inference():
     assert r["source"] == "swe_rebench" and r["python"] == "3.11"
     assert r["dependencies"] == ["pytest==8.3.4"] and r["test_dependencies"] == []
     assert r["test_cmd"] == "pytest --no-header -rA --tb=no -p no:cacheprovider"
-    # pre_install first; the project's own install made offline (no deps, no isolation)
-    assert r["install"].startswith("echo pre-install ran") and r["install"].endswith("--use-pep517 -e .")
+    # pre_install first; the project's own install made offline (no deps, no isolation), with the
+    # plain + path install when the backend has no editable hook (as inference has it)
+    assert r["install"] == f"echo pre-install ran > /tmp/agentmt-pre-install && {make_install_command(PEP660_INSTALL)}"
+    assert r["pre_install_system"] == ["apt-get update", "apt-get install -y -q --no-install-recommends tree"]
     assert r["install_row"] == "pip install -e ." and r["pin_date"] is None
     config = {"python": "3.8", "packages": "requirements.txt", "reqs_path": ["requirements/test.txt"],
               "install": "make dev", "test_cmd": "pytest -rA"}
@@ -125,6 +161,25 @@ def test_install_config_recipe_replaces_inference():
                       dict(BASE_RECIPE), ["3.9", "3.11"], {"requirements/test.txt": "attrs==19.1\n# c\n"}.get)
     assert r["python"] is None and r["python_target"] == "3.8"  # no base image: a python_unavailable drop
     assert r["dependencies"] == ["attrs==19.1"] and r["install"] == "make dev"
+
+
+def test_pre_install_apt_steps_go_to_the_env_layer_and_the_rest_stay_in_order():
+    steps = ["apt-get update && sudo apt-get install -y libxml2-dev", "sed -i 's/x/y/' setup.cfg; DEBIAN_FRONTEND=noninteractive apt install -y gcc"]
+    assert split_pre_install(steps) == (["apt-get update", "apt-get install -y libxml2-dev",
+                                         "DEBIAN_FRONTEND=noninteractive apt install -y gcc"], ["sed -i 's/x/y/' setup.cfg"])
+    config = {"python": "3.11", "pre_install": steps, "install": "pip install -e .", "test_cmd": "pytest"}
+    task = TaskInstance("i", "a/b", "c", "", "", "", validation={"extra_fields": {"install_config": config}})
+    r = choose_recipe(task, dict(BASE_RECIPE), ["3.11"], lambda p: None)
+    assert r["install"].startswith("sed -i 's/x/y/' setup.cfg && ( pip install")  # no apt in the no-network layer
+    (cmd,) = r["system_commands"]
+    assert cmd.startswith("export DEBIAN_FRONTEND=noninteractive && apt-get update -q && apt-get update && ")
+    assert "apt-get install -y libxml2-dev" in cmd and cmd.endswith("rm -rf /var/lib/apt/lists/*")
+    from agentmt.environments.images import make_env_dockerfile, make_env_tag
+
+    built = TaskInstance("i", "a/b", "c", "", "", "", install=r)
+    assert f"RUN {cmd}\n" in make_env_dockerfile(built, "base", with_ca=False)
+    plain = TaskInstance("i", "a/b", "c", "", "", "", install={**r, "system_commands": []})
+    assert make_env_tag(built, "base") != make_env_tag(plain, "base")  # no env image shared with a task without them
 
 
 def test_swebench_spec_pins_win_over_the_repository_s_and_the_conflict_is_recorded():

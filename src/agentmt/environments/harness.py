@@ -39,7 +39,8 @@ def restore_test_files(env: DockerEnvironment, task: TaskInstance) -> None:
 
 def run_tests(env: DockerEnvironment, task: TaskInstance, timeout_s: int) -> str:
     """Run the task's test script once; returns the full log (markers included)."""
-    env.write_file(f"{PATCH_DIR}/run_tests.sh", make_test_script(task, timeout_s))
+    # parents: a task without a test patch (SWE-smith's) has written nothing to PATCH_DIR yet
+    env.write_file(f"{PATCH_DIR}/run_tests.sh", make_test_script(task, timeout_s), parents=True)
     # the host-side guard sits a little above the in-container timeout, so the script can report
     out, _ = env.execute(f"bash {PATCH_DIR}/run_tests.sh", timeout_s=timeout_s + 30)
     return out

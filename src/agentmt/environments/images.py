@@ -73,6 +73,7 @@ def make_env_tag(task: TaskInstance, base: str) -> str:
                                 r.get("pin_date")]
     # in the key only when set: old tags stay
     extra = (["compiler"] if r.get("compiler") else []) + (["pip"] if r.get("resolver") == "pip" else [])
+    extra += [r["system_commands"]] if r.get("system_commands") else []
     key = _short_hash(base, task.repo, r.get("python"), *what, ENV_LAYOUT, *extra)
     return f"{ENV_REPOSITORY}:{_slug(task.repo.replace('/', '__'))}-{key}"
 
@@ -121,6 +122,8 @@ def make_env_dockerfile(task: TaskInstance, base: str, with_ca: bool) -> str:
         "UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never",
         *([f"RUN apt-get update -q && apt-get install -y -q --no-install-recommends {COMPILER_PACKAGES} "
            "&& rm -rf /var/lib/apt/lists/*"] if r.get("compiler") else []),
+        # a row's system packages (rowsource.make_system_commands): this layer has the build network
+        *(f"RUN {c}" for c in r.get("system_commands") or []),
         # uv lives in its own venv so that it never appears in (or changes) the project's lock
         f"RUN python3 -m venv {UV_HOME} && {UV_HOME}/bin/pip install -q uv=={UV_VERSION} && python3 -m venv {VENV}",
         f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}",

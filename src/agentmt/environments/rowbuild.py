@@ -144,7 +144,13 @@ def build_from_row(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: P
     from agentmt.environments.buildtask import LOG_TAIL, record_drop
     from agentmt.environments.images import ImageBuildError, build_failure
     from agentmt.environments.prebuilt import PrebuiltUnavailable, pull_task_image
+    from agentmt.environments.rows import BadRow
+    from agentmt.environments.rows.swesmith import make_bug_commit
 
+    try:  # a SWE-smith row's bug becomes its base commit before any source is tried
+        make_bug_commit(task, repo)
+    except BadRow as e:
+        raise record_drop(task, "build", e.reason, str(e)) from e
     src = row_sources(task)
     if task.install or not (src.image or src.dockerfile):
         return False

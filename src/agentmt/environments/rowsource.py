@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentmt.environments.editable import PEP660_INSTALL
+from agentmt.environments.editable import PEP660_INSTALL, make_install_command
 from agentmt.environments.rows.dockerrows import DOCKERFILE_KEYS, EVAL_KEYS, IMAGE_KEYS, first
 from agentmt.types import TaskInstance
 
@@ -27,6 +27,9 @@ EVAL_SCRIPT_PATH = "/agentmt/eval.sh"  # where a row's eval script is put in its
 # offline (the env layer already holds the dependencies; the instance layer has no network)
 _PROJECT_INSTALL = re.compile(r"^(?:python\d*(?:\.\d+)? -m )?pip install (?:-e |--editable )?"
                               r"['\"]?\.(?:\[[^\]]*\])?['\"]?\s*$")
+# a pre_install command that installs system packages: it needs the network, which only the env layer
+# has, so it runs there (`system_commands`); `sudo` is dropped (builds run as root, bases have none)
+_SYSTEM_CMD = re.compile(r"^(?:sudo\s+)?(?:\w+=\S*\s+)*(?:apt-get|apt|dpkg|add-apt-repository)\b")
 
 
 @dataclass(slots=True)
@@ -90,12 +93,16 @@ def make_install_config_recipe(config: dict, base: dict, available: list[str],
     elif packages and not str(packages).endswith((".yml", ".yaml", ".txt")):
         deps += _packages(packages)  # conda names in the harness's specs; most have the same name on PyPI
     row_install = str(config.get("install") or "")
-    install = PEP660_INSTALL if not row_install or _PROJECT_INSTALL.match(row_install.strip()) else row_install
-    steps = [*_packages_cmds(config.get("pre_install")), install]
+    # the project itself: the editable install with inference's fallbacks (editable.make_install_command)
+    project = not row_install or _PROJECT_INSTALL.match(row_install.strip())
+    install = make_install_command(PEP660_INSTALL) if project else row_install
+    system, pre = split_pre_install(_packages_cmds(config.get("pre_install")))
+    steps = [*pre, install]
     test_cmd = str(config["test_cmd"] if not isinstance(config["test_cmd"], list) else " && ".join(config["test_cmd"]))
     return {**base, **_python(str(config.get("python") or base.get("python_target") or ""), available),
             "dependencies": list(dict.fromkeys(deps)), "test_dependencies": [],
             "install": " && ".join(s for s in steps if s), "install_row": row_install,
+            "system_commands": make_system_commands(system), "pre_install_system": system,
             "test_cmd": test_cmd, "test_runner": _runner(test_cmd), "sources": ["install_config"],
             # no date cutoff: the row's pins were resolved when its dataset was built, not as of the
             # PR (SWE-rebench pins pytest releases newer than many of its tasks' base commits)
@@ -104,6 +111,27 @@ def make_install_config_recipe(config: dict, base: dict, available: list[str],
 
 def _packages_cmds(value: Any) -> list[str]:
     return [str(c) for c in value] if isinstance(value, list) else [str(value)] if value else []
+
+
+def split_pre_install(steps: list[str]) -> tuple[list[str], list[str]]:
+    """(system, project) pre_install commands (pure): each step is split at `&&` / `;`; the parts that
+    install system packages (apt-get, apt, dpkg; `sudo` dropped) are system commands, the rest stay
+    in order for the instance layer (they may edit /testbed, which only exists there)."""
+    system, project = [], []
+    for step in steps:
+        for part in (p.strip() for p in re.split(r"\s*(?:&&|;)\s*", step)):
+            if part:
+                (system if _SYSTEM_CMD.match(part) else project).append(re.sub(r"^sudo\s+", "", part))
+    return system, project
+
+
+def make_system_commands(system: list[str]) -> list[str]:
+    """The env layer's RUN command for the system steps ([] when none): non-interactive, the package
+    lists fetched first (bases ship none) and removed after."""
+    if not system:
+        return []
+    return [" && ".join(["export DEBIAN_FRONTEND=noninteractive", "apt-get update -q", *system,
+                         "rm -rf /var/lib/apt/lists/*"])]
 
 
 def make_spec_recipe(spec: dict, base: dict, available: list[str]) -> dict[str, Any]:
