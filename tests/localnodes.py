@@ -127,8 +127,7 @@ def ray_cluster(docker_hosts: list[str]) -> Iterator[str]:
     old_auth = os.environ.get("RAY_AUTH_MODE")
     os.environ["RAY_AUTH_MODE"] = "disabled"  # the driver, and drivers started from here
     try:
-        head = start(docker_hosts[0], "--head", f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false",
-                     f"--ray-client-server-port={free_port()}")
+        head = start(docker_hosts[0], "--head", f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false")
         wait_for(lambda: (temp / "session_latest").exists(), "the Ray head", head)
         for host in docker_hosts[1:]:
             start(host, f"--address={address}")
