@@ -33,7 +33,8 @@ def test_missing_debootstrap_is_reported(monkeypatch):
 _TRY_LOCK = "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)"
 
 
-def test_image_lock_holds_other_processes_off_until_released():
+@pytest.mark.docker
+def test_image_lock_holds_other_processes_off_until_released(docker_daemon):
     tag = "agentmt-base:lock-test"
     with base.image_lock(tag):
         held = subprocess.run([sys.executable, "-c", _TRY_LOCK, str(base.image_lock_path(tag))], check=False)

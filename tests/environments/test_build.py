@@ -76,11 +76,15 @@ def test_lru_pruning_keeps_the_most_recently_used(built_tasks, tmp_path, monkeyp
     from agentmt.environments import images
 
     assert images.make_prune_list({"a": 1.0, "b": 3.0, "c": 2.0}, keep=1) == ["a", "c"]
-    monkeypatch.setenv("AGENTMT_HOME", str(tmp_path))  # a private last-used record for this test
+    # a private last-used record for this test; the images stay this home's own (its label), as prune needs
+    monkeypatch.setattr(images, "_lru_path", lambda: tmp_path / "lru.json")
     source = built_tasks[0][0].validation["image"]["tag"]
     tags = [f"{images.TASK_REPOSITORY}:lru-test-{i}" for i in range(3)]
+    # built here, so labelled with this home (a cached source may predate the label); a label-only layer
+    (tmp_path / "Dockerfile").write_text(f"FROM {source}\nLABEL agentmt.test=lru\n")
+    images.docker_build(tmp_path, tags[0], network_host=False)
     for tag in tags:
-        subprocess.run(["docker", "tag", source, tag], check=True)
+        subprocess.run(["docker", "tag", tags[0], tag], check=True)
         images.touch_image(tag)
     images.touch_image(tags[0])  # used again: now the most recent
     removed = images.prune_images(max_task_images=1, max_env_images=10)

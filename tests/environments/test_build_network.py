@@ -33,7 +33,7 @@ def test_docker_build_gets_the_network_only_when_it_installs(docker_daemon, monk
         try:
             images.docker_build(tmp_path, tag, network_host=network_host)
         finally:
-            images.subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
+            images.dockerapi.remove(tag)
 
 
 def test_an_unknown_build_network_is_a_config_error():

@@ -1,7 +1,8 @@
 """Base images: reuse a cached tag, else pull from a registry, else bootstrap offline from Debian.
 
 Guarantee: `ensure_base_image(release)` returns a local tag holding Debian `release` with python3,
-venv, pip, git and CA certificates, building it at most once per machine (the tag is the cache).
+venv, pip, git and CA certificates, building it at most once per daemon (the tag is the cache, and
+its lock is the daemon's, whichever AGENTMT_HOME asks). Docker is reached through dockerapi (the SDK).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from agentmt.environments import dockerapi
+from agentmt.environments.dockerapi import image_exists  # noqa: F401  (re-exported: the tag is the cache)
 from agentmt.errors import AgentmtError
 
 BASE_REPOSITORY = "agentmt-base"
@@ -38,26 +41,29 @@ def _note(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def image_exists(tag: str) -> bool:
-    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+# Image locks live beside the daemon's tags, not under AGENTMT_HOME: two runs with different homes on
+# one daemon retagged agentmt-base:bookworm under each other. World-writable and sticky, as /tmp is.
+LOCK_ROOT = Path(tempfile.gettempdir()) / "agentmt-image-locks"
 
 
 def image_lock_path(tag: str) -> Path:
     import re
 
-    from agentmt import settings
-
-    return settings.home() / "images" / "locks" / (re.sub(r"[^\w.-]", "_", tag) + ".lock")
+    return LOCK_ROOT / re.sub(r"[^\w.-]", "_", dockerapi.daemon_id()) / (re.sub(r"[^\w.-]", "_", tag) + ".lock")
 
 
 @contextmanager
 def image_lock(tag: str) -> Iterator[None]:
-    """Hold the machine-wide lock for making image `tag` (an flock under AGENTMT_HOME), so workers
-    that need the same missing image make it once: the others wait, then find it built."""
+    """Hold the daemon-wide lock for making image `tag` (an flock keyed by the daemon's ID), so workers
+    and runs that need the same missing image make it once: the others wait, then find it built."""
     import fcntl
+    import os
 
     path = image_lock_path(tag)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (path.parent.parent, path.parent):
+        if not folder.is_dir():
+            folder.mkdir(exist_ok=True)
+            os.chmod(folder, 0o1777)  # another user's run on the same daemon takes the same locks
     with path.open("a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)  # released when the file closes, also when the process dies
         yield
@@ -91,8 +97,7 @@ def use_build_network(setting: str) -> None:
 def daemon_has_bridge() -> bool:
     """Whether the Docker daemon offers its default bridge network (probed once per process)."""
     if not _BRIDGE:
-        res = subprocess.run(["docker", "network", "inspect", "bridge"], capture_output=True, check=False)
-        _BRIDGE.append(res.returncode == 0)
+        _BRIDGE.append(dockerapi.has_network("bridge"))
     return _BRIDGE[0]
 
 
@@ -150,10 +155,10 @@ def ensure_python_image(version: str, *, try_pull: bool = True, log=_note) -> st
     with image_lock(tag):
         if image_exists(tag):
             return tag
-        res = subprocess.run(["docker", "build", "--network", build_network(), "-t", tag, "-"],
-                             input=dockerfile, capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        raise BaseImageError(f"building {tag} from python:{version}-slim failed: {res.stderr.strip()[-300:]}")
+        try:
+            dockerapi.build(tag, network=build_network(), dockerfile=dockerfile)
+        except dockerapi.ImageBuildError as e:
+            raise BaseImageError(f"building {tag} from python:{version}-slim failed: {e.log.strip()[-300:]}") from e
     return tag
 
 
@@ -161,16 +166,12 @@ def _pull_as(source: str, tag: str, log, then: str = "bootstrapping offline") ->
     if not source:
         return False
     try:
-        res = subprocess.run(["docker", "pull", "-q", source], capture_output=True, text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        return False
-    if res.returncode != 0:
-        # docker's whole first line: cut at a fixed width it ended mid-address
-        reason = (res.stderr.strip().splitlines() or ["no answer"])[0]
-        log(f"base image: no registry image {source} ({reason}); {then}")
+        dockerapi.pull(source)
+    except dockerapi.DockerCallError as e:
+        log(f"base image: no registry image {source} ({str(e).split(' failed: ', 1)[-1]}); {then}")
         return False
     if tag:
-        subprocess.run(["docker", "tag", source, tag], check=True)
+        dockerapi.tag(source, tag)
     return True
 
 
@@ -188,13 +189,15 @@ def build_base_offline(release: str, tag: str, *, mirror: str = DEBIAN_MIRROR, l
         if res.returncode != 0:
             raise BaseImageError(f"debootstrap {release} failed: {res.stderr.strip()[-300:]}")
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        imp = subprocess.run(
-            ["docker", "import", "-c", "ENV LANG=C.UTF-8", "-", tag], stdin=tar.stdout, capture_output=True,
-        )
+        try:
+            dockerapi.import_tar(iter(lambda: tar.stdout.read(1 << 20), b""), tag, changes=["ENV LANG=C.UTF-8"])
+            error = ""
+        except dockerapi.DockerCallError as e:
+            error = str(e)
         # Drop our copy of the pipe: if the import stopped reading early, tar then gets SIGPIPE
         # instead of blocking forever on a full pipe that nobody reads.
         tar.stdout.close()
         tar.wait()
-        if imp.returncode != 0 or tar.returncode != 0:
-            raise BaseImageError(f"docker import of {tag} failed: {imp.stderr.decode()[-300:]}")
+        if error or tar.returncode != 0:
+            raise BaseImageError(f"docker import of {tag} failed: {error or f'tar exited {tar.returncode}'}")
     log(f"base image: imported {tag}")

@@ -84,6 +84,10 @@ class EnvConfig(BaseModel):
     (default: keep the given lists, report agreement)."""
     setup_agent: SetupAgentConfig = Field(default_factory=SetupAgentConfig)
     """The validate stage's setup agent (off by default; see SetupAgentConfig)."""
+    registry: str = ""
+    """Push every task image `env build` builds to this registry (`host:port/prefix`, e.g.
+    localhost:5000/agentmt) and record its digest reference (`validation.image.ref`); every stage then pulls
+    that digest on its own daemon when the image is missing there. "" = images stay on the building daemon."""
 
     @field_validator("pin_date", mode="before")
     @classmethod

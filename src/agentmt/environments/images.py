@@ -3,28 +3,28 @@
 Guarantees: tasks of one repository with the same inferred dependencies share one env image; an
 instance image holds the repository at `/testbed` at `base_commit` with no later objects, refs,
 tags or reflog entries, only the tags of its ancestors (see `build_testbed`); a failed build raises
-`ImageBuildError` carrying its log; every image used is recorded with a last-used time so
-`prune_images` removes the least recent.
+`ImageBuildError` carrying its log; every image built carries this AGENTMT_HOME's label
+(`agentmt.home`), and every image used is recorded with a last-used time so `prune_images` removes the
+least recent of this home's own images, never another run's.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from agentmt import settings
+from agentmt.environments import dockerapi
 from agentmt.environments.base import image_exists
+from agentmt.environments.dockerapi import ImageBuildError  # noqa: F401  (re-exported: builds raise it)
 from agentmt.environments.logtext import clean_log, summarize_failure
 from agentmt.environments.testbed import build_testbed
-from agentmt.errors import AgentmtError
 from agentmt.hashing import sha256_json
 from agentmt.types import TaskInstance
 
@@ -37,14 +37,7 @@ UV_VERSION = "0.13.9"  # the resolver is pinned too: a lock must not depend on w
 LOCK_PATH = "/etc/agentmt/lock.txt"
 ENV_LAYOUT = 4  # bump when make_env_dockerfile changes what an env image holds (part of its tag)
 TESTBED = "/testbed"
-
-
-class ImageBuildError(AgentmtError):
-    """A docker build failed; `log` holds its output (an install error, not a task failure)."""
-
-    def __init__(self, message: str, log: str):
-        super().__init__(message)
-        self.log = log
+HOME_LABEL = "agentmt.home"  # which AGENTMT_HOME built an image: prune_images removes only its own
 
 
 @dataclass(slots=True)
@@ -204,20 +197,25 @@ def make_task_dockerfile(task: TaskInstance, env_tag: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def home_label() -> str:
+    """This AGENTMT_HOME's value of HOME_LABEL (a hash: the path itself need not be shown)."""
+    return sha256_json(str(settings.home().resolve()), 16)
+
+
 def docker_build(context: Path, tag: str, *, network_host: bool) -> str:
-    """Run `docker build`; returns its log, raises ImageBuildError with the log on failure."""
+    """Build `context` as `tag`, labelled with this home; returns its log, raises ImageBuildError with the
+    log on failure."""
     from agentmt.environments.base import build_network
 
     # package installs need a network (env.build_network: the bridge, or the host's where asked or where the
     # daemon has no bridge); every other build, like every task container, gets none
     network = build_network() if network_host else "none"
-    cmd = ["docker", "build", "-t", tag, "--rm", "--force-rm", "--network", network]
-    res = subprocess.run(cmd + [str(context)], capture_output=True, text=True,
-                         env={**os.environ, "DOCKER_BUILDKIT": "0"})
-    log = clean_log(res.stdout + res.stderr)  # the legacy builder colours stderr: escapes in every line
-    if res.returncode != 0:
-        raise ImageBuildError(f"docker build of {tag} failed (exit {res.returncode})", log)
-    return log
+    try:
+        log = dockerapi.build(tag, network=network, context=str(context), labels={HOME_LABEL: home_label()})
+    except ImageBuildError as e:
+        e.log = clean_log(e.log)  # a build step's own colours: escapes in every line
+        raise
+    return clean_log(log)
 
 
 RESOLUTION_FAILED = "resolution_failed"
@@ -240,16 +238,13 @@ def build_failure(log: str) -> tuple[str, str]:
 
 def read_lock(tag: str) -> list[str]:
     """The frozen package set of an env image (`uv pip freeze` at build time), one requirement a line."""
-    res = subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "cat", tag, LOCK_PATH],
-                         capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        raise ImageBuildError(f"{tag} holds no lock at {LOCK_PATH}", res.stderr)
-    return [ln.strip() for ln in res.stdout.splitlines() if ln.strip()]
+    code, out = dockerapi.run_read(tag, "cat", [LOCK_PATH])
+    if code != 0:
+        raise ImageBuildError(f"{tag} holds no lock at {LOCK_PATH}", out)
+    return [ln.strip() for ln in out.splitlines() if ln.strip()]
 
 
-def image_id(tag: str) -> str:
-    return subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", tag],
-                          capture_output=True, text=True, check=True).stdout.strip()
+image_id = dockerapi.image_id
 
 
 def build_env_image(task: TaskInstance, base: str, *, log_dir: Path | None = None) -> str:
@@ -338,16 +333,18 @@ def make_prune_list(last_used: dict[str, float], keep: int) -> list[str]:
 
 
 def prune_images(max_task_images: int, max_env_images: int) -> list[str]:
-    """Remove least recently used task images beyond the cap, then unused env images; returns tags removed."""
+    """Remove this home's least recently used task images beyond the cap, then its unused env images;
+    an image another home built (its HOME_LABEL differs) is neither counted nor removed; returns tags removed."""
     from agentmt.io import write_json
 
     data = {t: ts for t, ts in _load_lru().items() if image_exists(t)}
+    mine = {t: ts for t, ts in data.items() if dockerapi.image_labels(t).get(HOME_LABEL) == home_label()}
     removed = []
     for prefix, cap in ((TASK_REPOSITORY + ":", max_task_images), (ENV_REPOSITORY + ":", max_env_images)):
-        group = {t: ts for t, ts in data.items() if t.startswith(prefix)}
+        group = {t: ts for t, ts in mine.items() if t.startswith(prefix)}
         for tag in make_prune_list(group, cap):
-            # an env image still used by a kept task image cannot be removed; docker refuses
-            if subprocess.run(["docker", "rmi", tag], capture_output=True).returncode == 0:
+            # an env image still used by a kept task image cannot be removed; the daemon refuses
+            if dockerapi.remove(tag):
                 removed.append(tag)
                 data.pop(tag, None)
     write_json(_lru_path(), data)

@@ -65,10 +65,13 @@ def _usable(cfg: EnvConfig):
             return True
         if not (cfg.try_pull and registry_answers()):
             return False
-        import subprocess
+        from agentmt.environments import dockerapi
 
-        pulled = subprocess.run(["docker", "pull", "-q", image], capture_output=True, timeout=600, check=False)
-        return pulled.returncode == 0
+        try:
+            dockerapi.pull(image)
+        except dockerapi.DockerCallError:
+            return False
+        return True
 
     return usable
 

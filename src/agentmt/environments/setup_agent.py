@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import re
 import shlex
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -260,7 +259,9 @@ def replay_changes(task: TaskInstance, tag: str, cfg: EnvConfig) -> list[str]:
 
 
 def _remove_image(tag: str) -> None:
-    subprocess.run(["docker", "rmi", tag], capture_output=True, check=False)  # best effort: disk only
+    from agentmt.environments import dockerapi
+
+    dockerapi.remove(tag)  # best effort: disk only
 
 
 def rescue_unit(original: TaskInstance, dropped: TaskInstance, error: RecordDropped, cfg: EnvConfig) -> dict:
@@ -283,6 +284,11 @@ def rescue_unit(original: TaskInstance, dropped: TaskInstance, error: RecordDrop
             if fixed is not None:
                 tag = record.pop("tag")
                 fixed.validation["image"].update(tag=tag, id=image_id(tag))
+                fixed.validation["image"].pop("ref", None)  # the pushed image is the one before the replay
+                if cfg.registry:
+                    from agentmt.environments.registry import record_push
+
+                    record_push(fixed, cfg.registry)
                 touch_image(tag)
                 record.pop("messages")  # kept for failures (env explain); a fixed task keeps its recipe
                 fixed.validation[SOURCE] = record

@@ -97,6 +97,10 @@ def _build_unit(unit: Unit, ctx) -> dict:
     except RecordDropped as e:
         # the environment's failure, recorded with its log; the task is not built
         return {"task": task.to_dict(), "dropped": e.reason, "outputs": []}
+    if cfg.registry:  # pushed from the daemon that built it; a failed push is retried by the next run
+        from agentmt.environments.registry import record_push
+
+        record_push(task, cfg.registry)
     return {"task": task.to_dict(), "outputs": []}
 
 
@@ -154,10 +158,14 @@ def _count_drop(manifest: Manifest, task: TaskInstance, reason: str) -> None:
 def _validate_unit(unit: Unit, ctx) -> dict:
     """Validate one built task; an infrastructure failure is returned unmarked (retried next run)."""
     from agentmt.environments.images import touch_image
+    from agentmt.environments.registry import IMAGE_UNAVAILABLE, ImageUnavailable, ensure_image
     from agentmt.environments.validate import validate_task
 
     task, cfg = TaskInstance.from_dict(unit.items["task"]), EnvConfig.model_validate(ctx.shared["cfg"])
-    image = task.validation["image"]["tag"]
+    try:
+        image = ensure_image(task)
+    except ImageUnavailable as e:  # not as built: a rebuild must decide, not this stage
+        return {"task": task.to_dict(), "dropped": IMAGE_UNAVAILABLE, "detail": str(e), "outputs": []}
     touch_image(image)
     try:
         task = validate_task(task, image, runs=cfg.runs, timeout_s=cfg.test_timeout_s, runtime=cfg.runtime,

@@ -53,6 +53,7 @@ def task_image(item: WorkItem) -> tuple[str, str]:
 def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Trajectory:
     """Roll out one (task, attempt) and grade it; `model` already carries this attempt's seed."""
     from agentmt.agents import run_agent
+    from agentmt.environments.registry import ensure_image
     from agentmt.environments.runtime import DockerEnvironment, task_runtime
 
     tag, digest = task_image(item)
@@ -63,6 +64,7 @@ def run_item(item: WorkItem, model, agent_config, cfg: RolloutConfig) -> Traject
                       agentmt_version=__version__, config=_config(cfg, agent_config), node=node_info())
     start = time.monotonic()
     try:
+        tag = ensure_image(item.task)  # pulled by digest on this node's daemon when missing (ImageUnavailable)
         with DockerEnvironment(tag, task_runtime(cfg.runtime, item.task.install)) as env:
             result = run_agent(item.task, env, model, agent_config)
     except InfrastructureError as e:
