@@ -59,6 +59,23 @@ def _eval(folder: Path, model: str, resolved: dict[str, bool]) -> None:
     _stage(folder, "eval", {"tasks": len(resolved), "resolved": sum(resolved.values())}, extra={"pass@1": rate})
 
 
+def write_validated_tasks(folder: Path) -> None:
+    """An env validate output's task records: t1 passed 3 of 3 gold runs, t2 2 of 3 (SWE-rebench rows);
+    t3, mined, passed 3 of 3; t4 was dropped at validation (0 of 3)."""
+    from agentmt.environments.tasks import write_tasks_jsonl
+    from agentmt.types import TaskInstance
+
+    def task(iid, dataset, passed, **v):
+        return TaskInstance(iid, "o/r", "c", "", "", "", install={"source": "swe_rebench" if dataset else "inferred"},
+                            validation={**({"dataset": dataset} if dataset else {}),
+                                        "gold_runs": {"passed": passed, "of": 3}, **v})
+
+    write_tasks_jsonl([task("t1", "swe-rebench", 3, status="validated"), task("t2", "swe-rebench", 2),
+                       task("t3", None, 3)], folder / "tasks.jsonl")
+    write_tasks_jsonl([task("t4", "swe-rebench", 0, drop={"stage": "validate", "reason": "gold_not_resolved"})],
+                      folder / "failed" / "tasks.jsonl")
+
+
 def make_full_run(root: Path) -> Path:
     """Every kind of stage output the report reads: D_ctx, D_env, environments, rollouts, training, eval."""
     _stage(root / "prs-py", "mine_git", {"prs_kept": 18}, {"bot_author": 1, "too_many_python_files": 2})
@@ -67,6 +84,7 @@ def make_full_run(root: Path) -> Path:
     _stage(root / "envs", "env.build", {"tasks_in": 4, "tasks_out": 3}, {"install_failed": 1})
     _stage(root / "tasks-valid", "env.validate", {"tasks_in": 3, "tasks_out": 2}, {"no_fail_to_pass": 1},
            {"flake_rates": {"t1": {"tests/test_x.py::test_flaky": 0.4}, "t2": {}}})
+    write_validated_tasks(root / "tasks-valid")
     _rollouts(root / "rollouts", [make_trajectory("t1/0", "t1", 0, 100, True, HOSTILE),
                                   make_trajectory("t1/1", "t1", 1, 5, False),
                                   make_trajectory("t2/0", "t2", 0, 7, None)])

@@ -12,7 +12,7 @@ from agentmt.errors import UserError
 from agentmt.report import build_report
 from agentmt.report.viewer import page_name, render_trajectory
 
-SECTIONS = ["pipeline", "stages", "tokens", "drops", "environments", "rollouts", "training", "evaluation"]
+SECTIONS = ["pipeline", "stages", "tokens", "drops", "environments", "gold", "rollouts", "training", "evaluation"]
 
 
 def _section(index: str, name: str) -> str:
@@ -23,7 +23,8 @@ def test_full_run_has_every_plot_and_figure(tmp_path):
     run = make_full_run(tmp_path / "run")
     index = build_report(run, tmp_path / "out")
     html = index.read_text()
-    for png in ["tokens.png", "drops.png", "environments.png", "rollouts.png", "loss.png", "pass_at_1.png"]:
+    for png in ["tokens.png", "drops.png", "environments.png", "gold_validity.png", "rollouts.png", "loss.png",
+                "pass_at_1.png"]:
         assert (index.parent / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
         assert f'src="{png}"' in html
     assert 'class="absent"' not in html  # every section found its data
@@ -92,7 +93,7 @@ def test_partial_run_says_what_is_missing(tmp_path):
     assert "no report.json" in _section(html, "evaluation")
     assert "No pipeline timings" in _section(html, "pipeline")
     absent = json.loads((tmp_path / "out" / "manifest.json").read_text())["extra"]["sections_absent"]
-    assert absent == ["pipeline", "environments", "rollouts", "training"]
+    assert absent == ["pipeline", "environments", "gold", "rollouts", "training"]
     assert "broken/manifest.json" in _section(html, "stages")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from agentmt import __version__
 from agentmt.errors import InputError
 from agentmt.io import Manifest, atomic_write_text
-from agentmt.report import sections, sections_train
+from agentmt.report import sections, sections_gold, sections_train
 from agentmt.report.collect import collect, read_trajectories
 from agentmt.report.page import page
 from agentmt.report.viewer import write_viewer
@@ -74,6 +74,7 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Path
         ("tokens", "Tokens per subset and format", sections.tokens(run, out_dir)),
         ("drops", "Drop reasons per stage", sections.drops(run, out_dir)),
         ("environments", "Environment yield and flake rates", sections.environments(run, out_dir)),
+        ("gold", "Gold validity: the gold patch passing k of k reruns", sections_gold.gold_validity(run, out_dir)),
         ("rollouts", "Rollout exit statuses and pass rates", sections.rollouts(run, out_dir, lists)),
         ("training", "Loss curves of each training stage", sections_train.losses(run, out_dir)),
         ("evaluation", "Pass@1 before and after training", sections_train.evaluation(run, out_dir, pages)),

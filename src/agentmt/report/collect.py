@@ -158,3 +158,15 @@ def read_eval_report(stage: StageOutput) -> tuple[dict[str, Any] | None, list[di
             except ValueError:
                 continue
     return report, results
+
+
+def read_stage_tasks(stage: StageOutput) -> tuple[list[Any], str | None]:
+    """The task records of an env build/validate output (kept ones and `failed/`), or [] and why not."""
+    from agentmt.environments.explain import stage_tasks
+    from agentmt.errors import InputError
+
+    try:
+        tasks = stage_tasks(stage.path)
+    except (InputError, OSError, ValueError, TypeError, KeyError) as e:
+        return [], " ".join(str(e).split())[:200]
+    return tasks, None if tasks else "no task records (tasks.jsonl, failed/tasks.jsonl)"
