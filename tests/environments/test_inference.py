@@ -246,6 +246,22 @@ def test_what_uv_refuses_is_resolved_by_pip_in_the_env_layer_as_of_the_same_date
     assert not any("python -m pip install" in x for x in make_env_dockerfile(uv_task, "b", with_ca=False).splitlines())
 
 
+@pytest.mark.skipif(uv_binary() is None, reason="needs uv")
+def test_the_pip_fallback_installs_what_has_no_release_before_the_date_first():
+    """tomlkit 2018: uv refused the set at poetry's msgpack sdist, and pip, with one date for all,
+    found no atomicwrites (pytest 3 needs it; PyPI re-uploaded every release in 2022): the exemption
+    is found requirement by requirement and installed first, at no date, which pip then keeps."""
+    from agentmt.environments.images import make_pip_resolve_lines
+    from agentmt.environments.resolve import NO_DATE, date_exemptions
+
+    pin = "2018-11-09T14:47:23Z"
+    exempt = date_exemptions(["twisted", "pytest>=3.6,<4.0"], "3.9", pin)
+    assert exempt == ["atomicwrites"]
+    lines = make_pip_resolve_lines({"pin_date": pin, "pin_floors": {n: NO_DATE for n in exempt}})
+    assert lines[1] == f"RUN python -m pip install -q --upgrade --uploaded-prior-to {NO_DATE} atomicwrites"
+    assert lines[2].startswith(f"RUN python -m pip install -q --uploaded-prior-to {pin} -r ")
+
+
 HATCH_EXACT = """\
 [build-system]
 requires = ["hatchling"]

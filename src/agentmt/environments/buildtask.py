@@ -193,7 +193,9 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
     )
     from agentmt.environments.recipe import DEBIAN_PYTHONS
     from agentmt.environments.resolve import (
+        NO_DATE,
         ResolutionFailed,
+        date_exemptions,
         resolve_lock,
         tooling_floors,
         uv_binary,
@@ -227,8 +229,12 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
             if not uv_refused(str(e)):
                 raise record_drop(task, "build", RESOLUTION_FAILED, str(e), pin_exempt=e.exempt) from e
             # an archive uv refuses (a pre-PEP 625 sdist): pip resolves as of the same date in the
-            # env layer, and the image's freeze becomes the lock
-            r.update(resolver="pip", resolver_reason=str(e)[:500], pin_floors=floors)
+            # env layer, and the image's freeze becomes the lock; what has no release before the
+            # date is installed first without one (pip keeps it), as uv's per-package cutoff does
+            exempt = date_exemptions(make_requirements(task).splitlines(), python, r["pin_date"], floors) \
+                if r.get("pin_date") else []
+            floors = {**(floors or {}), **{name: NO_DATE for name in exempt}}
+            r.update(resolver="pip", resolver_reason=str(e)[:500], pin_floors=floors, pin_exempt=exempt)
         else:
             # the project itself, when its test runner depends on it (pytest → pluggy), comes from
             # /testbed: a locked release of it in site-packages would shadow the code under test

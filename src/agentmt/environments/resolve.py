@@ -57,6 +57,9 @@ def uv_binary() -> str | None:
     return str(local) if local.exists() else shutil.which("uv")
 
 
+NO_DATE = "2100-01-01T00:00:00Z"  # the cutoff of a package exempt from the pin date
+
+
 def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
                  floors: dict[str, str] | None = None, timeout_s: int = 600) -> tuple[list[str], list[str]]:
     """(lock lines, packages exempted from the date) for `requirements` on CPython `python`;
@@ -73,7 +76,7 @@ def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
                    "--python-version", python, "--python-platform", _PLATFORM, str(req)]
             if pin_date:
                 cmd += ["--exclude-newer", pin_date]
-                cutoffs = {**(floors or {}), **{name: "2100-01-01T00:00:00Z" for name in exempt}}
+                cutoffs = {**(floors or {}), **{name: NO_DATE for name in exempt}}
                 for name, date in sorted(cutoffs.items()):  # a per-package cutoff replaces the date for it
                     cmd += ["--exclude-newer-package", f"{name}={date}"]
             env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
@@ -90,6 +93,22 @@ def resolve_lock(requirements: list[str], python: str, pin_date: str | None, *,
             if not pin_date or not new or len(exempt) >= _MAX_EXEMPT:
                 raise ResolutionFailed(_explanation(res.stderr), exempt)
             exempt.append(new[0])
+
+
+def date_exemptions(requirements: list[str], python: str, pin_date: str,
+                    floors: dict[str, str] | None = None) -> list[str]:
+    """The packages `resolve_lock` exempts from the date, found requirement by requirement: for the
+    pip fallback (pip has one date for all), which is taken when uv refused the whole set before
+    reaching them (tomlkit 2018: poetry's msgpack sdist first, pytest 3's atomicwrites, re-uploaded
+    in 2022, never). A requirement uv refuses alone adds only what it exempted before refusing."""
+    found: list[str] = []
+    for req in requirements:
+        try:
+            _, exempt = resolve_lock([req], python, pin_date, floors=floors)
+        except ResolutionFailed as e:
+            exempt = e.exempt
+        found += [x for x in exempt if x not in found]
+    return found
 
 
 # What runs the build and the tests rather than the project's code: an old release of these fails
