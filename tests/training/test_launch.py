@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from trainhelp import mt_config, write_yaml
 
@@ -43,6 +44,20 @@ def test_zero3_resolves_its_json_from_any_directory_and_reads_the_cluster_env(tm
     fsdp_cpu = write_yaml(tmp_path / "fsdp_cpu.yaml", {"distributed_type": "FSDP", "use_cpu": True, "num_processes": 2})
     with pytest.raises(ConfigError, match="only on GPUs"):
         materialize(fsdp_cpu, tmp_path)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the refusal is for machines without a CUDA GPU")
+def test_fsdp_launch_without_a_gpu_is_refused_in_one_line(tmp_path):
+    """accelerate would run an FSDP config's processes here as plain data parallelism: stop before launching."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "agentmt.cli.main", "train", "sft", "train_sft_paper_32b", "--launch", "fsdp2_qwen2.5_32b",
+         "-c", f"output_dir={tmp_path / 'out'}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "accelerate runs FSDP only on GPUs and this machine has no CUDA GPU: use cpu_ddp2" in proc.stderr
+    assert "accelerate.commands.launch" not in proc.stderr  # refused before any command was composed
+    assert not (tmp_path / "out").exists()
 
 
 def _free_port() -> int:

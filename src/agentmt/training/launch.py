@@ -27,6 +27,11 @@ import yaml
 from agentmt.errors import ConfigError
 
 ACCEL_DIR = "configs/accelerate"
+# accelerate (1.16) sets up FSDP/DeepSpeed only on an accelerator: on CPU processes it makes a MULTI_CPU
+# state and wraps the model in DistributedDataParallel, so the run would silently be plain data
+# parallelism (checked with torch 2.13 CPU, gloo: an FSDP2 plugin under ACCELERATE_USE_CPU gave
+# MULTI_CPU/DistributedDataParallel, though torch's own fully_shard shards on gloo).
+SHARDED = ("FSDP", "DEEPSPEED")
 
 
 @dataclass(slots=True)
@@ -62,9 +67,7 @@ def resolve_accelerate_config(spec: str) -> Path:
 def materialize(src: Path, dest_dir: Path) -> tuple[Path, dict[str, Any]]:
     """Copy the accelerate config to dest_dir with its DeepSpeed JSON as an absolute, existing path."""
     data = yaml.safe_load(src.read_text()) or {}
-    if data.get("use_cpu") and data.get("distributed_type") in ("FSDP", "DEEPSPEED"):
-        # accelerate (1.16) builds its FSDP/DeepSpeed state only off the CPU: on CPU the run would
-        # silently be plain data parallelism (checked: a cpu FSDP launch reported MULTI_CPU).
+    if data.get("use_cpu") and data.get("distributed_type") in SHARDED:
         raise ConfigError(f"{src}: accelerate runs {data['distributed_type']} only on GPUs: use cpu_ddp2 on CPU")
     ds = data.get("deepspeed_config") or {}
     if ds.get("deepspeed_config_file"):
@@ -133,12 +136,21 @@ def cpu_launch_config(accel: dict[str, Any]) -> dict[str, Any]:
     return {**accel, "use_cpu": False, "distributed_type": "MULTI_GPU" if kind == "MULTI_CPU" else kind}
 
 
+def _has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def launch(kind: str, config: str, specs: list[str], accel_spec: str, opts: LaunchOptions, dry_run: bool = False) -> int:
     """Run `accelerate launch` for one machine of the job; return its exit status (dry_run: print the line)."""
     src = resolve_accelerate_config(accel_spec)
     tmp = Path(tempfile.mkdtemp(prefix="agentmt-launch-"))
     try:
         path, accel = materialize(src, tmp)
+        if not dry_run and accel.get("distributed_type") in SHARDED and not _has_gpu():
+            raise ConfigError(f"{src.name}: accelerate runs {accel['distributed_type']} only on GPUs and this "
+                              "machine has no CUDA GPU: use cpu_ddp2 here")
         argv, env = compose(kind, config, specs, path, accel, opts, os.environ)
         if torchrun_on_cpu(accel, int(argv[argv.index("--num_processes") + 1])):
             path.write_text(yaml.safe_dump(cpu_launch_config(accel), sort_keys=False))
