@@ -165,6 +165,9 @@ def _validate_unit(unit: Unit, ctx) -> dict:
     try:
         image = ensure_image(task)
     except ImageUnavailable as e:  # not as built: a rebuild must decide, not this stage
+        from agentmt.environments.buildtask import record_drop
+
+        record_drop(task, "validate", IMAGE_UNAVAILABLE, str(e))
         return {"task": task.to_dict(), "dropped": IMAGE_UNAVAILABLE, "detail": str(e), "outputs": []}
     touch_image(image)
     try:
