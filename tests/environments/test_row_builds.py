@@ -14,8 +14,6 @@ import json
 import shutil
 import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -86,32 +84,8 @@ def test_swe_rebench_row_builds_from_install_config(rebench_built):
     assert ran.stdout.split() == ["/usr/bin/tree", "pre-install", "ran"], ran.stderr
 
 
-@pytest.fixture()
-def local_registry(tmp_path):
-    """Debian's docker-registry on 127.0.0.1:<free port>; yields its address."""
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        pytest.skip("docker-registry is not installed (scripts/ensure-docker.sh installs it)")
-    port = _free_port()
-    config = tmp_path / "registry.yml"
-    config.write_text(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path / 'data'}\n"
-                      f"http:\n  addr: 127.0.0.1:{port}\n")
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def test_prebuilt_image_is_pulled_from_a_registry(rebench_built, local_registry, calc_repo, tmp_path):
-    ref = f"{local_registry}/agentmt/calc:1"
+    ref = f"{local_registry}/agentmt-rows/calc:1"  # the session's registry (tests/conftest.py)
     subprocess.run(["docker", "tag", rebench_built.validation["image"]["tag"], ref], check=True)
     subprocess.run(["docker", "push", "-q", ref], check=True, capture_output=True)
     subprocess.run(["docker", "rmi", ref], check=True, capture_output=True)  # only the registry has it now
