@@ -18,7 +18,6 @@ import pytest
 from agentmt.environments import base, dockerapi, images
 from agentmt.environments.registry import IMAGE_UNAVAILABLE, ImageUnavailable, ensure_image
 
-pytestmark = pytest.mark.docker
 needs_dockerd = pytest.mark.skipif(shutil.which("dockerd") is None or os.geteuid() != 0,
                                    reason="a second Docker daemon needs dockerd and root")
 TEST_DURATION = re.compile(r"\bin \d+(?:\.\d+)?s\b")  # pytest's run time, in graded observations
@@ -54,6 +53,7 @@ def _rollouts(tasks, out) -> list[dict]:
     return sorted((_outcome(t) for t in read_trajectories(out)), key=lambda d: d["id"])
 
 
+@pytest.mark.docker
 @needs_dockerd
 @pytest.mark.timeout(900)
 def test_validate_and_rollouts_from_the_digests_alone_equal_the_building_daemon(pushed, monkeypatch):
@@ -84,6 +84,7 @@ def test_validate_and_rollouts_from_the_digests_alone_equal_the_building_daemon(
     assert there == here and all(t["resolved"] for t in here)
 
 
+@pytest.mark.docker
 def test_a_digest_that_does_not_match_is_a_clear_error_never_a_rebuild(pushed, tmp_path):
     from agentmt.environments.stages import validate_envs
     from agentmt.environments.tasks import read_tasks, write_tasks_jsonl
@@ -125,6 +126,7 @@ class _NoModel:
 _TRY_LOCK = "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)"
 
 
+@pytest.mark.docker
 def test_image_locks_are_the_daemons_and_prune_takes_only_this_homes_images(docker_daemon, tmp_path, monkeypatch):
     tag = "agentmt-base:lock-per-daemon"
     monkeypatch.setenv("AGENTMT_HOME", str(tmp_path / "home-a"))
@@ -152,3 +154,15 @@ def test_image_locks_are_the_daemons_and_prune_takes_only_this_homes_images(dock
     finally:
         for t in tags.values():
             dockerapi.remove(t)
+
+
+@pytest.mark.parametrize("tag, pushed_as", [
+    ("agentmt-task:demo-1-abc", "agentmt-task:demo-1-abc"),
+    ("127.0.0.1:5000/agentmt/calc:1", "agentmt/calc:1"),  # a row's prebuilt image keeps no other registry's host
+    ("docker.io/swerebench/x", "swerebench/x:latest"),
+    ("localhost/a/b@sha256:" + "a" * 64, "a/b:" + "a" * 32),  # a digest is no tag: its hex becomes one
+])
+def test_the_pushed_name_is_a_tag_under_the_registry(tag, pushed_as):
+    from agentmt.environments.registry import push_name
+
+    assert push_name(tag) == pushed_as

@@ -20,10 +20,22 @@ class ImageUnavailable(InfrastructureError):
     """The task's recorded image cannot be had as it was built (the message says why and what to do)."""
 
 
+def push_name(tag: str) -> str:
+    """`repo:tag` under which local image `tag` is pushed: a registry host it was pulled from (a row's
+    prebuilt image) is dropped, a digest becomes a tag, a missing tag is `latest` (pure)."""
+    first, _, rest = tag.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        tag = rest
+    if "@" in tag:
+        name, digest = tag.split("@", 1)
+        return f"{name}:{digest.split(':')[-1][:32]}"
+    return tag if ":" in tag.rsplit("/", 1)[-1] else f"{tag}:latest"
+
+
 def push_image(tag: str, registry: str) -> str:
     """Push local image `tag` to `registry` (`host:port/prefix`); returns `REGISTRY/REPO@sha256:...`.
     The registry-named tag is removed again: the local tag stays the one name of the image here."""
-    target = f"{registry.rstrip('/')}/{tag}"
+    target = f"{registry.rstrip('/')}/{push_name(tag)}"
     dockerapi.tag(tag, target)
     try:
         digest = dockerapi.push(target)
