@@ -6,13 +6,21 @@ agentmt's version and its inputs: an earlier stage's fingerprint, or a path's ma
 same fingerprint is skipped; a started one resumes (the runner's markers and training checkpoints
 keep finished work); a different fingerprint clears the stage's folder and redoes it, and so every
 stage after it (their fingerprints chain). A failing stage is reported and skips its dependents only.
+With `parallel: N`, up to N stages whose inputs are done run at once, each overlapping one in a child
+process of its own (its markers, CPU time and failure are its own); a stage alone runs in this process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pickle
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,16 +115,90 @@ def run_pipeline(spec: str | Path | PipelineSpec, run_dir: str | Path, *, execut
         tmp.unlink(missing_ok=True)  # the torn half of a marker or timings write a killed run left
     prior: dict[str, str] = {}
     results: dict[str, StageResult] = {}
-    for i, stage in enumerate(pipeline.stages, 1):
+    number = {s.name: i for i, s in enumerate(pipeline.stages, 1)}
+    pending, running = list(pipeline.stages), []
+
+    def start(stage: PipelineStage) -> tuple:
         fp = prior[stage.name] = pipeline_fingerprint(stage, prior, run_dir, base)
-        out = run_dir / stage.name
-        echo(f"== [{i}/{len(pipeline.stages)}] {stage.name} ({stage.kind})")
-        results[stage.name] = r = _run_pipeline_stage(stage, fp, out, run_dir, base, executor, results)
-        echo(f"   {r.status} in {r.seconds:.1f} s: {r.summary}")
-        write_timings(run_dir, pipeline.name, list(results.values()))  # after each stage: the report reads it
-    ordered = list(results.values())
+        echo(f"== [{number[stage.name]}/{len(pipeline.stages)}] {stage.name} ({stage.kind})")
+        return stage, fp, run_dir / stage.name, run_dir, base, executor, {r: results[r] for r in _refs(stage)}
+
+    def finish(r: StageResult) -> None:
+        results[r.name] = r
+        who = f"{r.name} " if pipeline.parallel > 1 else ""  # overlapping stages' lines interleave
+        echo(f"   {who}{r.status} in {r.seconds:.1f} s: {r.summary}")
+        # after each stage, in run order: the report reads it
+        write_timings(run_dir, pipeline.name, [results[s.name] for s in pipeline.stages if s.name in results])
+
+    try:
+        while pending or running:
+            ready = [s for s in pending if all(r in results for r in _refs(s))]
+            if not running and (len(ready) == 1 or pipeline.parallel == 1):
+                # Alone (every other pending stage waits for it): in this process, as a serial run does.
+                pending.remove(ready[0])
+                finish(_run_pipeline_stage(*start(ready[0])))
+                continue
+            for stage in ready[:pipeline.parallel - len(running)]:
+                pending.remove(stage)
+                running.append(StageProcess(start(stage)))
+            ended = _wait_any(running)
+            for child in ended:
+                running.remove(child)
+                finish(child.result())
+    except BaseException:
+        for child in running:  # Ctrl-C: each child stops its stage as a serial run would
+            child.stop()
+        raise
+    ordered = [results[s.name] for s in pipeline.stages]
     echo(format_table(ordered))
     return ordered
+
+
+class StageProcess:
+    """One stage running in a child process (`agentmt.pipeline.child`), its result read back once it ends."""
+
+    def __init__(self, args: tuple):
+        self.stage, self.out = args[0], args[2]
+        self.t0 = time.monotonic()
+        fd, self.result_path = tempfile.mkstemp(prefix="agentmt-stage-", suffix=".json")
+        os.close(fd)
+        self.proc = subprocess.Popen([sys.executable, "-m", "agentmt.pipeline.child", self.result_path,
+                                      str(os.getpid())], stdin=subprocess.PIPE)
+        self.proc.stdin.write(pickle.dumps(args))
+        self.proc.stdin.close()
+
+    def result(self) -> StageResult:
+        path = Path(self.result_path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path.stat().st_size else None
+        except (OSError, ValueError):
+            data = None
+        finally:
+            path.unlink(missing_ok=True)
+        if data is None:  # died before writing its result (a crash, OOM kill, AGENTMT_DEBUG's traceback)
+            return StageResult(self.stage.name, self.stage.kind, "failed", time.monotonic() - self.t0, self.out,
+                               f"stage process exited with code {self.proc.returncode}")
+        return StageResult(**{**data, "out": Path(data["out"])})
+
+    def stop(self) -> None:
+        """Interrupt the stage (SIGINT, as Ctrl-C does in a serial run), wait, then kill."""
+        for sig, grace in ((None, 2.0), (signal.SIGINT, 60.0), (signal.SIGKILL, None)):
+            if sig is not None:
+                self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        Path(self.result_path).unlink(missing_ok=True)
+
+
+def _wait_any(running: list[StageProcess], poll_s: float = 0.2) -> list[StageProcess]:
+    while True:
+        ended = [c for c in running if c.proc.poll() is not None]
+        if ended:
+            return ended
+        time.sleep(poll_s)
 
 
 def _run_pipeline_stage(stage: PipelineStage, fp: str, out: Path, run_dir: Path, base: Path, executor: str,

@@ -2,7 +2,7 @@
 
 An input value is a path when it starts with `/`, `./`, `../` or `~`; anything else names a stage,
 optionally with a sub-path inside its output folder (`split/train`). Stages run in dependency order
-(declared order among independent ones); an unknown kind, a name no stage has, a duplicate name or
+(declared order among independent ones; `parallel` of them at once); an unknown kind, a name no stage has, a duplicate name or
 a cycle is a `PipelineError` with a one-line message naming the stage to fix.
 """
 
@@ -43,6 +43,9 @@ class PipelineSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "pipeline"
     """Shown in the timing table."""
+    parallel: int = Field(1, ge=1, le=16)
+    """Stages run at once when their inputs allow: 1 runs them one by one in this process; above 1,
+    a stage that overlaps another runs in a child process of its own (run order decides who goes first)."""
     stages: list[PipelineStage]
     """The stages; inputs say what each needs."""
 
