@@ -182,6 +182,23 @@ def test_pre_install_apt_steps_go_to_the_env_layer_and_the_rest_stay_in_order():
     assert make_env_tag(built, "base") != make_env_tag(plain, "base")  # no env image shared with a task without them
 
 
+def test_an_old_setuptools_swaps_only_the_project_install_of_a_row_recipe():
+    from agentmt.environments.buildtask import _fit_install_to_setuptools
+    from agentmt.environments.editable import DEVELOP_INSTALL
+
+    task = import_row(rows("swe_rebench.jsonl")[0])
+    r = choose_recipe(task, dict(BASE_RECIPE), ["3.11"], lambda p: None)
+    r["lock"] = ["setuptools==58.0.0", "pytest==8.3.4"]
+    _fit_install_to_setuptools(r)  # setuptools < 64 has no editable hook: setup.py develop instead
+    assert r["install"] == f"echo pre-install ran > /tmp/agentmt-pre-install && {make_install_command(DEVELOP_INSTALL)}"
+    own = {**r, "install": "python setup.py build_ext -i"}
+    _fit_install_to_setuptools(own)
+    assert own["install"] == "python setup.py build_ext -i"  # the row's own command is kept
+    inferred = {**BASE_RECIPE, "install": make_install_command(PEP660_INSTALL), "lock": r["lock"]}
+    _fit_install_to_setuptools(inferred)
+    assert inferred["install"] == make_install_command(DEVELOP_INSTALL)
+
+
 def test_swebench_spec_pins_win_over_the_repository_s_and_the_conflict_is_recorded():
     task = TaskInstance("psf__requests-1", "psf/requests", "c", "", "", "", version="2.0")
     r = choose_recipe(task, dict(BASE_RECIPE), ["3.9", "3.11"], lambda p: None)

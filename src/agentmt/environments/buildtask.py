@@ -49,14 +49,21 @@ _TEST_RUNNERS = {"pytest"}
 
 def _fit_install_to_setuptools(recipe: dict) -> None:
     """With an era setuptools older than 64 in the lock, install a setup.py project the way its era
-    did (`setup.py develop`, in-process: no network, no isolation), else a plain + path install."""
-    from agentmt.environments.editable import DEVELOP_INSTALL, make_install_command
+    did (`setup.py develop`, in-process: no network, no isolation), else a plain + path install.
+    Only the project's own install is swapped: a row's steps around it (SWE-rebench pre_install) stay."""
+    from agentmt.environments.editable import DEVELOP_INSTALL, PEP660_INSTALL, make_install_command
 
     pins = {(_name(x), x.split("==", 1)[1]) for x in recipe.get("lock") or [] if "==" in x}
     version = next((v for n, v in pins if n == "setuptools"), "")
     nums = tuple(int(p) for p in version.split(".")[:1] if p.isdigit())
     if nums and nums < _EDITABLE_SETUPTOOLS and recipe.get("install") and recipe.get("setup_py", True):
-        recipe["install"] = make_install_command(DEVELOP_INSTALL)
+        from agentmt.environments.rowsource import SWE_REBENCH
+
+        pep660, install = make_install_command(PEP660_INSTALL), recipe["install"]
+        if pep660 in install:
+            recipe["install"] = install.replace(pep660, make_install_command(DEVELOP_INSTALL))
+        elif recipe.get("source") != SWE_REBENCH:  # a row's own install command is its definition
+            recipe["install"] = make_install_command(DEVELOP_INSTALL)
 
 
 def _locked_version(lock: list[str], name: str) -> tuple[int, ...]:
