@@ -61,15 +61,17 @@ def make_corpus(dirs: list[Path], seed: int = 0) -> tuple[list[str], set[int]]:
 
 
 def run_agentmt(docs: list[str], threshold: float) -> tuple[float, set[int]]:
-    from agentmt.corpus.dedup import NearDedup
+    """agentmt's rule as a curated render runs it: signatures and band keys (pass a), then the
+    in-order judge over every document (pass b without the shared-key pre-selection)."""
+    from agentmt.corpus.dedup import InOrderJudge, band_columns, signatures
 
     t = time.perf_counter()
-    near = NearDedup(threshold=threshold, num_perm=128)
+    judge = InOrderJudge(threshold=threshold, num_perm=128, exact=False, near=True)
     dropped: set[int] = set()
     for start in range(0, len(docs), 256):
-        batch = docs[start:start + 256]
-        for i, dup in enumerate(near.check(batch, [str(start + j) for j in range(len(batch))])):
-            if dup is not None:
+        bands = band_columns(signatures(docs[start:start + 256], num_perm=128), judge.num_bands)
+        for i, row in enumerate(zip(*bands.values())):
+            if judge.judge("", False, list(row)):
                 dropped.add(start + i)
     return time.perf_counter() - t, dropped
 

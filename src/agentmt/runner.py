@@ -93,7 +93,7 @@ class StageSpec:
     identity: dict[str, Any] = field(default_factory=dict)  # more of what outputs depend on (head sha...)
     shared: dict[str, Any] = field(default_factory=dict)  # passed to every unit; not fingerprinted
     setup: Callable[[], contextlib.AbstractContextManager[dict[str, Any]]] | None = None
-    # Units that depend on the ones before them through state held in the driver (corpus-wide dedup):
+    # Units that depend on the ones before them through state held in the driver (training data prep):
     # run in unit order in this process whatever the executor, with `on_reuse(unit, info)` called
     # for each finished unit at its place in the order, so the state is rebuilt as a clean run has it.
     sequential: bool = False
@@ -162,6 +162,16 @@ def _check_or_clear(spec: StageSpec, fp: str, force: bool) -> None:
     (out / io.MANIFEST).unlink(missing_ok=True)
 
 
+def pending_units(spec: StageSpec, force: bool = False) -> list[Unit]:
+    """The units of `spec` a run would run now, after run_stage's own fingerprint check (or --force
+    clearing): a stage built of passes (curated ctx render) skips the earlier passes when none is left."""
+    fp = fingerprint(spec)
+    Path(spec.out_dir).mkdir(parents=True, exist_ok=True)
+    _check_or_clear(spec, fp, force)
+    ctx = UnitContext(Path(spec.out_dir), fp)
+    return [u for u in spec.units if ctx.part_done(u.name) is None]
+
+
 def run_unit(process, unit: Unit, ctx: UnitContext) -> dict[str, Any]:
     """Run one unit and write its marker (runs on the worker, so finished work survives the driver)."""
     info = process(unit, ctx) or {}
@@ -192,7 +202,7 @@ def run_stage(spec: StageSpec, executor=None, force: bool = False) -> StageRun:
     infos: list[dict[str, Any] | None] = [ctx.part_done(u.name) for u in spec.units]
     pending = [i for i, info in enumerate(infos) if info is None]
     if spec.sequential and not isinstance(executor, InProcessExecutor):
-        warnings.warn(f"stage {spec.name} keeps state across units (e.g. corpus-wide dedup): its units run in "
+        warnings.warn(f"stage {spec.name} keeps state across units: its units run in "
                       "order in this process, not on the chosen executor", UserWarning, stacklevel=2)
         executor = InProcessExecutor()
     with contextlib.ExitStack() as stack:

@@ -3,9 +3,8 @@ quality and licence judges, resume, and the py round trip on every kept document
 
 from __future__ import annotations
 
-import copy
-
 import pytest
+from curation_corpus import build_curation_corpus
 from prfixtures import make_pr
 
 from agentmt import io
@@ -58,24 +57,7 @@ def test_licence_allowlist():
 @pytest.fixture(scope="module")
 def demo_corpus(tmp_path_factory, embedded_checkpoint):
     """The demo's mined PRs plus one planted PR per curation drop reason."""
-    from agentmt.sources.demo.build import build_demo
-    from agentmt.sources.mine import mine_git
-
-    root = tmp_path_factory.mktemp("curation")
-    demo = build_demo(root / "demo")
-    mine_git(demo.repo_path, root / "mined", metadata_dir=demo.metadata_dir)
-    prs = list(io.read_records(root / "mined", PullRequest))
-    fork = copy.deepcopy(prs[2])  # a fork's copy of a demo PR: same change, another repository
-    fork.repo, fork.id, fork.repo_roots = "forker/textkit", "forker/textkit#900", ["e" * 40]
-    gpl = make_pr([{"a.py": "x = 1\n"}, {"a.py": "x = 2\n"}], number=901, repo_license="GPL-3.0")
-    fmt = make_pr([{"a.py": "x=1\n"}, {"a.py": "x = 1\n"}], number=902)
-    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIE" + "Q" * 60 + "\n-----END RSA PRIVATE KEY-----\n"
-    pem = make_pr([{"k.py": "K = ''\n"}, {"k.py": f"K = '''\n{key}'''\n"}], number=903)
-    lock = make_pr([{"uv.lock": "a\n"}, {"uv.lock": "b\n"}], number=904)
-    shards = [prs[:10], prs[10:] + [fork, gpl, fmt, pem, lock]]
-    for i, shard in enumerate(shards):
-        io.write_records(root / "prs" / io.shard_name(i), shard, PullRequest)
-    return root / "prs"
+    return build_curation_corpus(tmp_path_factory.mktemp("curation"))
 
 
 @pytest.mark.slow

@@ -4,11 +4,12 @@ Before rendering (per PullRequest, in place): SWE-bench repository and instance 
 licence allowlist, quality (file removal, formatting-only PRs), private keys (drop), then privacy
 redaction (pseudonyms, secret placeholders). Redaction comes before rendering and treats snapshot,
 head and diffs line by line alike, so py documents still replay to the head. After rendering (per
-document, in corpus order): exact content duplicates, near duplicates, 13-gram leakage.
+document, in corpus order): exact content duplicates, 13-gram leakage, near duplicates.
 
-State that spans shards (dedup indexes, per-instance leakage maxima) lives in `Curator`; a resumed
-run rebuilds the dedup indexes from the finished shards' kept documents (`resume`), so it keeps the
-same documents as an uninterrupted run.
+`Curator` holds no state that grows with the corpus: per shard it judges PRs and writes each rendered
+document's keys (`sign_table`: exact hash, leak verdict and leakage maxima, LSH bands); the in-order
+judgement over those keys (agentmt.corpus.dedup.InOrderJudge) runs once for the whole corpus
+(agentmt.corpus.curate_passes), so shards render on any number of workers and keep the same documents.
 """
 
 from __future__ import annotations
@@ -84,6 +85,12 @@ def make_salt(cfg: CurationConfig, out_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def make_judge(cfg: CurationConfig) -> dedup.InOrderJudge:
+    """The in-order duplicate judge (pass b of a curated render), as `cfg` configures it."""
+    return dedup.InOrderJudge(threshold=cfg.near_threshold, num_perm=cfg.num_perm, exact=cfg.exact_content,
+                              near=cfg.near_dedup)
+
+
 def pr_patch(pr: PullRequest) -> str:
     return "\n".join(ch.diff for c in pr.commits for ch in c.changes if ch.diff)
 
@@ -97,9 +104,6 @@ class Curator:
                                           ngram=cfg.ngram)
         self.contaminated: set[str] = set()
         self.salt = make_salt(cfg, out_dir) if cfg.redact_identities else ""
-        self.near = dedup.NearDedup(threshold=cfg.near_threshold, num_perm=cfg.num_perm) if cfg.near_dedup else None
-        self.hashes: dict[str, str] = {}
-        self.max_leak: dict[str, float] = {}
 
     def prepare(self, paths: list[Path], read_shard) -> None:
         """Scan the corpus once for repositories holding a SWE-bench base commit (before any shard)."""
@@ -132,54 +136,40 @@ class Curator:
             counts.update({f"secret_{k}" if k != "identity_pseudonymized" else k: v for k, v in found.items()})
         return None
 
-    def judge_docs(self, docs: list[tuple[str, str]]) -> list[str | None]:
-        """Post-render, in order: per (id, text) the drop reason or None; only kept documents join the
-        indexes, so judging a corpus in one run or across a resume gives the same reasons."""
-        sigs = self.near.signatures([dedup.change_view(t) for _, t in docs]) if self.near is not None and docs else [None] * len(docs)
-        reasons: list[str | None] = []
-        for (doc_id, text), sig in zip(docs, sigs):
-            h = dedup.content_hash(text) if self.cfg.exact_content else ""
-            if h and h in self.hashes:
-                reasons.append("duplicate_content")
-            elif self._leaks(text):
-                reasons.append("ngram_leak")
-            elif sig is not None and self.near.match(sig) is not None:
-                reasons.append("near_duplicate")
-            else:
-                reasons.append(None)
-                if h:
-                    self.hashes[h] = doc_id
-                if sig is not None:
-                    self.near.insert(sig, doc_id)
-        return reasons
+    def sign_table(self, docs: list[tuple[str, str]]):
+        """Pass a of the post-render steps, for one shard's (id, text) documents in order: a table of
+        id, exact hash, leak verdict and LSH band keys, and the shard's leakage maxima per instance
+        (every document's, dropped ones included)."""
+        import pyarrow as pa
 
-    def _leaks(self, text: str) -> bool:
-        """Record per-instance maxima; True when the document should go for leakage."""
-        hit = False
-        for k, ratio in decontam.leakage(text, self.index, self.cfg.ngram).items():
-            iid = self.index.ids[k]
-            if ratio > self.max_leak.get(iid, 0.0):
-                self.max_leak[iid] = ratio
-            hit |= ratio >= self.cfg.ngram_threshold
-        return hit and self.cfg.ngram_action == "drop"
-
-    def resume(self, docs: list[tuple[str, str]], max_leak: dict[str, float] | None = None) -> None:
-        """Re-index the kept documents of a finished shard, exactly as judging them kept them; `max_leak`:
-        the leakage maxima recorded when the shard ran (dropped documents count too, and are not on disk)."""
-        for iid, ratio in (max_leak or {}).items():
-            self.max_leak[iid] = max(ratio, self.max_leak.get(iid, 0.0))
-        for doc_id, text in docs:
-            self.hashes.setdefault(dedup.content_hash(text), doc_id)
-            for k, ratio in decontam.leakage(text, self.index, self.cfg.ngram).items():
+        cfg = self.cfg
+        max_leak: dict[str, float] = {}
+        leaks = []
+        for _, text in docs:
+            hit = False
+            for k, ratio in decontam.leakage(text, self.index, cfg.ngram).items():
                 iid = self.index.ids[k]
-                self.max_leak[iid] = max(ratio, self.max_leak.get(iid, 0.0))
-        if self.near is not None:
-            self.near.add([dedup.change_view(t) for _, t in docs], [d for d, _ in docs])
+                max_leak[iid] = max(ratio, max_leak.get(iid, 0.0))
+                hit |= ratio >= cfg.ngram_threshold
+            leaks.append(hit and cfg.ngram_action == "drop")
+        cols = {"id": pa.array([d for d, _ in docs], pa.string()),
+                "hash": pa.array([dedup.content_hash(t) if cfg.exact_content else "" for _, t in docs], pa.string()),
+                "leak": pa.array(leaks, pa.bool_())}
+        if cfg.near_dedup:
+            import numpy as np
 
-    def report(self) -> dict:
-        """What the manifest records: instances reaching the threshold (to exclude from evaluation)."""
-        flagged = sorted(i for i, r in self.max_leak.items() if r >= self.cfg.ngram_threshold)
-        top = sorted(self.max_leak.items(), key=lambda kv: -kv[1])[:20]
+            num_bands = dedup.num_bands_for(cfg.near_threshold, cfg.num_perm)
+            sigs = (dedup.signatures([dedup.change_view(t) for _, t in docs], num_perm=cfg.num_perm) if docs
+                    else np.zeros((0, cfg.num_perm), np.uint32))
+            width = cfg.num_perm // num_bands * 4
+            cols |= {k: pa.array(v, pa.binary(width)) for k, v in dedup.band_columns(sigs, num_bands).items()}
+        return pa.table(cols), max_leak
+
+    def report(self, max_leak: dict[str, float]) -> dict:
+        """What the manifest records: instances reaching the threshold (to exclude from evaluation), from
+        the corpus's leakage maxima per instance."""
+        flagged = sorted(i for i, r in max_leak.items() if r >= self.cfg.ngram_threshold)
+        top = sorted(max_leak.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
         c = self.cfg
         steps = ["decontam_repo_name", "decontam_repo_content" if c.decontam_content else "", "decontam_instance",
                  "license" if c.licenses else "", "quality" if c.quality else "",

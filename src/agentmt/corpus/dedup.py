@@ -1,23 +1,28 @@
-"""Deduplication of rendered documents: exact (content hash) and near (MinHash LSH).
+"""Deduplication of rendered documents: exact (content hash) and near (MinHash LSH), in shards.
 
 Rule: documents are judged in corpus order (input shard order, then record order) and the first
-document of a cluster is kept, every later one that matches a kept document is dropped. The order
-is fixed by the input, so a rerun or a resume keeps the same documents. (repo, PR) duplicates are
-caught before rendering (agentmt.corpus.filters.dedup_key).
+document of a cluster is kept, every later one that matches a *kept* document is dropped (a chain
+A~B~C with A not ~ C keeps A and C). The order is fixed by the input, so a rerun, a resume and any
+number of workers keep the same documents. (repo, PR) duplicates are caught before rendering
+(agentmt.corpus.filters.dedup_key).
 
-Near duplicates: word 5-gram shingles of the document's change view (`change_view`), MinHash over `num_perm` permutations, LSH bands sized for
-`threshold` (see num_bands_for) in rensa (a maintained Rust MinHash; chosen over datatrove's four-stage disk pipeline and
-datasketch by benchmarks/bench_dedup.py), then each LSH candidate is confirmed by its estimated
-Jaccard similarity, so a band collision alone never drops a document. The index keeps one MinHash per
-kept document in memory (~0.6 KB at 128 permutations); corpora beyond a few million documents per
-process should run datatrove's sharded pipeline instead.
+Near duplicates: word 5-gram shingles of the document's change view (`change_view`), MinHash over
+`num_perm` permutations in rensa (a maintained Rust MinHash), LSH bands sized for `threshold`
+(num_bands_for; contiguous slices of the signature, as rensa's own RMinHashLSH bands them), and each
+band candidate confirmed by its estimated Jaccard, so a band collision alone never drops a document.
+
+Spread over workers in three passes (agentmt.corpus.curate_passes): per shard, `sign_table` writes
+each document's exact hash, leak verdict and LSH bands (pass a); one pass reads only those small
+columns, band by band, keeps the documents that share a key with another (`shared_positions`), and
+runs the in-order rule over them alone (`judge_shards`, pass b): a document sharing no key can neither
+match nor be matched; per shard the drops are applied (pass c). datatrove's MinHash steps were not
+used: they keep one document per union-find component, which is not this rule (A and C above).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 
 WORD = re.compile(r"\w+")
 
@@ -60,51 +65,70 @@ def num_bands_for(threshold: float, num_perm: int, recall: float = 0.99) -> int:
     return divisors[-1]
 
 
-class NearDedup:
-    """Streaming near-duplicate judge: `check(texts)` returns, per text, the key it duplicates or None.
+def signatures(texts: list[str], *, num_perm: int, ngram: int = 5, seed: int = 42):
+    """MinHash signatures of `texts` (uint32 array, one row each), computed in one batched call."""
+    import numpy as np
+    from rensa import RMinHash
 
-    Each text not found similar (≥ threshold estimated Jaccard) to an earlier kept one is added to the
-    index under its key; texts within one call are judged in order against each other too.
-    """
+    ms = RMinHash.from_token_sets([shingles(t, ngram) for t in texts], num_perm, seed)
+    return np.array([m.digest() for m in ms], dtype=np.uint32).reshape(len(texts), num_perm)
 
-    def __init__(self, *, threshold: float = 0.8, num_perm: int = 128, ngram: int = 5, seed: int = 42):
-        from rensa import RMinHashLSH
 
-        self.threshold, self.num_perm, self.ngram, self.seed = threshold, num_perm, ngram, seed
-        self.lsh = RMinHashLSH(threshold=threshold, num_perm=num_perm, num_bands=num_bands_for(threshold, num_perm))
-        self.kept: dict[int, object] = {}
-        self.names: list[str] = []
+def band_columns(sigs, num_bands: int) -> dict[str, list[bytes]]:
+    """The LSH band keys of signatures as Parquet-ready columns: band j is the bytes of slice j."""
+    n, num_perm = sigs.shape
+    bands = sigs.astype("<u4").reshape(n, num_bands, num_perm // num_bands)  # little-endian on any node
+    return {band_name(j): [bands[i, j].tobytes() for i in range(n)] for j in range(num_bands)}
 
-    def _minhashes(self, texts: list[str]):
-        from rensa import RMinHash
 
-        return RMinHash.from_token_sets([shingles(t, self.ngram) for t in texts], self.num_perm, self.seed)
+def band_name(j: int) -> str:
+    return f"band_{j:03d}"
 
-    def signatures(self, texts: list[str]) -> list:
-        """MinHashes of `texts`, computed in one batched call."""
-        return self._minhashes(texts)
 
-    def match(self, m) -> str | None:
-        """The key of a kept document similar to MinHash `m`, or None."""
-        c = next((c for c in self.lsh.query(m) if self.kept[c].jaccard(m) >= self.threshold), None)
-        return None if c is None else self.names[c]
+def shared_positions(column) -> set[int]:
+    """Positions (in a pyarrow ChunkedArray) of the values that occur more than once."""
+    import numpy as np
+    import pyarrow.compute as pc
 
-    def insert(self, m, key: str) -> None:
-        i = len(self.names)
-        self.names.append(key)
-        self.kept[i] = m
-        self.lsh.insert(i, m)
+    counts = pc.value_counts(column)
+    shared = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    if not len(shared):
+        return set()
+    return set(np.flatnonzero(pc.is_in(column, value_set=shared).to_numpy(zero_copy_only=False)).tolist())
 
-    def check(self, texts: list[str], keys: Iterable[str]) -> list[str | None]:
-        out: list[str | None] = []
-        for m, key in zip(self.signatures(texts), keys):
-            dup = self.match(m)
-            if dup is None:
-                self.insert(m, key)
-            out.append(dup)
-        return out
 
-    def add(self, texts: list[str], keys: Iterable[str]) -> None:
-        """Index documents known to be kept (a finished shard on resume), without judging them."""
-        for m, key in zip(self.signatures(texts), keys):
-            self.insert(m, key)
+class InOrderJudge:
+    """The module's rule over documents fed in corpus order: `judge` returns the drop reason or None.
+    Only kept documents join the indexes; a leak (ngram_leak) is judged after the exact check, as ever."""
+
+    def __init__(self, *, threshold: float, num_perm: int, exact: bool, near: bool):
+        self.threshold, self.num_perm, self.exact, self.near = threshold, num_perm, exact, near
+        self.num_bands = num_bands_for(threshold, num_perm)
+        self.hashes: set[str] = set()
+        self.buckets: list[dict[bytes, list[int]]] = [{} for _ in range(self.num_bands)]
+        self.kept: list = []  # signatures of kept documents, indexed by the buckets
+
+    def judge(self, h: str, leak: bool, bands: list[bytes] | None) -> str | None:
+        import numpy as np
+
+        if self.exact and h in self.hashes:
+            return "duplicate_content"
+        if leak:
+            return "ngram_leak"
+        sig = np.frombuffer(b"".join(bands), dtype="<u4") if self.near and bands else None
+        if sig is not None:
+            seen: set[int] = set()
+            for j, key in enumerate(bands):
+                for k in self.buckets[j].get(key, ()):
+                    if k not in seen:
+                        seen.add(k)
+                        # rensa's estimate: the share of equal slots, compared as it does
+                        if int((self.kept[k] == sig).sum()) / self.num_perm >= self.threshold:
+                            return "near_duplicate"
+        if self.exact:
+            self.hashes.add(h)
+        if sig is not None:
+            for j, key in enumerate(bands):
+                self.buckets[j].setdefault(key, []).append(len(self.kept))
+            self.kept.append(sig)
+        return None

@@ -4,7 +4,8 @@ Input shard i maps to output shard i (`part-0000i.parquet`, possibly empty), one
 runner (agentmt.runner): its completion marker holds that shard's counts, drops and token counts, a
 rerun skips finished shards and reproduces the same bytes, and a changed config or input folder is
 refused (or redone with --force). (repo, number) dedup across shards is settled before rendering, so
-shards render apart, on local processes or Ray. Every py document passes the end-to-end
+shards render apart, on local processes or Ray; with curation on, the corpus-wide duplicate judgement
+runs as passes over every shard's keys (agentmt.corpus.curate_passes). Every py document passes the end-to-end
 round-trip check (parse the text, replay its edits, compare with the head) or is dropped.
 """
 
@@ -124,11 +125,7 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
                 shard.drop("too_long")
                 continue
             fits.append((pr, text, n))
-        verdicts = curator.judge_docs([(f"{pr.id}/{fmt}", t) for pr, t, _ in fits]) if curator else [None] * len(fits)
-        for (pr, text, n), reason in zip(fits, verdicts):
-            if reason:
-                shard.drop(reason)
-                continue
+        for pr, text, n in fits:
             rows.append(CtxDocument(text=text, id=f"{pr.id}/{fmt}", repo=pr.repo, pr_number=pr.number,
                                     format=fmt, num_tokens=n, base_sha=pr.base_sha, head_sha=pr.head_sha))
         pending.clear()
@@ -147,8 +144,24 @@ def render_shard(path: Path, out_path: Path, fmt: str, cfg: CtxConfig, seen: set
     flush()
     io.write_records(out_path, rows, CtxDocument)
     shard.counts["kept"] = len(rows)
-    return {"counts": dict(shard.counts), "drops": dict(shard.drops), "keys": keys, "tokens": tokens,
+    info = {"counts": dict(shard.counts), "drops": dict(shard.drops), "keys": keys, "tokens": tokens,
             "kept_tokens": sum(r.num_tokens for r in rows), "errors": errors}
+    if curator is not None:  # pass a of curation: the documents' keys for the corpus-wide judgement
+        from agentmt.corpus.curate_passes import sign_name
+
+        table, info["max_leak"] = curator.sign_table([(r.id, r.text) for r in rows])
+        io.write_parquet(out_path.with_name(sign_name(out_path.name)), table.to_pylist(), schema=table.schema)
+        info["outputs"] = [out_path.name, sign_name(out_path.name)]
+    return info
+
+
+def merge_max(dicts) -> dict[str, float]:
+    """Per key, the largest value over `dicts` (the corpus's leakage maxima from the shards')."""
+    out: dict[str, float] = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = max(v, out.get(k, 0.0))
+    return out
 
 
 def _curation_config(cfg: CtxConfig):
@@ -209,12 +222,8 @@ def _render_unit(unit, ctx) -> dict:
 
         ecfg = EnhanceConfig.model_validate(cfg.llm).model_copy(update={"base_url": ctx.shared["llm_base_url"]})
         enhance = functools.partial(_enhance, ecfg=ecfg)
-    curator = ctx.shared.get("curator")
-    info = render_shard(Path(path), ctx.out_dir / unit.name, ctx.shared["format"], cfg, set(dup_keys),
-                        _tokenizer(cfg.tokenizer), enhance, curator)
-    if curator is not None:  # units run in order: the leakage maxima so far, dropped documents' included
-        info["max_leak"] = dict(curator.max_leak)
-    return info
+    return render_shard(Path(path), ctx.out_dir / unit.name, ctx.shared["format"], cfg, set(dup_keys),
+                        _tokenizer(cfg.tokenizer), enhance, ctx.shared.get("curator"))
 
 
 def _enhance(prs, manifest, ecfg):
@@ -262,13 +271,13 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
         units=[Unit(io.shard_name(i), (str(path), dups[i])) for i, path in enumerate(inputs)],
         process=_render_unit, shared={"cfg": cfg.model_dump(), "format": fmt, "curator": curator},
         setup=(lambda: _open_llm(cfg)) if use_llm else None,
-        # the curator's near-duplicate state spans shards: it runs them in order, in this process
-        sequential=curator is not None,
-        on_reuse=(lambda unit, info: curator.resume([(r["id"], r["text"]) for r in io.read_rows(out_dir / unit.name)],
-                                                    info.get("max_leak")))
-        if curator is not None else None,
     )
-    run = run_stage(spec, executor=executor, force=force)
+    if curator is None:
+        run = run_stage(spec, executor=executor, force=force)
+    else:  # the same units as passes: render + keys, the corpus-wide judgement, per-shard filtering
+        from agentmt.corpus.curate_passes import run_curated
+
+        spec, run = run_curated(spec, executor=executor, force=force)
     manifest = make_manifest(spec, run)
     manifest.inputs = [str(p) for p in inputs]
     if (Path(prs_dir) / io.MANIFEST).exists():
@@ -281,6 +290,6 @@ def render_ctx(prs_dir: str | Path, out_dir: str | Path, fmt: str, *config_specs
         "retention": filters.retention(all_tokens), "error_examples": errors[:MAX_ERROR_EXAMPLES],
     })
     if curator is not None:
-        manifest.extra["curation"] = curator.report()
+        manifest.extra["curation"] = curator.report(merge_max(info.get("max_leak", {}) for info in run.infos))
     manifest.write(out_dir)
     return manifest
