@@ -14,6 +14,7 @@ import pytest
 from github_server import demo_server, make_demo
 
 from agentmt import io
+from agentmt.executors import make_executor
 from agentmt.models.server import find_free_port
 from agentmt.sources.github.clock import SystemClock
 from agentmt.types import PullRequest
@@ -66,8 +67,7 @@ def test_mining_runs_on_the_cluster_the_address_names(tmp_path, monkeypatch):
                 time.sleep(2)
         with gh:
             local = mine_github([name], tmp_path / "local", *specs, tokens=["good-token"])
-            on_cluster = mine_github([name], tmp_path / "ray", *specs, tokens=["good-token"], executor="ray",
-                                     ray_address=f"127.0.0.1:{port}")
+            on_cluster = mine_github([name], tmp_path / "ray", *specs, tokens=["good-token"], executor=make_executor("ray", jobs=1, address=f"127.0.0.1:{port}"))
         # the cluster saw this test's probe, the mining driver and the count below: three jobs
         assert len(_jobs(port)) == 3 and on_cluster.extra["repos"] == {name: "mined"}
         assert on_cluster.counts == local.counts

@@ -38,15 +38,19 @@ def github_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (Parquet shards + manifest.json)."),
     tokens_file: Path | None = typer.Option(None, "--tokens-file",
                                             help="File with one GitHub token per line (default: $GITHUB_TOKEN, comma-separated)."),
-    executor: str = typer.Option("local", "--executor", help="local (one repository after another) or ray (one task each)."),
-    ray_address: str | None = runopts.RayAddressOpt,
     config: list[str] = typer.Option([], "--config", "-c", help="Config: YAML path, built-in name or key=value."),
+    jobs: int = runopts.JobsOpt,
+    executor: str = runopts.ExecutorOpt,
+    ray_address: str | None = runopts.RayAddressOpt,
+    force: bool = runopts.ForceOpt,
 ) -> None:
-    """Mine merged PRs of REPOS through the GitHub API (code from git) into --out (resumes an unfinished run)."""
+    """Mine merged PRs of REPOS through the GitHub API (code from git) into --out, one repository per unit
+    of work (resumes an unfinished run)."""
     from agentmt.sources.github.mine import mine_github, read_tokens_file
 
     tokens = read_tokens_file(tokens_file) if tokens_file else None
-    manifest = mine_github(repos, out, *config, tokens=tokens, executor=executor, ray_address=ray_address)
+    manifest = mine_github(repos, out, *config, tokens=tokens, executor=runopts.executor_from(jobs, executor, ray_address),
+                           force=force)
     c, states = manifest.counts, manifest.extra["repos"]
     typer.echo(f"kept {c.get('prs_kept', 0)} of {c.get('prs_seen', 0)} merged PRs from "
                f"{sum(s == 'mined' for s in states.values())} of {len(states)} repositories "

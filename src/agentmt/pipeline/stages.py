@@ -82,7 +82,7 @@ def mine_github(c: StageCall) -> str:
         raise ConfigError(f"stage {c.out.name!r} (mine_github) needs options.repos: [OWNER/NAME, ...]")
     tokens_file = c.one("tokens_file", required=False)
     m = run(list(repos), c.out, *c.config, tokens=read_tokens_file(tokens_file) if tokens_file else None,
-            executor=c.executor)
+            executor=c.runner_executor())
     return f"kept {m.counts.get('prs_kept', 0)} of {m.counts.get('prs_seen', 0)} merged PRs, dropped: {_drops(m)}"
 
 

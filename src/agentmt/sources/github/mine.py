@@ -7,6 +7,13 @@ atomically, then marked done with the page's end cursor, PR numbers, counts and 
 page whole and skips PR numbers already marked, so no PR is lost or duplicated. A repository that
 cannot be mined (unknown, private, cannot clone) is a counted drop, never a crash; only a rejected
 token (NoTokenError) stops the run. The manifest is written last, from the markers.
+
+Each repository is one unit of the stage runner (agentmt.runner): in this process, on local worker
+processes (-j N) or on a Ray cluster (--ray-address), each unit with its own client over the same
+token list. The quota stays shared because GitHub reports it per token: every response's
+x-ratelimit-remaining/reset updates a client's pool, and a client that meets a spent token parks it
+until the reset GitHub names. On Ray the tokens reach the workers through their environment, never as
+task arguments (agentmt.executors.ray swaps registered secrets out of them).
 """
 
 from __future__ import annotations
@@ -55,10 +62,17 @@ def slug(repo: str) -> str:
     return repo.replace("/", "__")
 
 
+# what only changes how GitHub is reached, never what is mined: left out of the stage fingerprint,
+# so a resumed run may use another endpoint address (a mirror, a test server's new port) or patience
+_TRANSPORT = ("api_url", "timeout_s", "max_retries", "clone_dir")
+
+
 def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, tokens: list[str] | None = None,
-                clock=None, executor: str = "local", ray_address: str | None = None) -> io.Manifest:
-    """Mine each "owner/name" in `repos` into `out_dir` (resumes an unfinished run); `executor="ray"`
-    mines one repository per Ray task, on the cluster at `ray_address` (None: $RAY_ADDRESS, else local)."""
+                clock=None, executor=None, force: bool = False) -> io.Manifest:
+    """Mine each "owner/name" in `repos` into `out_dir`, one runner unit per repository on `executor`
+    (default: in this process; resumes an unfinished run, refuses another config's output unless `force`)."""
+    from agentmt.runner import StageSpec, Unit, pending_units, run_stage
+
     cfg = make_config(GitHubMineConfig, *config_specs)
     names = list(dict.fromkeys(_check_name(r) for r in _expand(repos)))
     out = Path(out_dir)
@@ -68,21 +82,35 @@ def mine_github(repos: list[str], out_dir: str | Path, *config_specs: str, token
     if not toks:
         raise InputError("mine github needs a GitHub token (GraphQL answers no anonymous request): "
                          "set GITHUB_TOKEN or pass --tokens-file")
-    if executor == "ray":
-        from agentmt.sources.github.parallel import run_on_ray
+    spec = StageSpec(name=STAGE, out_dir=out, inputs=[],
+                     config={k: v for k, v in cfg.model_dump().items() if k not in _TRANSPORT},
+                     units=[Unit(slug(n), n) for n in names], process=_mine_unit,
+                     shared={"cfg": cfg.model_dump(), "tokens": toks, "clock": clock})
+    running = {u.name for u in pending_units(spec, force)}
+    run = run_stage(spec, executor=executor, force=force)
+    statuses = {n: info["status"] for n, info in zip(names, run.infos)}
+    # requests of this run only: a resumed run reports what the rerun cost
+    ran = [info for u, info in zip(spec.units, run.infos) if u.name in running]
+    client_counts = sum((Counter(i["client"]) for i in ran), Counter())
+    return _write_manifest(out, statuses, cfg, sum(i["api_requests"] for i in ran), dict(client_counts))
 
-        statuses, requests, client_counts = run_on_ray(names, out, cfg, toks, address=ray_address)
-    elif executor == "local":
-        client = GitHubClient(toks, base_url=cfg.api_url, clock=clock, timeout=cfg.timeout_s,
-                              cache_dir=out / ".github-cache", max_retries=cfg.max_retries)
-        try:
-            statuses = {name: mine_repository(name, out, cfg, client)["status"] for name in names}
-        finally:
-            client.close()
-        requests, client_counts = client.num_requests, dict(client.counts)
-    else:
-        raise InputError(f"unknown executor {executor!r}: use local or ray")
-    return _write_manifest(out, statuses, cfg, requests, client_counts)
+
+def _mine_unit(unit, ctx) -> dict:
+    """Runner unit: one repository, with its own client; an unavailable one gets no marker (retried)."""
+    cfg = GitHubMineConfig.model_validate(ctx.shared["cfg"])
+    secrets.register(*ctx.shared["tokens"])  # in a worker process too
+    client = GitHubClient(ctx.shared["tokens"], base_url=cfg.api_url, clock=ctx.shared["clock"], timeout=cfg.timeout_s,
+                          cache_dir=ctx.out_dir / ".github-cache", max_retries=cfg.max_retries)
+    try:
+        result = mine_repository(unit.items, ctx.out_dir, cfg, client)
+    finally:
+        client.close()
+    page = 0
+    while io.is_done(ctx.out_dir, _shard(unit.items, page)):
+        page += 1
+    return {"status": result["status"], "retry": result["status"] == "unavailable",
+            "api_requests": client.num_requests, "client": dict(client.counts),
+            "outputs": [_shard(unit.items, i) for i in range(page)]}
 
 
 def _expand(repos: list[str]) -> list[str]:
