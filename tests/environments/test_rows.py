@@ -310,6 +310,7 @@ def test_swebench_spec_table_facts_for_pytest_pylint_and_flask():
     pytest_repo = TaskInstance("pytest-dev__pytest-1", "pytest-dev/pytest", "c", "", "", "", version="5.0")
     r = choose_recipe(pytest_repo, dict(BASE_RECIPE, dependencies=["pluggy>=0.12"]), ["3.9"], lambda p: None)
     assert r["test_dependencies"] == lookup("pytest-dev/pytest", "5.0")["packages"]  # the harness installs no extras
+    assert r["pin_date"] is None  # its 2023 pins (atomicwrites==1.4.1) postdate a 2019 task's commit
     assert r["dependencies"] == [] and {"package": "pluggy", "kept": "pluggy==0.13.1", "dropped": "pluggy>=0.12"} in r["pin_conflicts"]
     pylint = TaskInstance("pylint-dev__pylint-1", "pylint-dev/pylint", "c", "", "", "", version="3.0")
     r = choose_recipe(pylint, dict(BASE_RECIPE), ["3.9"], lambda p: None)

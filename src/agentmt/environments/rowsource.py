@@ -150,7 +150,10 @@ def make_spec_recipe(spec: dict, base: dict, available: list[str]) -> dict[str, 
             "dependencies": [d for d in base.get("dependencies", []) if _name(d) not in pinned],
             "test_dependencies": [*spec["packages"], *(kept if spec.get("repo_test_requirements") else [])],
             "pin_conflicts": conflicts,
-            "sources": [SOURCE, *base.get("sources", [])], "source": SWEBENCH_SPEC}
+            "sources": [SOURCE, *base.get("sources", [])], "source": SWEBENCH_SPEC,
+            # no date cutoff, as the harness resolves: its pins were chosen in 2023-24, not as of the
+            # PR (setuptools==68.0.0 and atomicwrites==1.4.1 for pytest 4.x/5.x tasks of 2019)
+            "pin_date": None}
 
 
 def choose_recipe(task: TaskInstance, base: dict, available: list[str],
