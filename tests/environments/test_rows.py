@@ -182,6 +182,18 @@ def test_pre_install_apt_steps_go_to_the_env_layer_and_the_rest_stay_in_order():
     assert make_env_tag(built, "base") != make_env_tag(plain, "base")  # no env image shared with a task without them
 
 
+def test_pre_install_pip_packages_join_the_env_layer_s_set():
+    pre = ["pip install -U 'numpy<2' six", "python -m pip install -r requirements/ci.txt",
+           "pip install -e ./plugin", "touch x"]
+    config = {"python": "3.11", "pip_packages": ["pytest"], "pre_install": pre, "test_cmd": "pytest"}
+    task = TaskInstance("i", "a/b", "c", "", "", "", validation={"extra_fields": {"install_config": config}})
+    r = choose_recipe(task, dict(BASE_RECIPE), ["3.11"], {"requirements/ci.txt": "attrs==23.1\n"}.get)
+    assert r["dependencies"] == ["pytest", "numpy<2", "six", "attrs==23.1"]
+    assert r["pre_install_pip"] == pre[:2]
+    # a path install and the rest stay steps of the instance layer, in order
+    assert r["install"].startswith("pip install -e ./plugin && touch x && ( pip install")
+
+
 def test_an_old_setuptools_swaps_only_the_project_install_of_a_row_recipe():
     from agentmt.environments.buildtask import _fit_install_to_setuptools
     from agentmt.environments.editable import DEVELOP_INSTALL

@@ -80,7 +80,8 @@ def make_install_config_recipe(config: dict, base: dict, available: list[str],
                                read: Callable[[str], str | None]) -> dict[str, Any]:
     """A recipe from a SWE-rebench `install_config`; `base` is the inferred recipe, read only for the
     build backend and the project's name; `read(path)` gives a file of the repository at the commit.
-    `pre_install` commands run before the install in the instance layer, which has no network."""
+    `pre_install` commands run before the install in the instance layer, which has no network; those
+    that need it go to the env layer: apt-like ones as `system_commands`, `pip install PKG` as packages."""
     from agentmt.environments.declared import requirement_lines
 
     deps = _packages(config.get("pip_packages"))
@@ -97,12 +98,16 @@ def make_install_config_recipe(config: dict, base: dict, available: list[str],
     project = not row_install or _PROJECT_INSTALL.match(row_install.strip())
     install = make_install_command(PEP660_INSTALL) if project else row_install
     system, pre = split_pre_install(_packages_cmds(config.get("pre_install")))
-    steps = [*pre, install]
+    # `pip install PKG...` steps need the index too: their packages join the env layer's set
+    piped = {part: _pip_install_packages(part, read) for part in pre}
+    deps += [x for pkgs in piped.values() if pkgs for x in pkgs]
+    steps = [*(part for part, pkgs in piped.items() if pkgs is None), install]
     test_cmd = str(config["test_cmd"] if not isinstance(config["test_cmd"], list) else " && ".join(config["test_cmd"]))
     return {**base, **_python(str(config.get("python") or base.get("python_target") or ""), available),
             "dependencies": list(dict.fromkeys(deps)), "test_dependencies": [],
             "install": " && ".join(s for s in steps if s), "install_row": row_install,
             "system_commands": make_system_commands(system), "pre_install_system": system,
+            "pre_install_pip": [part for part, pkgs in piped.items() if pkgs is not None],
             "test_cmd": test_cmd, "test_runner": _runner(test_cmd), "sources": ["install_config"],
             # no date cutoff: the row's pins were resolved when its dataset was built, not as of the
             # PR (SWE-rebench pins pytest releases newer than many of its tasks' base commits)
@@ -123,6 +128,33 @@ def split_pre_install(steps: list[str]) -> tuple[list[str], list[str]]:
             if part:
                 (system if _SYSTEM_CMD.match(part) else project).append(re.sub(r"^sudo\s+", "", part))
     return system, project
+
+
+_PIP_INSTALL = re.compile(r"^(?:python\d*(?:\.\d+)? -m )?pip3? install\s+(.*)$")
+_PIP_FLAGS = {"-U", "--upgrade", "-q", "--quiet", "--no-cache-dir", "--pre", "--force-reinstall", "-I",
+              "--ignore-installed", "--user"}
+
+
+def _pip_install_packages(part: str, read: Callable[[str], str | None]) -> list[str] | None:
+    """The requirements a pre_install `pip install` of packages names (`-r FILE` read at the commit);
+    None when `part` is something else or installs a path, URL or the project (it then stays a step)."""
+    from agentmt.environments.declared import requirement_lines
+
+    m = _PIP_INSTALL.match(part)
+    if not m:
+        return None
+    words, out = shlex.split(m.group(1)), []
+    while words:
+        word = words.pop(0)
+        if word in ("-r", "--requirement") and words:
+            out += requirement_lines(read(words.pop(0)) or "")[0]
+        elif word in _PIP_FLAGS:
+            continue
+        elif word.startswith(("-", ".", "/", "git+")) or "://" in word:
+            return None  # an option not known here, a path or a URL: pip's own business, in its layer
+        else:
+            out.append(word)
+    return out or None
 
 
 def make_system_commands(system: list[str]) -> list[str]:
