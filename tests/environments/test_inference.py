@@ -288,7 +288,11 @@ DISTUTILS_SETUP_PY = "from distutils.core import setup\n\nsetup(name='shapes', v
     # a distutils-only setup.py has no `develop` command unless setuptools is imported first
     {"pyproject.toml": OLD_SETUPTOOLS.replace('build-backend = "setuptools.build_meta"\n', ""),
      "setup.py": DISTUTILS_SETUP_PY},
-], ids=["hatchling-editables", "setuptools63-no-setup-py", "distutils-setup-py"])
+    # a backend that no longer builds with today's pip (marko 2020's pdm.builders.api imports pip
+    # internals): neither install works, the source path install does
+    {"pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "era_backend"\nbackend-path = ["."]\n',
+     "era_backend.py": "raise ImportError('this backend needs the pip of its era')\n"},
+], ids=["hatchling-editables", "setuptools63-no-setup-py", "distutils-setup-py", "backend-does-not-build"])
 def test_every_backend_shape_installs_testbed_as_the_imported_code(packaging, tmp_path, fixture_git, docker_daemon):
     from agentmt.environments.buildtask import build_task
     from agentmt.environments.config import load_env_config

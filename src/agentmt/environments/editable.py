@@ -4,7 +4,8 @@ Guarantee of `make_install_command`: one shell command that tries, in order, PEP
 -e`, the build hook's own requirements already in the env layer: `editable_build_requirements`),
 then, where that has no hook (setuptools < 64 without setup.py, a distutils-only setup.py), a plain
 install (metadata, entry points) plus a path install: a .pth that puts the project's import roots
-in /testbed first on sys.path, so edits to /testbed are what the tests import.
+in /testbed first on sys.path, so edits to /testbed are what the tests import; where no build
+works at all, that .pth alone (no metadata).
 """
 
 from __future__ import annotations
@@ -32,6 +33,21 @@ _PATH_INSTALL_SCRIPT = (
 assert not any(c in _PATH_INSTALL_SCRIPT for c in '"$`'), "the script is quoted for sh with double quotes"
 PATH_INSTALL = f'{PLAIN_INSTALL} && python -c "{_PATH_INSTALL_SCRIPT}"'
 
+# the last resort, when no build of the project works (marko 2020's backend `pdm.builders.api`
+# imports pip internals today's pip no longer has): no metadata, only the import roots holding a
+# package (a folder with __init__.py) on sys.path, which is what the tests import
+_SOURCE_PATH_SCRIPT = (
+    "import os, sysconfig; sp = sysconfig.get_paths()['purelib']; "
+    "skip = {'tests', 'test', 'testing', 'docs', 'doc', 'build', 'dist'}; "
+    "roots = [b for b in dict.fromkeys(os.path.abspath(x) for x in ('.', 'src', 'lib')) if os.path.isdir(b) "
+    "and any(n not in skip and os.path.isfile(os.path.join(b, n, '__init__.py')) for n in os.listdir(b))]; "
+    "assert roots, 'no package folder in /testbed, src or lib'; "
+    "open(os.path.join(sp, 'agentmt-testbed.pth'), 'w').write('import sys; sys.path[:0] = %r\\n' % roots); "
+    "print('source path install:', roots)"
+)
+assert not any(c in _SOURCE_PATH_SCRIPT for c in '"$`'), "the script is quoted for sh with double quotes"
+SOURCE_PATH_INSTALL = f'python -c "{_SOURCE_PATH_SCRIPT}"'
+
 # build backends whose PEP 660 hook needs more than the backend under --no-build-isolation:
 # hatchling's and pdm-pep517's editable wheels import `editables` (get_requires_for_build_editable)
 _EDITABLE_HOOK_REQUIRES = {"hatchling.build": ["editables"], "pdm.pep517.api": ["editables"]}
@@ -43,5 +59,7 @@ def editable_build_requirements(build_backend: str) -> list[str]:
 
 
 def make_install_command(first: str) -> str:
-    """`first` (PEP 660 or setup.py develop), falling back to the plain + path install."""
-    return f"( {first} ) || ( echo 'agentmt: no editable install, plain + path install'; {PATH_INSTALL} )"
+    """`first` (PEP 660 or setup.py develop), falling back to the plain + path install, then, when
+    the project does not build at all, to the source path install."""
+    return (f"( {first} ) || ( echo 'agentmt: no editable install, plain + path install'; {PATH_INSTALL} )"
+            f" || ( echo 'agentmt: the project does not build, source path install'; {SOURCE_PATH_INSTALL} )")
