@@ -204,6 +204,24 @@ def test_pytest_before_3_runs_with_plain_asserts_on_python_3_9_and_later():
     assert fitted("pytest-xdist==2.0", "3.9") == "python -m pytest -rA"  # another distribution
 
 
+def test_pytest_3_10_runs_without_stepwise_when_the_cache_is_off():
+    """pytest 3.10's stepwise plugin writes to config.cache at session end; -p no:cacheprovider has
+    removed it, so the run ends in INTERNALERROR after its tests (tomlkit 2018, pytest 3.10.1)."""
+    from agentmt.environments.buildtask import NO_STEPWISE, fit_test_cmd_to_pytest
+
+    def fitted(pin: str, cmd: str = "python -m pytest -rA -p no:cacheprovider") -> str:
+        recipe = {"test_runner": "pytest", "test_cmd": cmd, "python": "3.9", "lock": [pin]}
+        fit_test_cmd_to_pytest(recipe)
+        fit_test_cmd_to_pytest(recipe)
+        return recipe["test_cmd"]
+
+    assert fitted("pytest==3.10.1").endswith(f"-p no:cacheprovider {NO_STEPWISE}")
+    assert fitted("pytest==3.10.1").count(NO_STEPWISE) == 1
+    assert NO_STEPWISE not in fitted("pytest==3.9.3")  # no stepwise plugin before 3.10
+    assert NO_STEPWISE not in fitted("pytest==5.4.3")
+    assert NO_STEPWISE not in fitted("pytest==3.10.1", "python -m pytest -rA")  # the cache is on
+
+
 @pytest.mark.docker
 def test_dependencies_resolved_as_of_the_date_and_rebuilt_from_the_lock(calc_repo, docker_daemon, tmp_path):
     """six 1.12.0 was current in mid-2019 (1.17.0 in 2024): the pinned build gets the 2019 release,

@@ -78,6 +78,7 @@ def _locked_version(lock: list[str], name: str) -> tuple[int, ...]:
 
 PLAIN_ASSERT = "--assert=plain"
 NO_COVERAGE_THRESHOLD = "--cov-fail-under=0"
+NO_STEPWISE = "-p no:stepwise"
 
 
 def fit_test_cmd_to_pytest(recipe: dict) -> None:
@@ -92,6 +93,11 @@ def fit_test_cmd_to_pytest(recipe: dict) -> None:
     python = version_key(recipe.get("python") or "0")
     if recipe.get("test_runner") == "pytest" and old_pytest and python >= (3, 9) and "--assert" not in cmd:
         recipe["test_cmd"] = cmd = f"{cmd} {PLAIN_ASSERT}"
+    # pytest 3.10's stepwise plugin writes to the cache at session end, which -p no:cacheprovider
+    # removed: INTERNALERROR after the tests ran (pytest-dev/pytest#4304; tomlkit 2018)
+    if recipe.get("test_runner") == "pytest" and (3, 10) <= _locked_version(recipe.get("lock") or [], "pytest") < (4, 1) \
+            and NO_STEPWISE not in cmd and "cacheprovider" in cmd:
+        recipe["test_cmd"] = cmd = f"{cmd} {NO_STEPWISE}"
     # a coverage threshold (addopts --cov-fail-under=100, coverage's fail_under) fails a run of the
     # task's few test files whose tests all pass (arrow-935); pytest-cov >= 2.0 takes the last value
     if recipe.get("test_runner") == "pytest" and _locked_version(recipe.get("lock") or [], "pytest-cov") >= (2,) \
