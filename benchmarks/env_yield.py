@@ -201,7 +201,7 @@ def main() -> None:
     cfg.write_text(json.dumps({"repos": {n: r["path"] for n, r in info.items()}}))  # JSON is YAML
     # a shared tree: say what else was uncommitted under src/ when this ran
     dirty = [x.strip() for x in git(str(ROOT), "status", "--porcelain", "--", "src").splitlines()]
-    meta = {"agentmt": tag, "uncommitted": dirty, "repos": info, "num_tasks": len(chosen), "base_dates": dates, "seconds": {},
+    meta = {"agentmt": tag, "code": code_tag(), "uncommitted": dirty, "repos": info, "num_tasks": len(chosen), "base_dates": dates, "seconds": {},
             "config": COMMON, "jobs": args.jobs}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1))
     for mode in args.modes.split(","):
