@@ -17,6 +17,7 @@ import pytest
 
 from agentmt.environments import base, dockerapi, images
 from agentmt.environments.registry import IMAGE_UNAVAILABLE, ImageUnavailable, ensure_image
+from agentmt.errors import InfrastructureError
 
 needs_dockerd = pytest.mark.skipif(shutil.which("dockerd") is None or os.geteuid() != 0,
                                    reason="a second Docker daemon needs dockerd and root")
@@ -107,6 +108,11 @@ def test_a_digest_that_does_not_match_is_a_clear_error_never_a_rebuild(pushed, t
     with pytest.raises(ImageUnavailable, match=r"demo__gone-1: pull .* failed: .*rebuild and push"):
         ensure_image(gone)
     assert not dockerapi.image_exists(gone.validation["image"]["tag"])  # nothing was built in its place
+    down = type(gone).from_dict(gone.to_dict())  # a registry that does not answer: retried, not dropped for good
+    down.validation["image"]["ref"] = f"127.0.0.1:{localnodes.free_port()}/agentmt/agentmt-task@sha256:" + "1" * 64
+    with pytest.raises(InfrastructureError) as info:
+        ensure_image(down)
+    assert not isinstance(info.value, ImageUnavailable)
     write_tasks_jsonl([gone], tmp_path / "gone.jsonl")
     manifest = validate_envs(tmp_path / "gone.jsonl", tmp_path / "validated", "runs=1")
     assert manifest.drops == {IMAGE_UNAVAILABLE: 1}

@@ -29,8 +29,12 @@ class ImageBuildError(AgentmtError):
         self.log = log
 
 
-class DockerCallError(AgentmtError):
+class DockerCallError(InfrastructureError):
     """A pull, push, import or read the daemon refused (the message is its reason)."""
+
+
+class ImageNotFound(DockerCallError):
+    """A pull the registry answered: it has no such image (a down registry is a plain DockerCallError)."""
 
 
 def client():
@@ -55,8 +59,10 @@ def daemon_id() -> str:
 
 
 def _first_line(error: Exception | str) -> str:
-    # the daemon's whole first line: cut at a fixed width it ended mid-address
-    return (str(error).strip().splitlines() or ["no answer"])[0]
+    # the daemon's own words where it gave some (not the SDK's request URL), its whole first line:
+    # cut at a fixed width it ended mid-address
+    text = str(getattr(error, "explanation", None) or error)
+    return (text.strip().splitlines() or ["no answer"])[0]
 
 
 def image_exists(ref: str) -> bool:
@@ -125,9 +131,13 @@ def pull(ref: str) -> str:
     """Pull `ref` (`repo:tag` or `repo@sha256:...`); returns the local image id."""
     from docker.utils import parse_repository_tag
 
+    import docker.errors
+
     repository, tag = parse_repository_tag(ref)
     try:
         return client().images.pull(repository, tag=tag or "latest").id
+    except docker.errors.NotFound as e:
+        raise ImageNotFound(f"pull {ref} failed: {_first_line(e)[:300]}") from e
     except Exception as e:
         raise DockerCallError(f"pull {ref} failed: {_first_line(e)[:300]}") from e
 

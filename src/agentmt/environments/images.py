@@ -238,7 +238,10 @@ def build_failure(log: str) -> tuple[str, str]:
 
 def read_lock(tag: str) -> list[str]:
     """The frozen package set of an env image (`uv pip freeze` at build time), one requirement a line."""
-    code, out = dockerapi.run_read(tag, "cat", [LOCK_PATH])
+    try:
+        code, out = dockerapi.run_read(tag, "cat", [LOCK_PATH])
+    except dockerapi.DockerCallError as e:  # an image without cat holds no readable lock either
+        code, out = -1, str(e)
     if code != 0:
         raise ImageBuildError(f"{tag} holds no lock at {LOCK_PATH}", out)
     return [ln.strip() for ln in out.splitlines() if ln.strip()]

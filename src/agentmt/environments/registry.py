@@ -4,7 +4,8 @@ daemon it runs against when the image is missing there.
 
 Guarantees: the reference recorded is `REGISTRY/agentmt-task@sha256:...` (content-addressed: what is
 pulled is what was built); a local image whose id differs from the built one, a digest the registry no
-longer serves, or a pulled image with another id raises `ImageUnavailable`, never a silent rebuild.
+longer serves, or a pulled image with another id raises `ImageUnavailable`, never a silent rebuild; a
+registry that does not answer is a plain InfrastructureError (the unit is retried).
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ def ensure_image(task: TaskInstance) -> str:
                                "build with -c registry=HOST:PORT/PREFIX, or on this daemon")
     try:
         pulled = dockerapi.pull(ref)
-    except dockerapi.DockerCallError as e:
+    except dockerapi.ImageNotFound as e:
         raise ImageUnavailable(f"{instance_id}: {e} (the registry no longer serves it: rebuild and push)") from e
+    except dockerapi.DockerCallError as e:  # the registry may be back on the next run
+        raise InfrastructureError(f"{instance_id}: {e}") from e
     if built_id and pulled != built_id:
         raise ImageUnavailable(f"{ref} pulled as {pulled[:19]}, not the image {built_id[:19]} that was built")
     dockerapi.tag(ref, tag)

@@ -21,7 +21,7 @@ from agentmt.environments.tasks import (
     write_tasks_jsonl,
     write_tasks_parquet,
 )
-from agentmt.errors import InputError, RecordDropped
+from agentmt.errors import InfrastructureError, InputError, RecordDropped
 from agentmt.io import Manifest
 from agentmt.runner import StageSpec, Unit, make_manifest, run_stage
 from agentmt.types import PullRequest, TaskInstance
@@ -164,11 +164,13 @@ def _validate_unit(unit: Unit, ctx) -> dict:
     task, cfg = TaskInstance.from_dict(unit.items["task"]), EnvConfig.model_validate(ctx.shared["cfg"])
     try:
         image = ensure_image(task)
-    except ImageUnavailable as e:  # not as built: a rebuild must decide, not this stage
+    except InfrastructureError as e:  # not as built (a rebuild must decide), or no daemon/registry (retried)
         from agentmt.environments.buildtask import record_drop
 
-        record_drop(task, "validate", IMAGE_UNAVAILABLE, str(e))
-        return {"task": task.to_dict(), "dropped": IMAGE_UNAVAILABLE, "detail": str(e), "outputs": []}
+        reason = IMAGE_UNAVAILABLE if isinstance(e, ImageUnavailable) else INFRA_ERROR
+        record_drop(task, "validate", reason, str(e))
+        return {"task": task.to_dict(), "dropped": reason, "detail": str(e), "outputs": [],
+                "retry": reason == INFRA_ERROR}
     touch_image(image)
     try:
         task = validate_task(task, image, runs=cfg.runs, timeout_s=cfg.test_timeout_s, runtime=cfg.runtime,
