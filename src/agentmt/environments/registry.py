@@ -36,12 +36,15 @@ def push_name(tag: str) -> str:
 def push_image(tag: str, registry: str) -> str:
     """Push local image `tag` to `registry` (`host:port/prefix`); returns `REGISTRY/REPO@sha256:...`.
     The registry-named tag is removed again: the local tag stays the one name of the image here."""
+    from agentmt.environments.base import image_lock
+
     target = f"{registry.rstrip('/')}/{push_name(tag)}"
-    dockerapi.tag(tag, target)
-    try:
-        digest = dockerapi.push(target)
-    finally:
-        dockerapi.remove(target)  # an untag only: the image keeps its local tag
+    with image_lock(target):  # two runs pushing one image: neither untags it under the other's push
+        dockerapi.tag(tag, target)
+        try:
+            digest = dockerapi.push(target)
+        finally:
+            dockerapi.remove(target)  # an untag only: the image keeps its local tag
     return f"{target.rsplit(':', 1)[0]}@{digest}"
 
 
