@@ -164,6 +164,18 @@ def table(run_dir: Path) -> str:
     return "\n".join(out) + "\n"
 
 
+def verified_section(run_dir: Path | None) -> str:
+    """The SWE-bench Verified table (benchmarks/swebench_verified.py) of `run_dir`, "" without one."""
+    if run_dir is None or not (ROOT / "benchmarks" / "swebench_verified.py").exists():
+        return ""
+    if not (run_dir / "run.json").exists():
+        sys.exit(f"--verified {run_dir}: no run.json there; pass a swebench_verified.py run folder (WORK/runs/TAG)")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from swebench_verified import verified_table
+
+    return "\n## SWE-bench Verified\n\n" + verified_table(run_dir)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mirrors", nargs="+", help="clone or mirror paths (PATH or PATH=owner/name)")
@@ -175,6 +187,7 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="run folder name (default: agentmt's git commit)")
     ap.add_argument("--keep", default="", help="an earlier run's TAG: its selected tasks are kept in this selection")
     ap.add_argument("--table", action="store_true", help="print the table of an existing run and stop")
+    ap.add_argument("--verified", type=Path, help="a swebench_verified.py run folder: its table follows")
     args = ap.parse_args()
     os.environ.setdefault("AGENTMT_DEBUG", "1")  # a crash in a stage shows its traceback in the log
     work = args.work.resolve()
@@ -183,7 +196,7 @@ def main() -> None:
     only = [x for x in args.only.split(",") if x]
     run_dir = work / "runs" / (tag + (f"-only-{len(only)}" if only else ""))
     if args.table:
-        sys.stdout.write(table(run_dir))
+        sys.stdout.write(table(run_dir) + verified_section(args.verified))
         return
     run_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
@@ -209,7 +222,7 @@ def main() -> None:
         (run_dir / "run.json").write_text(json.dumps(meta, indent=1))
     meta["seconds"]["total"] = round(time.monotonic() - t0, 1)
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1))
-    text = table(run_dir)
+    text = table(run_dir) + verified_section(args.verified)
     (run_dir / "table.md").write_text(text)
     sys.stdout.write(text)
 
