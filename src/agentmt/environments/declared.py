@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from agentmt.environments.pins import PYTHON_RELEASES, stated_pythons
+from agentmt.environments.testjobs import is_test_job, nox_sessions
 
 
 @dataclass(slots=True)
@@ -79,25 +80,6 @@ def refuse_direct_urls(recipe: dict, allow: bool) -> list[str]:
     if refused:
         recipe["refused_direct_urls"] = refused
     return refused
-
-
-# CI jobs and nox sessions by these names lint, type-check, document or ship: what they install is no
-# test dependency (marko 2020's Linting job: `pip install mypy`; its docs session: sphinx, pdm)
-_NOT_TEST_JOB = re.compile(r"lint(?:ing|ers?)?|docs?|documentation|typing|types|type-?check(?:ing)?|mypy|pyright"
-                           r"|pre-?commit|style|format(?:ting)?|flake8|pylint|ruff|black|isort|codespell|spell(?:ing)?"
-                           r"|build|dist|package|packaging|release|publish|deploy|upload|wheels?|bench(?:marks?)?"
-                           r"|check-?manifest|readme|changelog")
-# a command that runs a test suite, whatever the job is called (GitHub's template job `build` runs pytest)
-_RUNS_TESTS = re.compile(r"\bpy\.?test\b|runtests\.py|-m\s+unittest\b|\b(?:tox|nox)\b|\bmake\s+(?:test|check)"
-                         r"|setup\.py\s+test\b")
-
-
-def is_test_job(name: str, commands: str) -> bool:
-    """False for a CI job or nox session named for linting, docs, typing, packaging or benchmarks
-    (any word of its name) that runs no test suite; True otherwise."""
-    words = [w for w in re.split(r"[\s_/:()\[\]]+", name.lower()) if w]
-    words += [part for w in words for part in w.split("-")]  # lint-python, docs-build
-    return not any(_NOT_TEST_JOB.fullmatch(w) for w in words) or bool(_RUNS_TESTS.search(commands))
 
 
 def _runner_of(commands: str) -> str:
@@ -279,7 +261,7 @@ def read_nox(text: str) -> Declared:
     `session.install(...)` arguments, `nox.project.dependency_groups(PYPROJECT, "test")` as groups."""
     out = Declared()
     out.pythons = sorted(set(re.findall(r"['\"](3\.\d+)['\"]", text)))
-    body = "\n".join(code for name, code in _nox_sessions(text) if is_test_job(name, code))
+    body = "\n".join(code for name, code in nox_sessions(text) if is_test_job(name, code))
     for m in re.finditer(r"session\.(install|run_install|run)\(", body):
         args = _call_args(body, m.end())
         for g in re.finditer(r"dependency_groups\(", args):
@@ -290,25 +272,6 @@ def read_nox(text: str) -> Declared:
         words = " ".join(re.findall(r"['\"]([^'\"]+)['\"]", plain))
         _pip_installs(words if m.group(1) == "run" else "pip install " + words, out)
     out.runner = _runner_of(text)
-    return out
-
-
-_NOX_SESSION = re.compile(r"^@nox\.session\b(?P<args>\([^)]*\))?\s*(?:^@.*\n\s*)*^def\s+(?P<func>\w+)\s*\(", re.M)
-_TOP_LEVEL = re.compile(r"^\S", re.M)
-
-
-def _nox_sessions(text: str) -> list[tuple[str, str]]:
-    """(session name, its function's source up to the next top-level statement) per `@nox.session`
-    function of a noxfile; the whole file as one unnamed session when it declares none."""
-    found = list(_NOX_SESSION.finditer(text))
-    if not found:
-        return [("", text)]
-    out = []
-    for m in found:
-        end = _TOP_LEVEL.search(text, text.find("\n", m.end()) + 1 or len(text))
-        named = re.search(r"name\s*=\s*['\"]([^'\"]+)['\"]", m.group("args") or "")
-        start = text.rindex("def", m.start(), m.start("func"))  # the decorator names nox itself
-        out.append((named.group(1) if named else m.group("func"), text[start:end.start() if end else len(text)]))
     return out
 
 
