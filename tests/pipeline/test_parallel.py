@@ -73,6 +73,7 @@ def test_parallel_stages_overlap_and_match_a_serial_run(tmp_path):
     assert [s["stage"] for s in timings["stages"]] == ["demo", "prs", "prs-gen", "bad", "after-bad", "ctx", "tasks"]
     # each child measured its own CPU time (a stage in a child process still imports and mines)
     assert all(s["cpu_seconds"] > 0 for s in timings["stages"] if s["status"] == "ran")
+    assert not list((tmp_path / "par" / ".pipeline").glob(".*")), "a child's result file was left behind"
     # a rerun skips every finished stage whichever process ran it
     again, _ = _run(tmp_path, "par", 2)
     assert {r.name: r.status for r in again if r.status != "failed" and r.status != "blocked"} == {

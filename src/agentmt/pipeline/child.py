@@ -43,7 +43,10 @@ def main() -> None:
     from agentmt.pipeline.run import _run_pipeline_stage
 
     args = pickle.load(sys.stdin.buffer)
-    result = _run_pipeline_stage(*args)
+    try:
+        result = _run_pipeline_stage(*args)
+    except KeyboardInterrupt:
+        sys.exit(130)  # Ctrl-C: the parent prints the one `interrupted` line, no traceback per stage
     io.atomic_write_text(Path(sys.argv[1]), json.dumps(dataclasses.asdict(result), default=str))
 
 

@@ -160,7 +160,10 @@ class StageProcess:
     def __init__(self, args: tuple):
         self.stage, self.out = args[0], args[2]
         self.t0 = time.monotonic()
-        fd, self.result_path = tempfile.mkstemp(prefix="agentmt-stage-", suffix=".json")
+        # beside the markers, named like a torn write: a run killed before reading it removes it when rerun
+        (args[3] / ".pipeline").mkdir(parents=True, exist_ok=True)
+        fd, self.result_path = tempfile.mkstemp(dir=args[3] / ".pipeline", prefix=f".{self.stage.name}.result.",
+                                                suffix=".tmp")
         os.close(fd)
         self.proc = subprocess.Popen([sys.executable, "-m", "agentmt.pipeline.child", self.result_path,
                                       str(os.getpid())], stdin=subprocess.PIPE)
