@@ -35,10 +35,13 @@ def wait_for(check: Callable[[], bool], what: str, proc: subprocess.Popen, timeo
         time.sleep(0.3)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the process group we started (`ray start --block` and dockerd stop their children on it)."""
-    if proc.poll() is None:
+def stop(*procs: subprocess.Popen) -> None:
+    """SIGTERM to the process groups we started (`ray start --block` and dockerd stop their children on it),
+    all at once: each takes seconds to wind down."""
+    running = [p for p in procs if p.poll() is None]
+    for proc in running:
         os.killpg(proc.pid, signal.SIGTERM)
+    for proc in running:
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -137,10 +140,25 @@ def ray_cluster(docker_hosts: list[str]) -> Iterator[str]:
     finally:
         if ray.is_initialized():
             ray.shutdown()
-        for proc in reversed(nodes):
-            stop(proc)
+        stop(*nodes)
         if old_auth is None:
             os.environ.pop("RAY_AUTH_MODE", None)
         else:
             os.environ["RAY_AUTH_MODE"] = old_auth
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def own_tags(tasks: list, label: str) -> list[str]:
+    """Point each task's image tag at a name of this run's own (`agentmt-LABEL:...`) for the image id it was
+    built as: another run building the same demo on a shared daemon retags the shared name under our feet
+    (the pushed image then is not the one built). Returns the new tags, for the caller to remove."""
+    from agentmt.environments import dockerapi
+
+    tags = []
+    for task in tasks:
+        image = task.validation["image"]
+        image["tag"] = f"agentmt-{label}:{image['tag'].rsplit(':', 1)[-1]}-{os.getpid()}"
+        dockerapi.tag(image["id"], image["tag"])
+        tags.append(image["tag"])
+    return tags
+
