@@ -327,3 +327,10 @@ def test_swebench_spec_table_facts_for_pytest_pylint_and_flask():
     pylint = TaskInstance("pylint-dev__pylint-1", "pylint-dev/pylint", "c", "", "", "", version="3.0")
     r = choose_recipe(pylint, dict(BASE_RECIPE), ["3.9"], lambda p: None)
     assert r["test_dependencies"] == ["astroid==3.0.0a6", "setuptools", "pytest==1.0.0", "pytest-mock==1.0.0"]
+    # requests: the harness installs only pytest, so requirements.txt's pins leave the recipe
+    requests = TaskInstance("psf__requests-1724", "psf/requests", "c", "", "", "", version="2.0")
+    base = dict(BASE_RECIPE, dependencies=["py==1.4.12", "invoke==0.2.0", "idna"])
+    r = choose_recipe(requests, base, ["3.9"], {"requirements.txt": "py==1.4.12\ninvoke==0.2.0\n"}.get)
+    assert r["dependencies"] == ["idna"] and r["requirements_not_installed"] == ["invoke==0.2.0", "py==1.4.12"]
+    r = choose_recipe(pylint, base, ["3.9"], {"requirements.txt": "py==1.4.12\n"}.get)
+    assert r["dependencies"] == base["dependencies"]  # pylint's harness installs its requirement file

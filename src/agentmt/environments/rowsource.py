@@ -166,11 +166,13 @@ def make_system_commands(system: list[str]) -> list[str]:
                          "rm -rf /var/lib/apt/lists/*"])]
 
 
-def make_spec_recipe(spec: dict, base: dict, available: list[str]) -> dict[str, Any]:
+def make_spec_recipe(spec: dict, base: dict, available: list[str],
+                     read: Callable[[str], str | None] = lambda path: None) -> dict[str, Any]:
     """The inferred recipe with the harness's Python and test packages: its pins win over the
     repository's for the same package, and each such conflict is recorded (`pin_conflicts`). The
-    repository's own test requirements are kept only where the harness installs them too."""
+    repository's own requirement files (`read(path)`) are kept only where the harness installs them too."""
     from agentmt.environments.buildtask import _name
+    from agentmt.environments.declared import requirement_lines
     from agentmt.environments.rows.swebench_specs import SOURCE
 
     pinned = {_name(p): p for p in spec["packages"]}
@@ -178,8 +180,12 @@ def make_spec_recipe(spec: dict, base: dict, available: list[str]) -> dict[str, 
                  for d in [*base.get("dependencies", []), *base.get("test_dependencies", [])]
                  if _name(d) in pinned and d != pinned[_name(d)]]
     kept = [d for d in base.get("test_dependencies", []) if _name(d) not in pinned]
+    # the harness names its packages and never reads requirements.txt (requests 2.0's pins invoke 0.2's
+    # pexpect-u, whose setup.py no longer runs): its lines leave the recipe's dependencies too
+    unread = set() if spec.get("repo_test_requirements") else set(requirement_lines(read("requirements.txt") or "")[0])
     return {**base, **_python(spec["python"], available),
-            "dependencies": [d for d in base.get("dependencies", []) if _name(d) not in pinned],
+            "dependencies": [d for d in base.get("dependencies", []) if _name(d) not in pinned and d not in unread],
+            "requirements_not_installed": sorted(unread),
             "test_dependencies": [*spec["packages"], *(kept if spec.get("repo_test_requirements") else [])],
             "pin_conflicts": conflicts,
             "sources": [SOURCE, *base.get("sources", [])], "source": SWEBENCH_SPEC,
@@ -198,7 +204,7 @@ def choose_recipe(task: TaskInstance, base: dict, available: list[str],
         return make_install_config_recipe(sources.install_config, base, available, read)
     spec = lookup(task.repo, task.version) if task.version else None
     if spec:
-        return make_spec_recipe(spec, base, available)
+        return make_spec_recipe(spec, base, available, read)
     return {**base, "source": INFERRED}
 
 
