@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +84,40 @@ def test_parallel_stages_overlap_and_match_a_serial_run(tmp_path):
     again, _ = _run(tmp_path, "par", 2)
     assert {r.name: r.status for r in again if r.status != "failed" and r.status != "blocked"} == {
         n: "skipped" for n in ("demo", "prs", "prs-gen", "ctx", "tasks")}
+
+
+def _children_running(run: Path) -> list[int]:
+    """Pids of stage child processes of this run (their command line names a result file in run/.pipeline)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"agentmt.pipeline.child" in cmd and any(str(run).encode() in c for c in cmd):
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_kill_9_of_a_parallel_run_takes_its_stage_processes_along_and_a_rerun_completes(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text(PIPELINE.format(parallel=2))
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "agentmt.cli.main", "run", str(f), "--out", str(run)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(_children_running(run)) < 2:  # prs and prs-gen, each in a process of its own
+        assert proc.poll() is None and time.monotonic() < deadline, "the run never overlapped two stages"
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while _children_running(run):
+        assert time.monotonic() < deadline, "stage processes outlived the killed run"
+        time.sleep(0.1)
+    results = run_pipeline(f, run, echo=lambda *_: None)
+    assert {r.name: r.status for r in results if r.name in ("prs", "prs-gen", "ctx", "tasks")} == {
+        "prs": "ran", "prs-gen": "ran", "ctx": "ran", "tasks": "ran"}
+    assert not list((run / ".pipeline").glob(".*")), "the killed run's result files were not cleared"
