@@ -54,7 +54,8 @@ def test_ray_render_gives_the_bytes_of_a_local_run(cluster, prs, tmp_path, embed
 
     on_ray = make_executor("ray", jobs=2)
     assert isinstance(on_ray, RayExecutor)
-    specs = ("progress=false", "curation.enabled=false")  # curation keeps cross-shard state: in-process only
+    # curation on: its three passes run on Ray too (a fixed salt: each output folder makes its own)
+    specs = ("progress=false", "curation.pseudonym_salt=ray-test")
     local = render_ctx(prs, tmp_path / "ctx-local", "gen", *specs, no_llm=True)
     remote = render_ctx(prs, tmp_path / "ctx-ray", "gen", *specs, no_llm=True, executor=on_ray)
     assert len(local.shards) > 1 and remote.counts == local.counts
