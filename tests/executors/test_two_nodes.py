@@ -45,11 +45,10 @@ def cluster(second_daemon):
 
 @pytest.fixture(scope="module")
 def pushed_tasks(demo_tasks, local_registry, tmp_path_factory) -> Path:
-    """The validated demo tasks with their images pushed to the registry (as `env build -c registry=...`)."""
+    """Three validated demo tasks with their images pushed to the registry (as `env build -c registry=...`)."""
+    from agentmt.environments import dockerapi
     from agentmt.environments.registry import record_push
     from agentmt.environments.tasks import write_tasks_jsonl
-
-    from agentmt.environments import dockerapi
 
     tasks = [type(t).from_dict(t.to_dict()) for t in demo_tasks[:3]]  # two in flight, and one to wait
     tags = localnodes.own_tags(tasks, "test-nodes")
