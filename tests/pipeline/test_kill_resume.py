@@ -350,7 +350,8 @@ def test_ctx_render_killed_keeps_its_pseudonym_salt_and_leakage_maxima(tmp_path)
                         "-c", "curation.decontam_content=false", *extra)
 
     out = tmp_path / "ctx"
-    _kill_when(render(out), out, ".done/part-00004.parquet", tmp_path / "killed.log", "ctx render")
+    # killed while rendering (pass a of a curated render), after its fifth shard's keys were written
+    _kill_when(render(out), out, ".curate/render/.done/part-00004.parquet", tmp_path / "killed.log", "ctx render")
     assert not (out / io.MANIFEST).exists(), "the render finished before the kill"
     salt = (out / ".pseudonym_salt").read_text()
     r = subprocess.run(render(out), capture_output=True, text=True, env=_env(), check=False)
