@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # Keep the model and base-image caches in the checkout (ignored by git) unless told otherwise,
 # so every test session reuses one converted checkpoint.
 os.environ.setdefault("AGENTMT_HOME", str(ROOT / ".agentmt"))
+# One Ray auth mode for the whole session. Ray 2.60 caches it per driver process: a test cluster
+# started with auth off (a second node cannot join a token-auth head) would otherwise leave this
+# process's driver without a token for every later local ray.init, whose GCS then refuses it.
+os.environ["RAY_AUTH_MODE"] = "disabled"
 
 
 @pytest.fixture(scope="session")

@@ -127,8 +127,10 @@ def ray_cluster(docker_hosts: list[str]) -> Iterator[str]:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
         return nodes[-1]
 
-    old_auth = os.environ.get("RAY_AUTH_MODE")
-    os.environ["RAY_AUTH_MODE"] = "disabled"  # the driver, and drivers started from here
+    # the driver, and drivers started from here. Never restored: a Ray driver caches its auth mode for
+    # the life of the process, and a later local ray.init with the variable unset starts a GCS that
+    # wants a token the cached driver config does not send (tests/conftest.py sets it for the session)
+    os.environ["RAY_AUTH_MODE"] = "disabled"
     try:
         head = start(docker_hosts[0], "--head", f"--port={port}", f"--temp-dir={temp}", "--include-dashboard=false")
         wait_for(lambda: (temp / "session_latest").exists(), "the Ray head", head)
@@ -141,10 +143,6 @@ def ray_cluster(docker_hosts: list[str]) -> Iterator[str]:
         if ray.is_initialized():
             ray.shutdown()
         stop(*nodes)
-        if old_auth is None:
-            os.environ.pop("RAY_AUTH_MODE", None)
-        else:
-            os.environ["RAY_AUTH_MODE"] = old_auth
         shutil.rmtree(temp, ignore_errors=True)
 
 

@@ -84,15 +84,21 @@ def test_edited_tests_cannot_fake_a_pass(validated, calc_repo):
 
 
 @pytest.mark.docker
-def test_infrastructure_drop_is_retried_by_the_next_run(built_tasks, tmp_path):
+def test_image_missing_without_a_registry_is_dropped_with_what_to_do(built_tasks, tmp_path):
+    """A task image gone from the daemon, with no registry reference to pull it by, is never rebuilt
+    silently: the task is dropped `image_unavailable`, saying how to get the image back. (A registry
+    or daemon that does not answer is an infra_error retried by the next run: test_registry.py.)"""
     from agentmt.environments.stages import validate_envs
-    from agentmt.environments.tasks import write_tasks_jsonl
-    from agentmt.io import is_done
+    from agentmt.environments.tasks import read_tasks, write_tasks_jsonl
     from agentmt.types import TaskInstance
 
     task = TaskInstance.from_dict(built_tasks[0][0].to_dict())  # a copy: the fixture is shared
     task.validation["image"]["tag"] = "agentmt-task:gone-xyz"
+    task.validation["image"].pop("ref", None)
     write_tasks_jsonl([task], tmp_path / "tasks.jsonl")
     manifest = validate_envs(tmp_path / "tasks.jsonl", tmp_path / "out", "runs=1")
-    assert manifest.drops == {"infra_error": 1}
-    assert not is_done(tmp_path / "out", task.instance_id)  # no marker: a rerun tries the task again
+    assert manifest.drops == {"image_unavailable": 1}
+    (failed,) = read_tasks(tmp_path / "out" / "failed" / "tasks.jsonl")
+    drop = failed.validation["drop"]
+    assert drop["reason"] == "image_unavailable" and "agentmt-task:gone-xyz is not on this daemon" in drop["detail"]
+    assert "-c registry=" in drop["detail"]

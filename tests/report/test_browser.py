@@ -48,7 +48,8 @@ def test_report_in_chromium(tmp_path, browser_page):
     index = build_report(make_full_run(tmp_path / "run"), tmp_path / "report")
     page.goto(index.as_uri())
     assert page.title() == "agentmt report"
-    assert page.locator("img").count() == 6
+    # tokens, drops, environments, gold validity, rollouts, loss, Pass@1
+    assert page.locator("img").count() == 7
     _images_ok(page)
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=True)
