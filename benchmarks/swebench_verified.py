@@ -14,7 +14,7 @@ to the PR head, split by agentmt's test-path rule), and F2P is what the gold pat
 takes official rows (SWE-bench JSONL with FAIL_TO_PASS/PASS_TO_PASS): their lists become the rows'
 given lists, so validate checks and compares them ("F2P expected").
 Path: `agentmt tasks import` → `env build` → `env validate` → `env stats`, default settings (only
-`repos` names the mirrors). Run folders: WORK/runs/TAG (agentmt's commit); markers make reruns resume.
+`repos` names the mirrors, and the image caps are raised so that concurrent runs do not prune this one's). Run folders: WORK/runs/TAG (agentmt's commit); markers make reruns resume.
 """
 
 from __future__ import annotations
@@ -214,7 +214,8 @@ def main() -> None:
             "uncommitted": git(ROOT, "status", "--porcelain", "--", "src").splitlines()}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1))
     log = run_dir / "run.log"
-    opts = ["-c", str(cfg), "-j", str(args.jobs)]
+    # image caps far above the run's count: other runs sharing AGENTMT_HOME prune to the cap (shared)
+    opts = ["-c", str(cfg), "-c", "max_task_images=400", "-c", "max_env_images=400", "-j", str(args.jobs)]
     for stage, cmd in (("import", ["tasks", "import", str(importable), "--out", str(run_dir / "tasks")]),
                        ("build", ["env", "build", str(run_dir / "tasks"), "--out", str(run_dir / "build"), *opts]),
                        ("validate", ["env", "validate", str(run_dir / "build"), "--out", str(run_dir / "validate"),
