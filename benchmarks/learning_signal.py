@@ -6,10 +6,13 @@ the base and both trained checkpoints act on the held-out tasks with a budget th
 calls. Per checkpoint: share of steps with a parseable tool call, share of runs that submit, mean
 steps, Pass@1, with the steps, sequence lengths and stage wall times used.
 
-Two passes over one run folder: the first stops at D_env so the training sequence length can be
-set to the longest rendered trajectory (none is cut); the second reuses every finished stage.
+The first pass stops at D_env so the training sequence length can be set to the longest rendered
+trajectory (none is cut). Then three pipelines run at once over the same front stages, each in its
+own folder: the base model's evaluation (OUT/run), SFT and its evaluation (OUT/run-sft, a copy of the
+front), MT + SFT and its evaluation (OUT/run-mt-sft). They share no stage, so on a loaded machine the
+base model's slow answers and the two training chains overlap. A rerun reuses every finished stage.
 Usage: python benchmarks/learning_signal.py [OUT] [--sft-steps 8] [--mt-steps 4] [--lr 2e-4] [--eval-steps 1]
-[--max-tokens 192]
+[--max-tokens 192] [--checkpoints base,sft,mt+sft]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -34,7 +38,8 @@ FRONT = [  # the demo pipeline's own stages up to the held-out split (configs/pi
     {"name": "replays", "kind": "rollout", "inputs": {"tasks": "split/train"}, "options": {"model": "gold"}},
     {"name": "d-env-replay", "kind": "envdata_render", "inputs": {"rollouts": ["replays"]}},
 ]
-CHECKPOINTS = {"base": "eval-base", "sft": "eval-sft", "mt+sft": "eval-mt-sft"}
+# checkpoint -> (pipeline, its evaluation stage)
+CHECKPOINTS = {"base": ("base", "eval-base"), "sft": ("sft", "eval-sft"), "mt+sft": ("mt-sft", "eval-mt-sft")}
 
 
 def configs(seq_len: int, args) -> dict[str, dict]:
@@ -56,8 +61,8 @@ def configs(seq_len: int, args) -> dict[str, dict]:
     }
 
 
-def pipeline(out: Path, seq_len: int, args) -> Path:
-    """Write the whole benchmark pipeline (front stages + training + three evaluations); its path."""
+def pipelines(out: Path, seq_len: int, args) -> dict[str, Path]:
+    """Write the three pipelines, each the front stages + one checkpoint's training and evaluation."""
     cfg_dir = out / "configs"
     cfg_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -65,22 +70,54 @@ def pipeline(out: Path, seq_len: int, args) -> Path:
         paths[name] = cfg_dir / f"{name}.yaml"
         paths[name].write_text(yaml.safe_dump(body, sort_keys=False))
     ev = {"kind": "eval", "config": [str(paths["eval"])]}
-    stages = [*FRONT,
-              {"name": "eval-base", **ev, "inputs": {"tasks": "split/heldout"}, "options": {"model": "embedded"}},
-              {"name": "sft", "kind": "train_sft", "inputs": {"data": ["d-env-replay"]}, "config": [str(paths["sft"])]},
-              {"name": "eval-sft", **ev, "inputs": {"tasks": "split/heldout", "model": "sft/final"}},
+    base = [*FRONT, {"name": "eval-base", **ev, "inputs": {"tasks": "split/heldout"}, "options": {"model": "embedded"}}]
+    sft = [*FRONT,
+           {"name": "sft", "kind": "train_sft", "inputs": {"data": ["d-env-replay"]}, "config": [str(paths["sft"])]},
+           {"name": "eval-sft", **ev, "inputs": {"tasks": "split/heldout", "model": "sft/final"}}]
+    mt_sft = [*FRONT,
               {"name": "mt", "kind": "train_mt", "inputs": {"data": ["d-env-replay"]}, "config": [str(paths["mt"])]},
               {"name": "mt-sft", "kind": "train_sft", "inputs": {"model": "mt/stage2_env/final", "data": ["d-env-replay"]},
                "config": [str(paths["sft"])]},
               {"name": "eval-mt-sft", **ev, "inputs": {"tasks": "split/heldout", "model": "mt-sft/final"}}]
-    path = out / "pipeline.yaml"
-    path.write_text(yaml.safe_dump({"name": "learning-signal", "stages": stages}, sort_keys=False))
-    return path
+    written = {}
+    for name, stages in (("base", base), ("sft", sft), ("mt-sft", mt_sft)):
+        written[name] = out / f"{name}.yaml"
+        written[name].write_text(yaml.safe_dump({"name": f"learning-signal-{name}", "stages": stages}, sort_keys=False))
+    return written
+
+
+def copy_front(src: Path, dest: Path) -> None:
+    """The front stages' folders and done-markers from src into dest, so dest's pipeline skips them."""
+    for stage in FRONT:
+        name = stage["name"]
+        shutil.rmtree(dest / name, ignore_errors=True)
+        shutil.copytree(src / name, dest / name, symlinks=True)
+        (dest / ".pipeline").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src / ".pipeline" / f"{name}.json", dest / ".pipeline" / f"{name}.json")
+
+
+def agentmt_run(path: Path, run_dir: Path) -> list[str]:
+    return [str(Path(sys.executable).with_name("agentmt")), "run", str(path), "--out", str(run_dir)]
 
 
 def run(path: Path, run_dir: Path) -> None:
-    agentmt = Path(sys.executable).with_name("agentmt")
-    subprocess.run([str(agentmt), "run", str(path), "--out", str(run_dir)], check=True)
+    subprocess.run(agentmt_run(path, run_dir), check=True)
+
+
+def run_together(jobs: dict[str, tuple[Path, Path]], logs: Path) -> None:
+    """Run several pipelines at once, each logging to logs/NAME.log; raise naming those that failed."""
+    procs = {}
+    for name, (path, run_dir) in jobs.items():
+        log = open(logs / f"{name}.log", "w")  # noqa: SIM115 - closed with its process below
+        procs[name] = (subprocess.Popen(agentmt_run(path, run_dir), stdout=log, stderr=subprocess.STDOUT), log)
+        print(f"pipeline {name}: {run_dir} (log {logs / f'{name}.log'})", flush=True)
+    failed = []
+    for name, (proc, log) in procs.items():
+        if proc.wait() != 0:
+            failed.append(name)
+        log.close()
+    if failed:
+        raise SystemExit(f"pipelines failed: {', '.join(failed)}; see their logs in {logs}")
 
 
 def longest_trajectory(d_env: Path) -> int:
@@ -116,7 +153,12 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--eval-steps", type=int, default=1)  # the first action: what SFT teaches first
     ap.add_argument("--max-tokens", type=int, default=192)
+    ap.add_argument("--checkpoints", default=",".join(CHECKPOINTS),
+                    help="which checkpoints to train and evaluate (comma-separated; default all)")
     args = ap.parse_args()
+    chosen = [c.strip() for c in args.checkpoints.split(",") if c.strip()]
+    if not chosen or set(chosen) - set(CHECKPOINTS):
+        ap.error(f"--checkpoints takes a comma-separated subset of {', '.join(CHECKPOINTS)}")
     out = Path(args.out).resolve()
     run_dir = out / "run"
     os.environ.setdefault("AGENTMT_HOME", str(Path.cwd() / ".agentmt"))
@@ -127,17 +169,27 @@ def main() -> None:
     run(front, run_dir)
     longest = longest_trajectory(run_dir / "d-env-replay")
     seq_len = -(-longest // 256) * 256  # whole trajectories: none is cut
-    run(pipeline(out, seq_len, args), run_dir)
+    paths = pipelines(out, seq_len, args)
+    dirs = {name: run_dir if name == "base" else out / f"run-{name}" for name in paths}
+    picked = [CHECKPOINTS[c][0] for c in chosen]
+    for name in picked:
+        if name != "base":
+            copy_front(run_dir, dirs[name])
+    t1 = time.monotonic()
+    run_together({name: (paths[name], dirs[name]) for name in picked}, out)
+    together_s = time.monotonic() - t1
     # seconds each stage took when it last ran (a stage skipped as unchanged reports its earlier run)
-    stages = json.loads((run_dir / "timings.json").read_text())["stages"]
-    timings = {s["stage"]: s.get("seconds_when_run") or s["seconds"] for s in stages}
+    timings = {}
+    for d in [dirs[n] for n in picked if n != "base"] + [run_dir]:  # front stages: the base folder's times
+        for st in json.loads((d / "timings.json").read_text())["stages"]:
+            timings[st["stage"]] = st.get("seconds_when_run") or st["seconds"]
     result = {"seq_len": seq_len, "longest_trajectory_tokens": longest, "sft_steps": args.sft_steps,
               "mt_steps": args.mt_steps, "lr": args.lr, "eval_step_limit": args.eval_steps,
               "eval_max_tokens": args.max_tokens, "wall_s": round(time.monotonic() - t0, 1),
-              "stage_timings": timings,
-              "checkpoints": {name: measure(run_dir / d) for name, d in CHECKPOINTS.items()}}
-    for name in ("sft", "mt-sft"):
-        manifest = run_dir / name / "manifest.json"
+              "pipelines_together_s": round(together_s, 1), "stage_timings": timings,
+              "checkpoints": {c: measure(dirs[CHECKPOINTS[c][0]] / CHECKPOINTS[c][1]) for c in chosen}}
+    for name in [n for n in picked if n != "base"]:
+        manifest = dirs[name] / name / "manifest.json"
         if manifest.exists():
             result[f"{name}_counts"] = json.loads(manifest.read_text()).get("counts", {})
     (out / "learning_signal.json").write_text(json.dumps(result, indent=2))
