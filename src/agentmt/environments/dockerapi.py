@@ -37,19 +37,24 @@ class ImageNotFound(DockerCallError):
     """A pull the registry answered: it has no such image (a down registry is a plain DockerCallError)."""
 
 
-def client():
-    """The docker SDK client of this process for the daemon DOCKER_HOST names; InfrastructureError
-    when no daemon answers."""
+def connect(timeout: int = READ_TIMEOUT_S):
+    """A new docker SDK client for the daemon DOCKER_HOST names (else the default socket), answered a
+    ping; InfrastructureError when no daemon answers. A container session holds its own (runtime.py)."""
     import docker
 
+    try:
+        made = docker.from_env(timeout=timeout)
+        made.ping()
+    except Exception as e:  # the daemon boundary: say so once, with the reason
+        raise InfrastructureError(f"Docker daemon not reachable: {e}") from e
+    return made
+
+
+def client():
+    """The docker SDK client this process shares for the daemon DOCKER_HOST names."""
     key = (os.getpid(), os.environ.get("DOCKER_HOST", ""))
     if key not in _CLIENTS:
-        try:
-            made = docker.from_env(timeout=READ_TIMEOUT_S)
-            made.ping()
-        except Exception as e:  # the daemon boundary: say so once, with the reason
-            raise InfrastructureError(f"Docker daemon not reachable: {e}") from e
-        _CLIENTS[key] = made
+        _CLIENTS[key] = connect()
     return _CLIENTS[key]
 
 

@@ -92,14 +92,9 @@ def make_security_options(cfg: RuntimeConfig) -> dict:
 
 
 def _client():
-    import docker
+    from agentmt.environments import dockerapi
 
-    try:
-        client = docker.from_env(timeout=600)
-        client.ping()
-    except Exception as e:  # the daemon boundary: say so once, with the reason
-        raise InfrastructureError(f"Docker daemon not reachable: {e}") from e
-    return client
+    return dockerapi.connect(timeout=600)  # its own: a long exec here never holds up another thread's
 
 
 def _pid_alive(pid: int) -> bool:
