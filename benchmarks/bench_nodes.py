@@ -48,6 +48,32 @@ def layer_sizes(ref: str) -> dict[str, int]:
     return {b["digest"]: b["size"] for b in blobs}
 
 
+def push_and_cold_pull(tasks: list, registry: str, node: str) -> tuple[list[float], list[float], list[int]]:
+    """Push each task image to `registry` (recording its digest), then get each on the empty daemon
+    `node` through `ensure_image`, as a unit there does first. (push seconds, pull seconds, unique blob
+    bytes in the registry after each push)."""
+    from agentmt.environments import dockerapi
+    from agentmt.environments.registry import ensure_image, record_push
+
+    push_s, pull_s, stored, blobs = [], [], [], {}
+    for task in tasks:
+        start = time.monotonic()
+        record_push(task, f"{registry}/agentmt")
+        push_s.append(time.monotonic() - start)
+        blobs.update(layer_sizes(task.validation["image"]["ref"]))
+        stored.append(sum(blobs.values()))
+    os.environ["DOCKER_HOST"] = node  # ensure_image talks to the daemon DOCKER_HOST names
+    try:
+        for task in tasks:
+            assert not dockerapi.image_exists(task.validation["image"]["tag"])
+            start = time.monotonic()
+            ensure_image(task)
+            pull_s.append(time.monotonic() - start)
+    finally:
+        del os.environ["DOCKER_HOST"]
+    return push_s, pull_s, stored
+
+
 def _copy(task, suffix: str):
     c = copy.deepcopy(task)
     c.instance_id = f"{task.instance_id}-{suffix}"
@@ -69,31 +95,14 @@ def _measure(work: Path, tasks: list) -> dict:
     """Pushes, node B's cold pulls, and the rollout seconds on 1 and 2 nodes."""
     import localnodes
 
-    from agentmt.environments import dockerapi
-    from agentmt.environments.registry import ensure_image, record_push
     from agentmt.environments.tasks import write_tasks_jsonl
 
     figures: dict = {}
     with localnodes.registry() as registry, localnodes.second_dockerd() as node_b:
-        push_s, blobs = [], {}
-        for task in tasks:
-            start = time.monotonic()
-            record_push(task, f"{registry}/agentmt")
-            push_s.append(time.monotonic() - start)
-            blobs.update(layer_sizes(task.validation["image"]["ref"]))
+        # node B's cold pulls run in this process with node B's DOCKER_HOST
+        push_s, pull_s, stored = push_and_cold_pull(tasks, registry, node_b)
         figures["push_s"] = [round(s, 1) for s in push_s]
-        figures["registry_bytes"] = sum(blobs.values())
-        # node B's cold pulls, in this process with node B's DOCKER_HOST (what a unit there does first)
-        pull_s = []
-        os.environ["DOCKER_HOST"] = node_b
-        try:
-            for task in tasks:
-                assert not dockerapi.image_exists(task.validation["image"]["tag"])
-                start = time.monotonic()
-                ensure_image(task)
-                pull_s.append(time.monotonic() - start)
-        finally:
-            del os.environ["DOCKER_HOST"]
+        figures["registry_bytes"] = stored[-1]
         figures["pull_s"] = [round(s, 1) for s in pull_s]
 
         items = [_copy(t, f"copy{i}") for i in range(COPIES) for t in tasks]

@@ -12,11 +12,9 @@ their base and env layers, so the figure falls as tasks per repository grow. Pul
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -37,36 +35,18 @@ def _tasks(work: Path, given: str | None):
 
 def main(work: Path, given: str | None = None) -> dict:
     import localnodes
-    from bench_nodes import layer_sizes  # one reader of a pushed manifest's blob sizes
-
-    from agentmt.environments import dockerapi
-    from agentmt.environments.registry import ensure_image, record_push
+    from bench_nodes import push_and_cold_pull
 
     tasks = _tasks(work, given)
     figures: dict = {"tasks": len(tasks)}
     with localnodes.registry() as registry, localnodes.second_dockerd() as fresh:
-        push_s, blobs = [], {}
-        for task in tasks:
-            start = time.monotonic()
-            record_push(task, f"{registry}/agentmt")
-            push_s.append(time.monotonic() - start)
-            blobs.update(layer_sizes(task.validation["image"]["ref"]))
-            if len(push_s) == 1:
-                figures["first_task_bytes"] = sum(blobs.values())  # base + env + instance layers
-        os.environ["DOCKER_HOST"] = fresh  # ensure_image talks to the daemon DOCKER_HOST names
-        pull_s = []
-        try:
-            for task in tasks:
-                assert not dockerapi.image_exists(task.validation["image"]["tag"])
-                start = time.monotonic()
-                ensure_image(task)
-                pull_s.append(time.monotonic() - start)
-        finally:
-            del os.environ["DOCKER_HOST"]
+        push_s, pull_s, stored = push_and_cold_pull(tasks, registry, fresh)
+    figures["first_task_bytes"] = stored[0]  # base + env + instance layers
+    blobs_total = stored[-1]
     figures.update(push_s=[round(s, 2) for s in push_s], pull_s=[round(s, 2) for s in pull_s],
-                   registry_bytes=sum(blobs.values()), bytes_per_task=sum(blobs.values()) // len(tasks),
+                   registry_bytes=blobs_total, bytes_per_task=blobs_total // len(tasks),
                    # what one more task of an already-pushed repository adds (its instance layers)
-                   added_bytes_per_task=(sum(blobs.values()) - figures["first_task_bytes"]) // max(1, len(tasks) - 1),
+                   added_bytes_per_task=(blobs_total - figures["first_task_bytes"]) // max(1, len(tasks) - 1),
                    pull_mean_s=round(statistics.mean(pull_s), 2),
                    pull_mean_after_first_s=round(statistics.mean(pull_s[1:]), 2) if len(pull_s) > 1 else None)
     print(f"{len(tasks)} demo task images; registry {figures['registry_bytes'] / 1e6:.1f} MB of unique blobs = "

@@ -54,6 +54,17 @@ def _short_dir(prefix: str) -> Path:
 
 
 @contextlib.contextmanager
+def _serving(proc: subprocess.Popen, root: Path, answers: Callable[[], bool], what: str, timeout_s: float):
+    """Wait until `proc` answers, hold it for the with-block, then stop it and remove its folder."""
+    try:
+        wait_for(answers, what, proc, timeout_s)
+        yield
+    finally:
+        stop(proc)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def registry() -> Iterator[str]:
     """`127.0.0.1:PORT` of a Debian `docker-registry` serving from a temp folder (loopback: no TLS needed)."""
     root = _short_dir("agentmt-registry-")
@@ -70,12 +81,8 @@ def registry() -> Iterator[str]:
         except OSError:
             return False
 
-    try:
-        wait_for(answers, "docker-registry", proc, 30)
+    with _serving(proc, root, answers, "docker-registry", 30):
         yield addr
-    finally:
-        stop(proc)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -96,12 +103,8 @@ def second_dockerd() -> Iterator[str]:
         except Exception:  # not listening yet
             return False
 
-    try:
-        wait_for(answers, "the second dockerd", proc, 90)
+    with _serving(proc, root, answers, "the second dockerd", 90):
         yield url
-    finally:
-        stop(proc)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextlib.contextmanager
