@@ -74,6 +74,9 @@ def test_a_build_that_wants_a_compiler_gets_one_in_its_own_env_image():
     assert needs_compiler(clean_log(_BUILD_LOG))
     assert needs_compiler("src/_fastmath.c:31:10: fatal error: Python.h: No such file or directory")
     assert not needs_compiler("error: Failed to build `x==1.0`\n  ModuleNotFoundError: No module named 'np'")
+    # an sdist bundling a C library (uvloop 2019's libuv, anyio-59): configure ran, then make was missing
+    assert needs_compiler("config.status: creating Makefile\n  error: [Errno 2] No such file or directory: 'make'")
+    assert "make" in COMPILER_PACKAGES.split()
     task = TaskInstance("o__r-1", "o/r", "0" * 40, "", "", "", install={
         "python": "3.9", "lock": ["pycrypto==2.6.1"], "lock_source": "resolved"})
     plain_tag, plain = make_env_tag(task, "b"), make_env_dockerfile(task, "b", with_ca=False)

@@ -155,6 +155,7 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
     """Make the recipe when the task has none, with the pin date resolved from `cfg.pin_date`: from
     the row's own definition where it has one (rowsource.choose_recipe), else inferred."""
     from agentmt.environments.declared import refuse_direct_urls
+    from agentmt.environments.devtools import leave_out_dev_tools
     from agentmt.environments.pins import resolve_pin_date
     from agentmt.environments.recipe import make_recipe, read_recipe_files
     from agentmt.environments.rowsource import choose_recipe, read_at
@@ -164,6 +165,7 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
         pin = resolve_pin_date(cfg.pin_date, commit_date=commit_date(repo, commit), pr_created=task.created_at)
         available = available_pythons(cfg)
         inferred = make_recipe(read_recipe_files(repo, commit), cfg.default_python, era=pin, available=available)
+        leave_out_dev_tools(inferred, repo, commit)  # linters and doc builders nothing imports
         task.install = choose_recipe(task, inferred, available, read_at(repo, commit))
         task.install.setdefault("pin_date", pin)  # a row's own recipe may say it has none
     # code from a URL is neither pinned by date nor reviewed by an index: only where the config allows it

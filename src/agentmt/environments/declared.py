@@ -389,6 +389,25 @@ def group_requirements(groups_map: dict[str, list], name: str, seen: frozenset[s
     return out
 
 
+_MARKER_START = re.compile(r"\s*(python_(full_)?version|sys_platform|platform_\w+|os_name|implementation_\w+|extra)\b")
+
+
+def setup_cfg_requirements(value: str) -> list[str]:
+    """A setup.cfg requirement list as setuptools reads it ("list-semi"): one per line when the value
+    spans lines (a `;` there starts a marker), else the one line split at `;`. A part that is an
+    environment marker (`colorama; platform_system == "Windows"` on one line, which setuptools only
+    warns about) stays with the requirement before it."""
+    if "\n" in value:
+        return requirement_lines(value)[0]
+    parts: list[str] = []
+    for part in value.split(";"):
+        if parts and _MARKER_START.match(part):
+            parts[-1] = f"{parts[-1]};{part}"
+        else:
+            parts.append(part)
+    return requirement_lines("\n".join(parts))[0]
+
+
 def read_setup_cfg(text: str) -> Declared:
     out = Declared()
     cp = configparser.ConfigParser(interpolation=None)
@@ -396,11 +415,11 @@ def read_setup_cfg(text: str) -> Declared:
         cp.read_string(text)
     except configparser.Error:
         return out
-    out.deps = requirement_lines(cp.get("options", "install_requires", fallback=""))[0]
+    out.deps = setup_cfg_requirements(cp.get("options", "install_requires", fallback=""))
     if cp.has_section("options.extras_require"):
-        out.extras_map = {k: requirement_lines(v)[0] for k, v in cp.items("options.extras_require")}
-    out.test_deps = requirement_lines(cp.get("options", "tests_require", fallback=""))[0]
-    out.build_deps = requirement_lines(cp.get("options", "setup_requires", fallback=""))[0]
+        out.extras_map = {k: setup_cfg_requirements(v) for k, v in cp.items("options.extras_require")}
+    out.test_deps = setup_cfg_requirements(cp.get("options", "tests_require", fallback=""))
+    out.build_deps = setup_cfg_requirements(cp.get("options", "setup_requires", fallback=""))
     out.python_spec = cp.get("options", "python_requires", fallback="").strip()
     out.pythons = stated_pythons([cp.get("metadata", "classifiers", fallback="")])
     out.name = cp.get("metadata", "name", fallback="").strip()

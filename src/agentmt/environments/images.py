@@ -89,10 +89,12 @@ def make_requirements(task: TaskInstance) -> str:
 
 
 # A C toolchain and the interpreter's headers, for a dependency of the era that ships no wheel
-# (pycrypto 2.6.1 never had one); added to the env layer only when a build failed for want of it
-COMPILER_PACKAGES = "gcc libc6-dev python3-dev"
+# (pycrypto 2.6.1 never had one); added to the env layer only when a build failed for want of it.
+# make too: an sdist that bundles a C library runs its configure + Makefile (uvloop's libuv)
+COMPILER_PACKAGES = "gcc libc6-dev make python3-dev"
 _NEEDS_COMPILER = re.compile(r"no acceptable C compiler|gcc: (?:command )?not found"
-                             r"|unable to execute '[\w-]*gcc'|command '[\w-]*gcc' failed|Python\.h: No such file")
+                             r"|unable to execute '[\w-]*gcc'|command '[\w-]*gcc' failed|Python\.h: No such file"
+                             r"|No such file or directory: 'make'|make: (?:command )?not found")
 
 
 def needs_compiler(log: str) -> bool:
