@@ -100,12 +100,16 @@ class StageSpec:
     on_reuse: Callable[[Unit, dict[str, Any]], None] | None = None
 
 
+UNITS_TO_RETRY = "units_to_retry"
+
+
 @dataclass
 class StageRun:
     fingerprint: str
     infos: list[dict[str, Any]]  # one per unit, in unit order
     ran: int
     reused: int
+    retry: int = 0  # units that returned `"retry": True` this run: no marker, so the next run tries them
 
 
 def _marker(name: str) -> str:
@@ -223,7 +227,9 @@ def run_stage(spec: StageSpec, executor=None, force: bool = False) -> StageRun:
             for i, info in executor.map(run_unit, [(spec.process, spec.units[i], ctx) for i in pending]):
                 infos[pending[i]] = info
                 advance()
-    return StageRun(fp, [i or {} for i in infos], ran=len(pending), reused=len(spec.units) - len(pending))
+    retry = sum(bool((infos[i] or {}).get("retry")) for i in pending)
+    return StageRun(fp, [i or {} for i in infos], ran=len(pending), reused=len(spec.units) - len(pending),
+                    retry=retry)
 
 
 def make_manifest(spec: StageSpec, run: StageRun, shards: list[str] | None = None) -> io.Manifest:
@@ -234,4 +240,6 @@ def make_manifest(spec: StageSpec, run: StageRun, shards: list[str] | None = Non
         manifest.drops.update(info.get("drops", {}))
     manifest.shards = shards if shards is not None else [u.name for u in spec.units]
     manifest.extra["fingerprint"] = run.fingerprint
+    if run.retry:  # the stage is not finished: `agentmt run` reruns it (pipeline/run.py)
+        manifest.extra[UNITS_TO_RETRY] = run.retry
     return manifest

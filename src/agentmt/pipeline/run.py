@@ -237,9 +237,26 @@ def _run_pipeline_stage(stage: PipelineStage, fp: str, out: Path, run_dir: Path,
         return StageResult(stage.name, stage.kind, "failed", time.monotonic() - t0, out,
                            f"{type(e).__name__}: {' '.join(str(e).split())}")
     seconds, cpu = time.monotonic() - t0, _cpu() - c0
-    _write_marker(run_dir, stage.name, fingerprint=fp, state="done", seconds=seconds, cpu_seconds=cpu,
-                  summary=summary)
+    left = units_to_retry(out)
+    if left:  # infrastructure failures: not done, so the next `agentmt run` runs the stage again
+        summary = f"{summary}; {left} unit(s) left for the next run"
+    _write_marker(run_dir, stage.name, fingerprint=fp, state="retry" if left else "done", seconds=seconds,
+                  cpu_seconds=cpu, summary=summary)
     return StageResult(stage.name, stage.kind, "ran", seconds, out, summary, cpu)
+
+
+def units_to_retry(out: Path) -> int:
+    """Units a stage's runner left unmarked to retry (infrastructure failures), over the manifests in
+    its output folder and its subfolders one level down (eval keeps its rollouts' in runs/)."""
+    from agentmt.runner import UNITS_TO_RETRY
+
+    total = 0
+    for path in [out / "manifest.json", *sorted(out.glob("*/manifest.json"))]:
+        try:
+            total += int(json.loads(path.read_text()).get("extra", {}).get(UNITS_TO_RETRY, 0))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return total
 
 
 def _cpu() -> float:
