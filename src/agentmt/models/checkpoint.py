@@ -38,10 +38,23 @@ def embedded_checkpoint_dir() -> Path:
 
 
 def ensure_embedded_checkpoint() -> Path:
-    """Return the converted HF checkpoint folder, converting the GGUF file on first use (~25 s)."""
+    """Return the converted HF checkpoint folder, converting the GGUF file on first use (~25 s).
+    Processes that need it at once (a pipeline's parallel stages on a fresh cache) convert it once:
+    the others wait on a file lock, then find it converted."""
+    import fcntl
+
     out = embedded_checkpoint_dir()
     if (out / DONE_MARKER).exists():
         return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.with_name(out.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when the process dies
+        if not (out / DONE_MARKER).exists():
+            _convert_embedded(out)
+    return out
+
+
+def _convert_embedded(out: Path) -> None:
     gguf = embedded_gguf()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -63,7 +76,6 @@ def ensure_embedded_checkpoint() -> Path:
     (tmp / DONE_MARKER).write_text(json.dumps({"source": str(gguf), "name": EMBEDDED_NAME}) + "\n")
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
-    return out
 
 
 def resolve_model(name_or_path: str | None) -> str:
