@@ -72,6 +72,17 @@ def test_failed_install_is_an_environment_failure_with_log(calc_repo, tmp_path, 
     assert "broken build" in log
 
 
+def test_pruning_spares_images_used_since_the_cut_off():
+    """A build of more tasks than the cap pruned its own first images before validation used them
+    (and another run on the same home pruned a running yield benchmark's): recent ones stay."""
+    from agentmt.environments import images
+    from agentmt.environments.config import EnvConfig
+
+    assert images.make_prune_list({"a": 1.0, "b": 3.0, "c": 2.0}, keep=1, spare_since=2.0) == ["a"]
+    assert images.make_prune_list({"a": 1.0, "b": 3.0, "c": 2.0}, keep=0, spare_since=0.5) == []
+    assert EnvConfig().prune_keep_recent_s == 86400.0
+
+
 def test_lru_pruning_keeps_the_most_recently_used(built_tasks, tmp_path, monkeypatch):
     from agentmt.environments import images
 

@@ -57,6 +57,10 @@ class EnvConfig(BaseModel):
     """Disk cap: instance images kept; least recently used ones beyond it are removed."""
     max_env_images: int = 10
     """Disk cap: dependency (env) images kept when no kept instance image needs them."""
+    prune_keep_recent_s: float = Field(86400.0, ge=0)
+    """Images used within this many seconds are never pruned, even beyond the caps: a build of more
+    tasks than max_task_images, or another run on the same AGENTMT_HOME, still needs them (the build's
+    prune had removed images before their validation). 0: the caps alone decide."""
     runs: int = Field(3, ge=1)
     """Test runs before and after the gold patch; a test whose status differs between runs is flaky."""
     test_timeout_s: int = 600

@@ -331,23 +331,27 @@ def touch_image(tag: str) -> None:
     write_json(_lru_path(), data)
 
 
-def make_prune_list(last_used: dict[str, float], keep: int) -> list[str]:
-    """The tags to remove so that at most `keep` remain, least recently used first (pure)."""
+def make_prune_list(last_used: dict[str, float], keep: int, *, spare_since: float | None = None) -> list[str]:
+    """The tags to remove so that at most `keep` remain, least recently used first (pure); a tag used
+    at or after `spare_since` is never among them, even when more than `keep` remain."""
     ordered = sorted(last_used, key=lambda t: last_used[t], reverse=True)
-    return list(reversed(ordered[keep:]))
+    return [t for t in reversed(ordered[keep:]) if spare_since is None or last_used[t] < spare_since]
 
 
-def prune_images(max_task_images: int, max_env_images: int) -> list[str]:
+def prune_images(max_task_images: int, max_env_images: int, keep_recent_s: float = 0.0) -> list[str]:
     """Remove this home's least recently used task images beyond the cap, then its unused env images;
-    an image another home built (its HOME_LABEL differs) is neither counted nor removed; returns tags removed."""
+    an image another home built (its HOME_LABEL differs) is neither counted nor removed, and one used
+    in the last `keep_recent_s` seconds stays (a build of more tasks than the cap, or another run on the
+    same home, is about to validate it); returns tags removed."""
     from agentmt.io import write_json
 
     data = {t: ts for t, ts in _load_lru().items() if image_exists(t)}
     mine = {t: ts for t, ts in data.items() if dockerapi.image_labels(t).get(HOME_LABEL) == home_label()}
     removed = []
+    spare_since = time.time() - keep_recent_s if keep_recent_s > 0 else None
     for prefix, cap in ((TASK_REPOSITORY + ":", max_task_images), (ENV_REPOSITORY + ":", max_env_images)):
         group = {t: ts for t, ts in mine.items() if t.startswith(prefix)}
-        for tag in make_prune_list(group, cap):
+        for tag in make_prune_list(group, cap, spare_since=spare_since):
             # an env image still used by a kept task image cannot be removed; the daemon refuses
             if dockerapi.remove(tag):
                 removed.append(tag)

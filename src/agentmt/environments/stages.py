@@ -143,7 +143,7 @@ def build_envs(tasks_path: str | Path, out_dir: str | Path, *specs: str,
             manifest.counts["tasks_with_refused_direct_urls"] += 1
             manifest.counts["refused_direct_urls"] += len(refused)
     manifest.extra["build_seconds"] = {t.instance_id: t.validation.get("build_seconds", 0.0) for t in built}
-    manifest.extra["pruned"] = prune_images(cfg.max_task_images, cfg.max_env_images)
+    manifest.extra["pruned"] = prune_images(cfg.max_task_images, cfg.max_env_images, cfg.prune_keep_recent_s)
     write_tasks_jsonl(failed, out_dir / FAILED_SHARD)  # kept apart from the shards; `agentmt env explain`
     return _write(built, out_dir, manifest)
 
