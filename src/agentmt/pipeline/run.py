@@ -218,6 +218,8 @@ def _run_pipeline_stage(stage: PipelineStage, fp: str, out: Path, run_dir: Path,
         return StageResult(stage.name, stage.kind, "blocked", 0.0, out, f"input stage {failed[0].name!r} did not finish")
     if marker.get("fingerprint") != fp and out.exists():
         shutil.rmtree(out)  # made with another config or other inputs: redo it, never mix the two
+    elif marker and out.exists():  # started before and not done (killed, or units left to retry)
+        remove_torn_writes(out)
     _write_marker(run_dir, stage.name, fingerprint=fp, state="started")
     inputs = {role: ([_resolve(v, run_dir, base) for v in vals] if isinstance(vals, list)
                      else _resolve(vals, run_dir, base)) for role, vals in stage.inputs.items()}
@@ -243,6 +245,17 @@ def _run_pipeline_stage(stage: PipelineStage, fp: str, out: Path, run_dir: Path,
     _write_marker(run_dir, stage.name, fingerprint=fp, state="retry" if left else "done", seconds=seconds,
                   cpu_seconds=cpu, summary=summary)
     return StageResult(stage.name, stage.kind, "ran", seconds, out, summary, cpu)
+
+
+def remove_torn_writes(out: Path) -> list[Path]:
+    """Remove the temp files (`.NAME.*.tmp`, io's atomic writes) a killed run left anywhere in a stage's
+    output folder: its stage runner clears those at the top and among the markers only, and a split's
+    `train/.tasks.parquet.PID.tmp` outlived the rerun. Folders (a checkpoint's `final.tmp`) are the
+    training stage's to judge."""
+    torn = [p for p in out.rglob(".*.tmp") if p.is_file()]
+    for path in torn:
+        path.unlink(missing_ok=True)
+    return torn
 
 
 def units_to_retry(out: Path) -> int:
