@@ -156,20 +156,6 @@ def test_tooling_is_lifted_to_the_interpreters_era_unless_the_runner_is_the_proj
     assert lift_tooling(floors, [*closure, "pluggy==0.13.1"], {**recipe, "project_name": "pluggy"}) == pinned
 
 
-def test_a_plugins_runtime_runner_is_lifted_with_its_closure():
-    """pytest-xdist 2019 depends on pytest at run time: pytest was lifted while pluggy and
-    importlib-metadata kept the pin date (0.12 / 0.18), and pytest crashed at import on 3.9."""
-    from agentmt.environments.buildtask import lift_tooling, tooling_requirements
-
-    recipe = {"dependencies": ["execnet>=1.1", "pytest>=4.4.0", "six"], "test_dependencies": ["filelock"],
-              "build_dependencies": ["setuptools_scm"], "project_name": "pytest-xdist"}
-    assert tooling_requirements(recipe) == ["setuptools_scm", "filelock", "pytest>=4.4.0"]
-    closure = ["filelock==3.0.12", "importlib-metadata==2.0.0", "pluggy==0.13.1", "pytest==6.1.1", "six==1.15.0"]
-    lifted = lift_tooling({"pytest": "2020-10-05T00:00:00Z"}, closure, recipe)
-    assert {"pluggy", "importlib-metadata", "pytest"} <= set(lifted) and "six" not in lifted
-    assert tooling_requirements({"dependencies": ["six"], "test_dependencies": ["pytest"]}) == ["pytest"]
-
-
 def test_the_project_name_counts_even_when_setup_py_says_nothing_else():
     setup_py = "def main():\n    setup(name='pluggy', py_modules=['pluggy'])\n\nif __name__ == '__main__':\n    main()\n"
     recipe = make_recipe({"setup.py": setup_py})

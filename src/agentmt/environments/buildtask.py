@@ -111,15 +111,6 @@ def without_project(lock: list[str], project: str) -> list[str]:
     return [x for x in lock if not own or _name(x).replace(".", "-") != own]
 
 
-def tooling_requirements(recipe: dict) -> list[str]:
-    """What the tooling floors lift with their closure (pure): the build and test dependencies, and
-    the test runner where the project depends on it at run time (a pytest plugin: xdist 2019's
-    `pytest>=4.4.0`, whose lifted pytest otherwise ran with the pin date's pluggy 0.12 and
-    importlib-metadata 0.18, which crash at import on 3.9)."""
-    runner = [x for x in recipe.get("dependencies") or [] if _name(x) in _TEST_RUNNERS]
-    return [*(recipe.get("build_dependencies") or []), *(recipe.get("test_dependencies") or []), *runner]
-
-
 def lift_tooling(floors: dict[str, str], closure: list[str], recipe: dict) -> dict[str, str]:
     """The per-package cutoffs that lift tooling to the interpreter's era (pure): `floors` (build
     backend and test runner) widened to `closure`, what they pull in as of that date, except the
@@ -244,7 +235,8 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         try:
             floors = tooling_floors(r.get("build_dependencies") or [], python, r.get("pin_date"))
             if floors:  # the floor covers what the build backend and test runner pull in, too
-                closure, _ = resolve_lock(tooling_requirements(r) or ["setuptools"], python, next(iter(floors.values())))
+                tooling = [*(r.get("build_dependencies") or []), *(r.get("test_dependencies") or [])]
+                closure, _ = resolve_lock(tooling or ["setuptools"], python, next(iter(floors.values())))
                 floors = lift_tooling(floors, closure, r)
             lock, exempt = resolve_lock(make_requirements(task).splitlines(), python, r.get("pin_date"),
                                         floors=floors)
