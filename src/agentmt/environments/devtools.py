@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from agentmt.environments.trust import requirement_name as _name
+
 DEV_TOOLS = frozenset({
     "mypy", "black", "flake8", "pylint", "isort", "pyflakes", "pycodestyle", "pep8", "autopep8", "yapf",
     "ruff", "bandit", "pydocstyle", "pyright", "pyre-check", "blacken-docs", "doc8",
@@ -22,11 +24,6 @@ DEV_TOOLS = frozenset({
     "myst-parser", "readme-renderer", "check-manifest",
 })
 _TOOL_PREFIXES = ("flake8-", "sphinx-", "sphinxcontrib-", "types-", "mkdocs-")
-
-
-def _name(req: str) -> str:
-    """The normalised distribution name of a requirement line (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", re.split(r"[\s<>=!~;\[@(]", req.strip(), maxsplit=1)[0]).lower()
 
 
 def is_dev_tool(req: str) -> bool:
