@@ -87,3 +87,33 @@ def test_sft_rows_can_take_the_xml_system_prompt(tmp_path):
     render_env([tmp_path / "r"], tmp_path / "out", "sft_system=xml")
     (row,) = io.read_rows(tmp_path / "out" / "sft" / "pass")
     assert row["messages"][0] == {**row["messages"][0], "role": "system", "content": xml_tool_system_prompt()}
+
+
+def test_test_runner_durations_are_masked_in_tool_results_only(tmp_path):
+    """Two renders of one run whose test output differs only in the printed run time give the same
+    rows (a resumed pipeline's MT packs and SFT weights depend on it); other text is kept as recorded."""
+    from agentmt.envdata.render import render_env
+
+    def runs(seconds: str):
+        t = copy.deepcopy(make_fixture_trajectories(1)[0])
+        t.messages[3].content = (f"============ 3 passed, 1 warning in {seconds}s (0:00:01) ============\n"
+                                 f"3 passed in {seconds}s\nRan 3 tests in {seconds}s\nsleeping in 5s\n")
+        t.messages[2].content = "The run took 3 passed in 0.5s, I think."  # an assistant turn: kept
+        return [t]
+
+    texts = {}
+    for seconds in ("0.02", "1.25"):
+        write_trajectories(tmp_path / seconds / "r" / "part-00000.parquet", runs(seconds))
+        render_env([tmp_path / seconds / "r"], tmp_path / seconds / "out")
+        mt = next(io.read_rows(tmp_path / seconds / "out" / "mt" / "pass"))
+        sft = next(io.read_rows(tmp_path / seconds / "out" / "sft" / "pass"))
+        texts[seconds] = (mt["text"], sft["messages"][3]["content"])
+    assert texts["0.02"] == texts["1.25"]
+    mt_text, observation = texts["0.02"]
+    assert observation == ("============ 3 passed, 1 warning in <duration> ============\n"
+                           "3 passed in <duration>\nRan 3 tests in <duration>\nsleeping in 5s\n")
+    assert "The run took 3 passed in 0.5s" in mt_text
+
+    write_trajectories(tmp_path / "raw" / "r" / "part-00000.parquet", runs("0.02"))
+    render_env([tmp_path / "raw" / "r"], tmp_path / "raw" / "out", "mask_durations=false")
+    assert "in 0.02s (0:00:01)" in next(io.read_rows(tmp_path / "raw" / "out" / "sft" / "pass"))["messages"][3]["content"]

@@ -151,7 +151,7 @@ def test_what_envdata_render_trains_on_parses_back_to_the_replayed_actions(tmp_p
     """D_env round trip: gold replay → SFT chat rows and MT text (as `envdata render` makes them) →
     every trained assistant turn parsed by the agent's own parser → the same calls, in order."""
     from agentmt.agents.formats import coerce_arguments, parse_xml_calls
-    from agentmt.envdata.render import make_mt_text, make_rows
+    from agentmt.envdata.render import make_mt_text, make_rows, masked_observations
     from agentmt.corpus.tokenize import load_tokenizer
     from agentmt.training.chat import render_conversation
     from agentmt.types import Trajectory
@@ -162,8 +162,9 @@ def test_what_envdata_render_trains_on_parses_back_to_the_replayed_actions(tmp_p
     traj = Trajectory(id="t-1/replay", instance_id="t-1", run_index=0, model="gold", source="replay",
                       messages=keep, exit_status="submitted", resolved=True)
     tok = load_tokenizer("embedded")
-    text = make_mt_text(traj.messages, tok)
-    _, sft_row = make_rows(traj, text, 0, None)
+    messages = masked_observations(traj.messages)
+    text = make_mt_text(messages, tok)
+    _, sft_row = make_rows(traj, messages, text, 0, None)
     sample = render_conversation(sft_row["messages"], tok)
     turns = _assistant_texts(sample)
     assert len(turns) == len(actions)

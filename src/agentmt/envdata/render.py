@@ -8,10 +8,16 @@ templated with the chat template of `tokenizer` (use the model you will train) a
 Nothing is filtered except what cannot be labelled (ungraded runs: `ungraded:<exit_status>`) and
 trajectories over `max_tokens` (`too_long`, the paper's 128k). Upsampling (pass ×3) belongs to the
 training mixture; here every trajectory is written once. The MT text itself is `rollouts.text`'s.
+
+Tool results keep their text except the wall-clock time test runners print (pytest's
+"4 passed in 0.02s", unittest's "Ran 4 tests in 0.003s"), written as `in <duration>`: a model cannot
+predict it, and with it two renders of the same runs (a resumed pipeline's, a rerun's) would train on
+different text. `mask_durations: false` keeps it.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -25,6 +31,12 @@ from agentmt.types import Trajectory
 
 SPLITS = ("pass", "fail")
 MT_COLUMNS = ("id", "instance_id", "source", "resolved", "exit_status", "num_tokens", "text")
+DURATION_MASK = "<duration>"
+# a test runner's summary line: pytest's "=== 3 passed, 1 warning in 0.12s (0:00:00) ===" (or -q's bare
+# "3 passed in 0.12s") and unittest's "Ran 3 tests in 0.004s"; group 1 is everything before the figure
+_TEST_DURATION = re.compile(
+    r"(?m)^(Ran \d+ tests? in |.*\b(?:passed|failed|errors?|skipped|deselected|xfailed|xpassed|warnings?"
+    r"|no tests ran)\b.*? in )\d+(?:\.\d+)?s(?: \(\d+:\d\d:\d\d\))?")
 
 
 class EnvRenderConfig(BaseModel):
@@ -42,6 +54,8 @@ class EnvRenderConfig(BaseModel):
     sft_system: Literal["keep", "xml"] = "keep"
     """SFT rows: `keep` the system message the trajectory was run with (the conversation as
     recorded), or `xml` to put the MT system prompt there too (it is ~500 tokens: raise seq_len)."""
+    mask_durations: bool = True
+    """Write the run time in test runners' summary lines of tool results as `in <duration>`."""
 
 
 def message_schema():
@@ -64,11 +78,28 @@ def _schemas():
             "sft": pa.schema([*base, ("model", pa.string()), ("messages", message_schema())])}
 
 
-def make_rows(t: Trajectory, text: str, num_tokens: int, sft_prompt: str | None) -> tuple[dict, dict]:
-    """(MT row, SFT row) of one graded trajectory; `sft_prompt` None keeps the recorded system message."""
+def mask_test_durations(text: str) -> str:
+    """`text` with the wall-clock figure of every pytest / unittest summary line replaced by `<duration>`."""
+    return _TEST_DURATION.sub(lambda m: m.group(1) + DURATION_MASK, text)
+
+
+def masked_observations(messages) -> list[dict]:
+    """OpenAI messages with `mask_test_durations` applied to tool results (only their text)."""
+    out = []
+    for m in as_dicts(messages):
+        if m.get("role") == "tool" and isinstance(m.get("content"), str):
+            m = {**m, "content": mask_test_durations(m["content"])}
+        out.append(m)
+    return out
+
+
+def make_rows(t: Trajectory, messages: list[dict], text: str, num_tokens: int,
+              sft_prompt: str | None) -> tuple[dict, dict]:
+    """(MT row, SFT row) of one graded trajectory with its `messages` as rendered; `sft_prompt` None
+    keeps the recorded system message."""
     base = {"id": t.id, "instance_id": t.instance_id, "source": t.source, "resolved": bool(t.resolved),
             "exit_status": t.exit_status, "num_tokens": num_tokens}
-    messages = with_system_prompt(t.messages, sft_prompt) if sft_prompt is not None else as_dicts(t.messages)
+    messages = with_system_prompt(messages, sft_prompt) if sft_prompt is not None else messages
     return {**base, "text": text}, {**base, "model": t.model, "messages": messages}
 
 
@@ -99,13 +130,14 @@ def render_env(rollout_dirs: list[str | Path], out_dir: str | Path, *specs: str)
                 manifest.drop("duplicate_id")
                 continue
             seen.add(t.id)
-            text = make_mt_text(t.messages, tok, prompt)
+            messages = masked_observations(t.messages) if cfg.mask_durations else as_dicts(t.messages)
+            text = make_mt_text(messages, tok, prompt)
             (n,) = count_tokens(tok, [text])
             if n > cfg.max_tokens:
                 manifest.drop("too_long")
                 continue
             split = "pass" if t.resolved else "fail"
-            mt_row, sft_row = make_rows(t, text, n, prompt if cfg.sft_system == "xml" else None)
+            mt_row, sft_row = make_rows(t, messages, text, n, prompt if cfg.sft_system == "xml" else None)
             rows[("mt", split)].append(mt_row)
             rows[("sft", split)].append(sft_row)
             tokens[split] += n
