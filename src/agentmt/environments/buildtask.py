@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,8 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
     from agentmt.environments.pins import resolve_pin_date
     from agentmt.environments.recipe import make_recipe, read_recipe_files
     from agentmt.environments.rowsource import choose_recipe, read_at
+    from agentmt.environments.runnerapi import cap_runner
+    from agentmt.environments.testimports import add_unprovided_imports
 
     commit = task.environment_setup_commit or task.base_commit
     if not task.install:
@@ -166,6 +169,8 @@ def prepare_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path) -> None:
         available = available_pythons(cfg)
         inferred = make_recipe(read_recipe_files(repo, commit), cfg.default_python, era=pin, available=available)
         leave_out_dev_tools(inferred, repo, commit)  # linters and doc builders nothing imports
+        add_unprovided_imports(inferred, repo, commit, [task.patch, task.test_patch])  # imported, undeclared
+        cap_runner(inferred, repo, commit)  # a suite that calls what the lifted runner removed
         task.install = choose_recipe(task, inferred, available, read_at(repo, commit))
         task.install.setdefault("pin_date", pin)  # a row's own recipe may say it has none
     # code from a URL is neither pinned by date nor reviewed by an index: only where the config allows it
@@ -197,7 +202,34 @@ def _build_images(task: TaskInstance, repo: Path, base: str, log_dir: Path | Non
 
 def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path | None = None,
                locks: dict[str, list[str]] | None = None) -> TaskInstance:
-    """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock."""
+    """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock. An
+    inferred recipe's `imports_added` that stop the build are taken out again and the build rerun."""
+    from agentmt.environments.base import use_build_network
+    from agentmt.environments.rowbuild import build_from_row
+    from agentmt.environments.testimports import without_added_imports
+
+    use_build_network(cfg.build_network)
+    if build_from_row(task, cfg, repo, log_dir=log_dir):  # the row's prebuilt image or its Dockerfile
+        return task
+    prepare_recipe(task, cfg, repo)
+    if not task.install.get("imports_added"):
+        return _build_recipe(task, cfg, repo, log_dir, locks)
+    install, validation = copy.deepcopy(task.install), copy.deepcopy(task.validation)
+    try:
+        return _build_recipe(task, cfg, repo, log_dir, locks)
+    except RecordDropped as e:
+        if task.validation.get("outcome") == PYTHON_UNAVAILABLE:
+            raise
+        # a guessed distribution that does not exist, does not resolve or does not build as of the
+        # pin date: the recipe as declared, with the reason on the task
+        task.install, task.validation = install, validation
+        without_added_imports(task.install, str(e))
+    return _build_recipe(task, cfg, repo, log_dir, locks)
+
+
+def _build_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path, log_dir: Path | None,
+                  locks: dict[str, list[str]] | None) -> TaskInstance:
+    """`build_task` for the task's recipe as it stands: resolve, build, record the lock and image."""
     from agentmt.environments.base import build_network, ensure_base_image, ensure_python_image
     from agentmt.environments.images import (
         RESOLUTION_FAILED,
@@ -217,13 +249,6 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         uv_refused,
     )
 
-    from agentmt.environments.base import use_build_network
-    from agentmt.environments.rowbuild import build_from_row
-
-    use_build_network(cfg.build_network)
-    if build_from_row(task, cfg, repo, log_dir=log_dir):  # the row's prebuilt image or its Dockerfile
-        return task
-    prepare_recipe(task, cfg, repo)
     r = task.install
     if "python" in r and not r["python"]:
         raise record_drop(task, "build", PYTHON_UNAVAILABLE,

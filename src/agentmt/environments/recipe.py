@@ -172,6 +172,9 @@ def make_recipe(files: dict[str, str], default_python: str = "3.11", *, era: str
         # (then a plain + path install where the backend has no editable hook: editable.py)
         "install": make_install_command(PEP660_INSTALL) if installable else "",
         "setup_py": "setup.py" in files,
+        # `use_2to3=True`: the code is Python 2, converted on install for Python 3 (setuptools did
+        # until 58); the tests run on a converted copy of the tree (grading.make_test_script)
+        **({"convert_2to3": True} if re.search(r"\buse_2to3\b", files.get("setup.py", "")) else {}),
         "project_name": name,
         "test_runner": runner,
         "test_cmd": _test_cmd(runner),
