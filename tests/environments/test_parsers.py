@@ -127,3 +127,34 @@ def test_grading_report_matches_swebench_shape_and_outcomes():
     assert make_outcome(exit_code=None) == INFRA_ERROR
     assert make_outcome(exit_code=1, install_failed=True) == "install_error"
     assert make_outcome(exit_code=1, tests_status=None) == UNRESOLVED
+
+
+PRINTING_SUITE = '''\
+import sys
+import unittest
+
+
+class TestPrints(unittest.TestCase):
+    def test_prints_lines(self):
+        print("parse tree:")
+        print("ok")  # a printed line that looks like a status is still the test's output
+        sys.stdout.flush()
+
+    def test_prints_no_newline(self):
+        sys.stdout.write("[['a', 'b']] ... ")
+        sys.stdout.flush()
+        self.fail("no")
+
+    def test_quiet(self):
+        pass
+'''
+
+
+def test_unittest_statuses_after_a_tests_own_output_are_read(tmp_path):
+    """unittest -v writes "name (cls) ... " to stderr, then the test's prints reach stdout, then the
+    status word: in the merged log (2>&1, as the harness runs it) the status is on a later line."""
+    (tmp_path / "test_p.py").write_text(PRINTING_SUITE)
+    log = subprocess.run([sys.executable, "-u", "-m", "unittest", "-v", "test_p"], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    status = {k.split(" ")[0]: v for k, v in parse_unittest(log).items()}
+    assert status == {"test_prints_lines": "PASSED", "test_prints_no_newline": "FAILED", "test_quiet": "PASSED"}, log

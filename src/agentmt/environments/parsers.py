@@ -76,23 +76,41 @@ _UNITTEST_MAP = {"ok": PASSED, "FAIL": FAILED, "ERROR": ERROR, "expected failure
                  "unexpected success": FAILED}
 
 
+_UNITTEST_PENDING = re.compile(r"^(\w+) \(([\w.]+)\)\s\.\.\.\s?(.*)$")
+_UNITTEST_STATUS = re.compile(r"^(ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$")
+
+
+def _unittest_id(name: str, cls: str) -> str:
+    if cls.endswith("." + name):  # Python 3.11+ prints the full id inside the parentheses
+        cls = cls[: -len(name) - 1]
+    return f"{name} ({cls})"
+
+
 def parse_unittest(log: str) -> dict[str, str]:
-    """unittest `-v` logs; ids are "test_name (dotted.Class)" as Django/SWE-bench write them."""
+    """unittest `-v` logs; ids are "test_name (dotted.Class)" as Django/SWE-bench write them.
+
+    A test that prints puts its output between "... " (stderr) and its status word: the status is
+    then the first line that is only a status word before the next test starts (pyparsing 2021's
+    tests print their parse trees); the rest of the printed lines are not results."""
     status: dict[str, str] = {}
+    pending: tuple[str, str] | None = None  # (name, class) of a test whose status has not come yet
     for raw in log.splitlines():
-        m = _UNITTEST.match(raw.strip())
-        if not m:
+        line = raw.strip()
+        m = _UNITTEST.match(line)
+        if m:
+            name, cls, outcome = m.groups()
+        elif pending and (w := _UNITTEST_STATUS.match(line)):
+            name, cls, outcome = (*pending, w.group(1))
+        else:
+            if (p := _UNITTEST_PENDING.match(line)) and not _UNITTEST_STATUS.match(p.group(3)):
+                pending = (p.group(1), p.group(2))
             continue
-        name, cls, outcome = m.groups()
-        if cls.endswith("." + name):  # Python 3.11+ prints the full id inside the parentheses
-            cls = cls[: -len(name) - 1]
-        status[f"{name} ({cls})"] = SKIPPED if outcome.startswith("skipped") else _UNITTEST_MAP[outcome]
+        pending = None
+        status[_unittest_id(name, cls)] = SKIPPED if outcome.startswith("skipped") else _UNITTEST_MAP[outcome]
     # failures reported only in the trailer ("FAIL: test_x (pkg.TestC)") override earlier lines
     for m in re.finditer(r"^(FAIL|ERROR): (\w+) \(([\w.]+)\)", log, re.MULTILINE):
         kind, name, cls = m.groups()
-        if cls.endswith("." + name):
-            cls = cls[: -len(name) - 1]
-        status[f"{name} ({cls})"] = FAILED if kind == "FAIL" else ERROR
+        status[_unittest_id(name, cls)] = FAILED if kind == "FAIL" else ERROR
     return status
 
 
