@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agentmt.environments.resolve import uv_binary
-from agentmt.environments.wheels import failed_builds, forward_cutoff, move_forward
+from agentmt.environments.wheels import failed_builds, forward_cutoff, index_files, move_forward, release_as_of
 from agentmt.types import TaskInstance
 
 
@@ -44,6 +44,17 @@ def test_failed_sdist_builds_are_read_from_uv_and_pip():
            "  ERROR: Failed building wheel for scipy\n  Failed to build `numpy==1.17.1`\n")
     assert failed_builds(log) == ["numpy", "scipy"]
     assert failed_builds("error: no space left on device") == []
+    # pip 25's words (anyio 2019 and tqdm 2020 on Python 3.9)
+    pip = ("  ERROR: Failed to build 'coverage' when getting requirements to build wheel\n"
+           "× Failed to build installable wheels for some pyproject.toml based projects\n╰─> uvloop, yarl\n"
+           "× Encountered error while generating package metadata.\n╰─> numpy\n")
+    assert failed_builds(pip) == ["coverage", "uvloop", "yarl", "numpy"]
+
+
+def test_the_release_pip_picks_as_of_a_date():
+    assert release_as_of(FILES, "2019-12-01T00:00:00Z") == "1.0"
+    assert release_as_of(FILES, "2022-09-15T00:00:00Z") == "1.1"  # 2.0rc1 is a pre-release
+    assert release_as_of(FILES, "2019-01-01T00:00:00Z") is None
 
 
 @pytest.mark.skipif(uv_binary() is None, reason="needs uv")
@@ -61,3 +72,17 @@ def test_numpy_of_2019_moves_to_its_first_release_with_a_wheel_for_python_3_11()
     assert r["pin_exempt"][-1].startswith("numpy=2022-08-")
     # a second failure of the same package does not move it again: the failure then stands
     assert not move_forward(task, "  × Failed to build `numpy==1.23.2`\n")
+
+
+def test_where_pip_resolves_in_the_image_the_failed_build_moves_as_a_floor():
+    """anyio 2019 on Python 3.9 (uv refused its set, pip resolves in the image): uvloop 0.12.2, pip's
+    choice as of the date, has wheels up to cp37 only and fails to compile; it gets a floor at its
+    first release with a cp39 wheel, which the env layer installs before the rest."""
+    task = TaskInstance("o__r-2", "o/r", "0" * 40, "", "", "", install={
+        "python": "3.9", "pin_date": "2019-08-07T11:36:13Z", "resolver": "pip",
+        "pin_floors": {"setuptools": "2020-10-05T00:00:00Z"}, "dependencies": ["uvloop"]})
+    assert move_forward(task, "× Failed to build installable wheels for some pyproject.toml based projects\n╰─> uvloop\n")
+    r = task.install
+    assert set(r["pin_floors"]) == {"setuptools", "uvloop"} and r["pin_forward"] == {"uvloop": r["pin_floors"]["uvloop"]}
+    assert release_as_of(index_files("uvloop"), r["pin_floors"]["uvloop"]).startswith("0.15")
+    assert not move_forward(task, "ERROR: Failed building wheel for uvloop\n")  # moved once: the failure stands

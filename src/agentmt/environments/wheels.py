@@ -5,6 +5,9 @@ ships Linux wheels, none for the task's Python (its binaries were built for olde
 its sdist no longer builds there: numpy 1.17 on Python 3.9), that one package gets a per-package
 cutoff (`--exclude-newer-package`) selecting its oldest later release with a wheel for the Python;
 the lock is resolved again and the move recorded (`pin_forward`, and `name=cutoff` in `pin_exempt`).
+Where pip resolves in the image (a set uv refused: no lock yet), the release that failed is the one
+pip chose as of the pin date, and the move is a tooling-style floor (`pin_floors`) that the env
+layer installs first and pip then keeps (anyio 2019: uvloop 0.12 and coverage 4.5 on Python 3.9).
 """
 
 from __future__ import annotations
@@ -76,13 +79,63 @@ def forward_cutoff(files: tuple[dict, ...], version: str, python: str) -> str | 
     return uploaded.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# uv: "Failed to build `numpy==1.17.1`"; pip: "Failed building wheel for numpy"
-_FAILED_BUILD = re.compile(r"Failed to build `([A-Za-z0-9][\w.\-]*)==[^`]+`|Failed building wheel for ([A-Za-z0-9][\w.\-]*)")
+# uv: "Failed to build `numpy==1.17.1`"; pip: "Failed building wheel for numpy", "Failed to build
+# 'coverage' when getting requirements to build wheel", and its summaries "× Failed to build
+# installable wheels for some pyproject.toml based projects" / "× Encountered error while generating
+# package metadata." followed by "╰─> uvloop" (several: "a, b")
+_FAILED_BUILD = re.compile(r"Failed to build `([A-Za-z0-9][\w.\-]*)==[^`]+`|Failed building wheel for ([A-Za-z0-9][\w.\-]*)"
+                           r"|Failed to build '([A-Za-z0-9][\w.\-]*)'"
+                           r"|(?:based projects|generating package metadata\.)\s*\n\s*╰─> ([^\n]+)")
 
 
 def failed_builds(log: str) -> list[str]:
     """The distributions whose build a failed env-layer log reports (pure)."""
-    return list(dict.fromkeys(a or b for a, b in _FAILED_BUILD.findall(log)))
+    names = []
+    for groups in _FAILED_BUILD.findall(log):
+        found = next(g for g in groups if g)
+        names += [n.strip() for n in found.split(",") if n.strip()] if groups[3] else [found]
+    return list(dict.fromkeys(names))
+
+
+def release_as_of(files: tuple[dict, ...], date: str) -> str | None:
+    """The newest final release with a file uploaded before `date`: what pip picks as of it when
+    nothing constrains the version (pure)."""
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+    from packaging.version import InvalidVersion
+
+    releases = set()
+    for f in files:
+        name = f.get("filename", "")
+        if f.get("yanked") or not f.get("upload-time") or f["upload-time"] >= date:
+            continue
+        try:
+            version = parse_wheel_filename(name)[1] if name.endswith(".whl") else parse_sdist_filename(name)[1]
+        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+            continue
+        if not version.is_prerelease:
+            releases.add(version)
+    return str(max(releases)) if releases else None
+
+
+def _move_pip_floors(task, names: list[str]) -> bool:
+    """The pip path of `move_forward`: a floor per failed package, from the release pip chose."""
+    r = task.install
+    forward = dict(r.get("pin_forward") or {})
+    for name in names:
+        if name in forward:
+            continue
+        try:
+            files = index_files(name)
+        except OSError:
+            continue
+        version = release_as_of(files, r["pin_date"])
+        cut = forward_cutoff(files, version, r["python"]) if version else None
+        if cut:
+            forward[name] = cut
+    if forward == (r.get("pin_forward") or {}):
+        return False
+    r.update(pin_forward=forward, pin_floors={**(r.get("pin_floors") or {}), **forward})
+    return True
 
 
 def move_forward(task, log: str) -> bool:
@@ -94,7 +147,11 @@ def move_forward(task, log: str) -> bool:
     from agentmt.environments.trust import requirement_name
 
     r = task.install
-    if r.get("lock_source") != "resolved" or not r.get("pin_date") or not r.get("python"):
+    if not r.get("pin_date") or not r.get("python"):
+        return False
+    if r.get("resolver") == "pip" and r.get("lock_source") != "resolved":
+        return _move_pip_floors(task, list(map(requirement_name, failed_builds(log))))
+    if r.get("lock_source") != "resolved":
         return False
     locked = {requirement_name(x): x.split("==", 1)[1] for x in r.get("lock") or [] if "==" in x}
     forward = dict(r.get("pin_forward") or {})
