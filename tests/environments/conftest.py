@@ -71,6 +71,19 @@ def fixture_git():
     return git, commit_files
 
 
+@pytest.fixture
+def new_repo(tmp_path):
+    """new_repo(files) → (repository, commit): a fresh git repository under tmp_path with `files`
+    committed on main."""
+    def make(files: dict[str, str]) -> tuple[Path, str]:
+        repo = tmp_path / "repo"
+        repo.mkdir(parents=True)
+        git(repo, "init", "-q", "-b", "main")
+        return repo, commit_files(repo, files, "base")
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def calc_repo(tmp_path_factory) -> tuple[Path, list[PullRequest]]:
     """Repo: initial commit, PR 1 fixes add() (+ test), PR 2 fixes mul() (+ test), then a tag."""

@@ -4,7 +4,6 @@ arrow 2013's: sphinx 1.2b1, whose MarkupSafe imports setuptools.Feature)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from agentmt.environments.devtools import is_dev_tool, leave_out_dev_tools
 from agentmt.environments.recipe import make_recipe, read_recipe_files
@@ -15,14 +14,6 @@ REQUIREMENTS = ("requests\n\n# Testing\nmypy==0.600\nflake8-docstrings\ntypes-re
                 "sphinx-rtd-theme\npytest\npytest-mypy\n")
 
 
-def _repo(tmp_path: Path, fixture_git, files: dict[str, str]) -> tuple[Path, str]:
-    git, commit_files = fixture_git
-    repo = tmp_path / "repo"
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q", "-b", "main")
-    return repo, commit_files(repo, files, "base")
-
-
 def test_what_counts_as_a_dev_tool():
     assert all(map(is_dev_tool, ["mypy==0.600", "Black>=19.3b0", "sphinx_rtd_theme", "flake8-docstrings",
                                  "types-requests", "sphinxcontrib-napoleon", "isort[pyproject]"]))
@@ -30,11 +21,11 @@ def test_what_counts_as_a_dev_tool():
                                      "blackjack", "mypy-extensions"]))
 
 
-def test_tools_nothing_imports_are_left_out_and_recorded(tmp_path, fixture_git):
+def test_tools_nothing_imports_are_left_out_and_recorded(new_repo):
     files = {"setup.py": SETUP_PY, "asgilib/__init__.py": "import requests\n", "requirements.txt": REQUIREMENTS,
              "tests/test_app.py": "import requests\n\nimport asgilib\n",
              "docs/conf.py": "import sphinx_rtd_theme\nfrom sphinx.util import logging\n"}
-    repo, sha = _repo(tmp_path, fixture_git, files)
+    repo, sha = new_repo(files)
     recipe = make_recipe(read_recipe_files(repo, sha), era="2018-06-01T00:00:00Z")
     before = recipe["dependencies"] + recipe["test_dependencies"]
     assert {"mypy==0.600", "sphinx==1.2b1"} <= set(before)  # what the recipe reads, before the filter
@@ -46,11 +37,11 @@ def test_tools_nothing_imports_are_left_out_and_recorded(tmp_path, fixture_git):
     assert {"sphinx==1.2b1", "sphinx-rtd-theme", "black>=19.3b0"} <= set(removed)  # docs/conf.py is no test
 
 
-def test_a_tool_the_code_imports_stays(tmp_path, fixture_git):
+def test_a_tool_the_code_imports_stays(new_repo):
     """A mypy plugin's tests import mypy; a Sphinx extension imports sphinx: those are dependencies."""
     files = {"setup.py": SETUP_PY, "asgilib/__init__.py": "from sphinx.application import Sphinx\n",
              "requirements.txt": REQUIREMENTS, "tests/test_plugin.py": "import mypy.api\n"}
-    repo, sha = _repo(tmp_path, fixture_git, files)
+    repo, sha = new_repo(files)
     recipe = make_recipe(read_recipe_files(repo, sha), era="2018-06-01T00:00:00Z")
     removed = leave_out_dev_tools(recipe, repo, sha)
     every = recipe["dependencies"] + recipe["test_dependencies"]

@@ -44,17 +44,13 @@ def test_removed_runner_apis_are_read_from_syntax_not_strings():
     assert removed_api_uses({"t/test_py2.py": "print 'x'\ndef pytest_funcarg__a(request): pass\n"}) == {}
 
 
-def test_an_inferred_pytest_recipe_gets_the_cap(tmp_path, fixture_git):
+def test_an_inferred_pytest_recipe_gets_the_cap(new_repo):
     from agentmt.environments.buildtask import prepare_recipe
     from agentmt.environments.config import load_env_config
 
-    git, commit_files = fixture_git
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    sha = commit_files(repo, {"setup.py": 'from setuptools import setup\nsetup(name="plug", install_requires=["pytest>=2.4"])\n',
-                              "plug.py": "X = 1\n", "testing/conftest.py": CONFTEST_2015,
-                              "testing/test_x.py": WRITES_OLD_CONFTEST}, "base")
+    repo, sha = new_repo({"setup.py": 'from setuptools import setup\nsetup(name="plug", install_requires=["pytest>=2.4"])\n',
+                          "plug.py": "X = 1\n", "testing/conftest.py": CONFTEST_2015,
+                          "testing/test_x.py": WRITES_OLD_CONFTEST})
     task = TaskInstance(instance_id="p-1", repo="demo/plug", base_commit=sha, patch="", test_patch="",
                         problem_statement="")
     prepare_recipe(task, load_env_config("try_pull=false", "pin_date=2015-09-01"), repo)

@@ -7,7 +7,6 @@ imported unconditionally by the tests (starlette 2024: typing_extensions). Each 
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -83,16 +82,8 @@ def test_what_a_plain_import_runs():
     assert patch_imports(GOLD) == {"psutil"}  # the indented import runs only when called
 
 
-def _repo(tmp_path: Path, fixture_git, files: dict[str, str]) -> tuple[Path, str]:
-    git, commit_files = fixture_git
-    repo = tmp_path / "repo"
-    repo.mkdir(parents=True)
-    git(repo, "init", "-q", "-b", "main")
-    return repo, commit_files(repo, files, "base")
-
-
-def test_imports_nothing_provides_become_requirements(tmp_path, fixture_git):
-    repo, sha = _repo(tmp_path, fixture_git, FILES)
+def test_imports_nothing_provides_become_requirements(new_repo):
+    repo, sha = new_repo(FILES)
     declared = ["requests", 'typing_extensions; python_version < "3.10"', "pytest"]
     # on 3.11 the marker leaves typing_extensions out, and the tests import it anyway
     assert unprovided_imports(repo, sha, [GOLD], declared, "3.11", "tzlib") == \
@@ -103,11 +94,11 @@ def test_imports_nothing_provides_become_requirements(tmp_path, fixture_git):
                               "3.9", "tzlib") == []
 
 
-def test_an_inferred_recipe_adds_them_and_records_which(tmp_path, fixture_git):
+def test_an_inferred_recipe_adds_them_and_records_which(new_repo):
     from agentmt.environments.buildtask import prepare_recipe
     from agentmt.environments.config import load_env_config
 
-    repo, sha = _repo(tmp_path, fixture_git, FILES)
+    repo, sha = new_repo(FILES)
     task = TaskInstance(instance_id="tz-1", repo="demo/tz", base_commit=sha, patch=GOLD, test_patch="",
                         problem_statement="")
     prepare_recipe(task, load_env_config("try_pull=false", "pin_date=2019-06-01"), repo)
@@ -122,7 +113,8 @@ TEST_MODULE = f"import pytz\nimport {NOT_ON_PYPI.replace('-', '_')}\n\n\ndef tes
 
 
 @pytest.mark.docker
-def test_a_guess_that_does_not_resolve_is_taken_back_and_the_rest_builds(tmp_path, fixture_git, docker_daemon):
+def test_a_guess_that_does_not_resolve_is_taken_back_and_the_rest_builds(tmp_path, new_repo, fixture_git,
+                                                                         docker_daemon):
     """Resolution fails on a module no distribution provides: the build runs again as declared, and
     the task says which guesses were dropped and why; with only pytz guessed, the image has pytz."""
     from agentmt.environments.buildtask import build_task
@@ -131,7 +123,7 @@ def test_a_guess_that_does_not_resolve_is_taken_back_and_the_rest_builds(tmp_pat
 
     files = {"setup.py": 'from setuptools import setup\nsetup(name="tzlib", version="0.1", py_modules=["tzlib"])\n',
              "tzlib.py": "X = 1\n", "tests/test_zones.py": TEST_MODULE}
-    repo, sha = _repo(tmp_path, fixture_git, files)
+    repo, sha = new_repo(files)
     cfg = load_env_config("try_pull=false", "pin_date=2021-06-01")
     bad = TaskInstance(instance_id="tz-1", repo="demo/tz", base_commit=sha, patch="", test_patch="",
                        problem_statement="")
