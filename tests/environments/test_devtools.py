@@ -4,7 +4,6 @@ arrow 2013's: sphinx 1.2b1, whose MarkupSafe imports setuptools.Feature)."""
 
 from __future__ import annotations
 
-
 from agentmt.environments.devtools import is_dev_tool, leave_out_dev_tools
 from agentmt.environments.recipe import make_recipe, read_recipe_files
 

@@ -133,7 +133,7 @@ def test_a_guess_that_does_not_resolve_is_taken_back_and_the_rest_builds(tmp_pat
     assert "resolution_failed" in bad.install["imports_unusable"]["why"]
     assert not any(x.startswith("pytz==") for x in bad.install["lock"])
 
-    git, commit_files = fixture_git
+    _, commit_files = fixture_git
     good_sha = commit_files(repo, {"tests/test_zones.py": TEST_MODULE.split("\n", 2)[0] + "\n"
                                    + TEST_MODULE.split("\n", 2)[2]}, "only pytz")
     good = TaskInstance(instance_id="tz-2", repo="demo/tz", base_commit=good_sha, patch="", test_patch="",

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from agentmt.environments.resolve import uv_binary
-from agentmt.environments.wheels import failed_builds, forward_cutoff, index_files, move_forward, release_as_of
+from agentmt.environments.wheels import (
+    failed_builds,
+    forward_cutoff,
+    index_files,
+    move_forward,
+    release_as_of,
+)
 from agentmt.types import TaskInstance
 
 

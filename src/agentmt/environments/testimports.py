@@ -161,7 +161,7 @@ def module_imports(source: str, python: str | None = None) -> set[str]:
     return found
 
 
-_ADDED_IMPORT = re.compile(r"^\+(?:import|from)\s+([A-Za-z_]\w*)", re.M)
+_ADDED_IMPORT = re.compile(r"^\+(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
 
 
 def patch_imports(patch: str) -> set[str]:

@@ -100,7 +100,12 @@ def failed_builds(log: str) -> list[str]:
 def release_as_of(files: tuple[dict, ...], date: str) -> str | None:
     """The newest final release with a file uploaded before `date`: what pip picks as of it when
     nothing constrains the version (pure)."""
-    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
     from packaging.version import InvalidVersion
 
     releases = set()
