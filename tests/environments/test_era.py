@@ -154,6 +154,8 @@ def test_tooling_is_lifted_to_the_interpreters_era_unless_the_runner_is_the_proj
     assert pinned == {"setuptools": "2020-10-05T00:00:00Z"}
     # the runner depends on the project (pluggy): the same
     assert lift_tooling(floors, [*closure, "pluggy==0.13.1"], {**recipe, "project_name": "pluggy"}) == pinned
+    # the project is a plugin of its runner (pytest-xdist: install_requires pytest>=4.4): the same
+    assert lift_tooling(floors, closure, {**recipe, "dependencies": ["execnet>=1.1", "pytest>=4.4.0"]}) == pinned
 
 
 def test_the_project_name_counts_even_when_setup_py_says_nothing_else():

@@ -103,3 +103,27 @@ def test_python_2_tests_run_converted_and_the_tree_stays_as_it_was(built_tasks):
         assert not [x for x in tree.splitlines() if x.startswith(" M")] and 'print "ok"' in tree  # as it was
     assert statuses[True].get("tests/test_py2.py::test_py2") == "PASSED", statuses[True]
     assert statuses[False].get("tests/test_py2.py::test_py2") != "PASSED"
+
+
+def test_a_python_2_era_task_where_nothing_passes_on_python_3_is_the_machines_limit():
+    from agentmt.environments.validate import python2_only
+
+    task = TaskInstance(instance_id="s-1", repo="o/r", base_commit="0" * 40, patch="", test_patch="",
+                        problem_statement="", install={"python_target": "2.7", "python": "3.9"})
+    assert python2_only(task, [{"tests/test_a.py": "ERROR"}])
+    assert not python2_only(task, [{"tests/test_a.py": "ERROR", "tests/test_b.py::test_x": "PASSED"}])
+    task.install["python_target"] = "3.6"
+    assert not python2_only(task, [{"tests/test_a.py": "ERROR"}])
+
+
+@pytest.mark.docker
+def test_validation_drops_it_as_python_unavailable(built_tasks):
+    from agentmt.environments.validate import validate_task
+    from agentmt.errors import RecordDropped
+
+    task = TaskInstance.from_dict(built_tasks[0][0].to_dict())
+    task.test_patch, task.FAIL_TO_PASS, task.PASS_TO_PASS = PY2_TEST, [], []
+    task.install.update(python_target="2.7", convert_2to3=False)
+    with pytest.raises(RecordDropped) as err:
+        validate_task(task, task.validation["image"]["tag"], runs=1, timeout_s=120)
+    assert err.value.reason == "python_unavailable" and task.validation["drop"]["python"] == "2.7"

@@ -117,13 +117,16 @@ def lift_tooling(floors: dict[str, str], closure: list[str], recipe: dict) -> di
     backend and test runner) widened to `closure`, what they pull in as of that date, except the
     project's runtime dependencies. The runner and its closure keep the pin date when the runner
     depends on the project itself (pytest → pluggy: a newer runner calls APIs the code does not have
-    yet) or when the project pins its runner exactly (marshmallow 2018's pytest==3.3.1 broke on a
-    lifted attrs 20, which dropped the `convert` argument pytest 3.3 passes): then only the build
+    yet), when the project pins its runner exactly (marshmallow 2018's pytest==3.3.1 broke on a
+    lifted attrs 20, which dropped the `convert` argument pytest 3.3 passes), or when the project
+    depends on its runner at run time, a plugin of it (pytest-xdist 2019's tests stand in for
+    `atexit.register` with `list.append`, which pytest 6 calls with arguments): then only the build
     backend is lifted."""
     date = next(iter(floors.values()))
     tests = [*(recipe.get("test_dependencies") or []), *(recipe.get("dependencies") or [])]
     pinned = any(_name(x) in _TEST_RUNNERS and "==" in x for x in tests)
-    if pinned or without_project(closure, recipe.get("project_name") or "") != closure:
+    plugin = any(_name(x) in _TEST_RUNNERS for x in recipe.get("dependencies") or [])
+    if pinned or plugin or without_project(closure, recipe.get("project_name") or "") != closure:
         return {n: d for n, d in floors.items() if n not in _TEST_RUNNERS}
     runtime = {_name(d) for d in recipe.get("dependencies") or []}
     return {**floors, **{n: date for n in map(_name, closure) if n not in runtime}}

@@ -114,6 +114,15 @@ def _install_failure(task: TaskInstance, module: str) -> RecordDropped:
                        f"the environment lacks it", missing_module=module)
 
 
+def python2_only(task: TaskInstance, after: list[dict[str, str]]) -> bool:
+    """Whether a task with no FAIL_TO_PASS is one of a Python 2 era on a Python 3 base: the recipe's
+    era Python (`python_target`) is 2.x and not one test passes after the gold patch (its code, or a
+    dependency of its era, does not import there: `except Exception, err`, implicit relative imports).
+    That is the machine's limit (no base provides 2.7), not a task without a fix (pure)."""
+    era = str(task.install.get("python_target") or "")
+    return era.startswith("2") and not any(is_pass(s) for m in after for s in m.values())
+
+
 def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: int = 600,
                   runtime: RuntimeConfig | None = None, replace_lists: bool = False) -> TaskInstance:
     """Fill FAIL_TO_PASS / PASS_TO_PASS and `validation` (flake rates, outcome); raises RecordDropped
@@ -177,6 +186,13 @@ def validate_task(task: TaskInstance, image: str, *, runs: int = 3, timeout_s: i
             v["given_lists"] = {"FAIL_TO_PASS": given_f2p, "PASS_TO_PASS": given_p2p}
     if not task.FAIL_TO_PASS and (missing := _missing_module_of(after_logs)):
         raise _install_failure(task, missing["missing_module"])
+    if not task.FAIL_TO_PASS and python2_only(task, after):
+        from agentmt.environments.buildtask import PYTHON_UNAVAILABLE
+
+        raise record_drop(task, "validate", PYTHON_UNAVAILABLE,
+                          f"{task.instance_id}: its era's Python is {task.install['python_target']} and on "
+                          f"{task.install.get('python')} no test passes after the gold patch ({v['after_status']}): "
+                          f"no base image provides Python 2", python=task.install["python_target"])
     if not task.FAIL_TO_PASS:
         raise record_drop(task, "validate", _or_submodule(task, "no_fail_to_pass"),
                           f"{task.instance_id}: before {v['before_status']}, after {v['after_status']}, "
