@@ -93,7 +93,9 @@ def fit_test_cmd_to_pytest(recipe: dict) -> None:
     old_pytest = (0,) < _locked_version(recipe.get("lock") or [], "pytest") < (3,)
     python = version_key(recipe.get("python") or "0")
     if recipe.get("test_runner") == "pytest" and old_pytest and python >= (3, 9) and "--assert" not in cmd:
-        recipe["test_cmd"] = cmd = f"{cmd} {PLAIN_ASSERT}"
+        # in PYTEST_ADDOPTS too: a plugin's tests run pytest again (pytester), and those runs
+        # configure themselves (pytest-xdist 2015: every acceptance test failed with the INTERNALERROR)
+        recipe["test_cmd"] = cmd = f"env PYTEST_ADDOPTS={PLAIN_ASSERT} {cmd} {PLAIN_ASSERT}"
     # pytest 3.10's stepwise plugin writes to the cache at session end, which -p no:cacheprovider
     # removed: INTERNALERROR after the tests ran (pytest-dev/pytest#4304; tomlkit 2018)
     if recipe.get("test_runner") == "pytest" and (3, 10) <= _locked_version(recipe.get("lock") or [], "pytest") < (4, 1) \
