@@ -14,10 +14,21 @@ def test_direct_url_requirements_are_refused_and_recorded_unless_allowed():
     r = recipe()
     assert refuse_direct_urls(r, allow=False) == ["evil @ https://example.org/evil-1.0.tar.gz",
                                                   "git+https://example.org/plugin.git", "mark[x] @ file:///tmp/m"]
-    assert r["dependencies"] == ["attrs>=20", "requests"] and r["test_dependencies"] == ["pytest"]
+    # what names its distribution comes from the index instead (as of the pin date, at build time)
+    assert r["dependencies"] == ["attrs>=20", "requests", "evil"] and r["test_dependencies"] == ["pytest", "mark[x]"]
+    assert r["index_instead"] == ["evil", "mark[x]"]
     assert r["refused_direct_urls"] == refuse_direct_urls(recipe(), allow=False)
     allowed = recipe()
     assert refuse_direct_urls(allowed, allow=True) == [] and allowed == recipe()
+
+
+def test_the_name_a_direct_url_stands_for():
+    from agentmt.environments.declared import index_name
+
+    assert index_name("trio@git+https://github.com/python-trio/trio.git@exceptiongroup") == "trio"
+    assert index_name("uvloop[x] @ https://e.org/u.tar.gz ; python_version < '3.11'") == "uvloop[x] ; python_version < '3.11'"
+    assert index_name("git+https://e.org/p.git#egg=plugin") == "plugin"
+    assert index_name("git+https://e.org/p.git") == ""
 
 
 def test_env_build_counts_the_refused_direct_urls_in_its_manifest(tmp_path):
@@ -38,3 +49,16 @@ def test_env_build_counts_the_refused_direct_urls_in_its_manifest(tmp_path):
     m = build_envs(tmp_path / "tasks.jsonl", tmp_path / "built", f"repos.o/r={repo}")
     assert m.counts["tasks_with_refused_direct_urls"] == 2 and m.counts["refused_direct_urls"] == 4
     assert m.drops == {"python_unavailable": 2}
+
+
+def test_guesses_taken_back_leave_the_declared_recipe():
+    from agentmt.environments.buildtask import guesses, without_guesses
+
+    r = {"dependencies": ["attrs", "evil"], "test_dependencies": ["pytest", "pytz"],
+         "imports_added": ["pytz"], "index_instead": ["evil"], "refused_direct_urls": ["evil @ https://e.org/e"]}
+    assert guesses(r) == ["pytz", "evil"]
+    without_guesses(r, "resolution_failed: evil was not found in the package registry")
+    assert r["dependencies"] == ["attrs"] and r["test_dependencies"] == ["pytest"] and not guesses(r)
+    assert r["guesses_unusable"] == {"added": ["evil", "pytz"],
+                                     "why": "resolution_failed: evil was not found in the package registry"}
+    assert r["refused_direct_urls"] == ["evil @ https://e.org/e"]

@@ -129,8 +129,8 @@ def test_a_guess_that_does_not_resolve_is_taken_back_and_the_rest_builds(tmp_pat
                        problem_statement="")
     build_task(bad, cfg, repo, log_dir=tmp_path / "logs")
     assert "imports_added" not in bad.install
-    assert bad.install["imports_unusable"]["added"] == [NOT_ON_PYPI, "pytz"]
-    assert "resolution_failed" in bad.install["imports_unusable"]["why"]
+    assert bad.install["guesses_unusable"]["added"] == [NOT_ON_PYPI, "pytz"]
+    assert "resolution_failed" in bad.install["guesses_unusable"]["why"]
     assert not any(x.startswith("pytz==") for x in bad.install["lock"])
 
     _, commit_files = fixture_git
@@ -139,7 +139,7 @@ def test_a_guess_that_does_not_resolve_is_taken_back_and_the_rest_builds(tmp_pat
     good = TaskInstance(instance_id="tz-2", repo="demo/tz", base_commit=good_sha, patch="", test_patch="",
                         problem_statement="")
     build_task(good, cfg, repo, log_dir=tmp_path / "logs")
-    assert good.install["imports_added"] == ["pytz"] and "imports_unusable" not in good.install
+    assert good.install["imports_added"] == ["pytz"] and "guesses_unusable" not in good.install
     assert any(x.startswith("pytz==2021.1") for x in good.install["lock"])  # as of the pin date
     with DockerEnvironment(good.validation["image"]["tag"]) as env:
         out, rc = env.execute("python -c 'import pytz; print(pytz.__version__)'")

@@ -211,13 +211,12 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
     inferred recipe's `imports_added` that stop the build are taken out again and the build rerun."""
     from agentmt.environments.base import use_build_network
     from agentmt.environments.rowbuild import build_from_row
-    from agentmt.environments.testimports import without_added_imports
 
     use_build_network(cfg.build_network)
     if build_from_row(task, cfg, repo, log_dir=log_dir):  # the row's prebuilt image or its Dockerfile
         return task
     prepare_recipe(task, cfg, repo)
-    if not task.install.get("imports_added"):
+    if not guesses(task.install):
         return _build_recipe(task, cfg, repo, log_dir, locks)
     install, validation = copy.deepcopy(task.install), copy.deepcopy(task.validation)
     try:
@@ -228,8 +227,29 @@ def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path 
         # a guessed distribution that does not exist, does not resolve or does not build as of the
         # pin date: the recipe as declared, with the reason on the task
         task.install, task.validation = install, validation
-        without_added_imports(task.install, str(e))
+        without_guesses(task.install, str(e))
     return _build_recipe(task, cfg, repo, log_dir, locks)
+
+
+GUESSES = ("imports_added", "index_instead")  # requirements inference added beyond what was declared
+
+
+def guesses(recipe: dict) -> list[str]:
+    """The requirement lines inference added to `recipe` (testimports, declared.index_name)."""
+    return [g for key in GUESSES for g in recipe.get(key) or []]
+
+
+def without_guesses(recipe: dict, why: str) -> None:
+    """Take the guesses back out of the recipe's lists, recording them and why (`guesses_unusable`)."""
+    from agentmt.environments.declared import RECIPE_REQUIREMENTS
+
+    added = set(guesses(recipe))
+    for key in GUESSES:
+        recipe.pop(key, None)
+    for key in RECIPE_REQUIREMENTS:
+        if recipe.get(key):
+            recipe[key] = [r for r in recipe[key] if r not in added]
+    recipe["guesses_unusable"] = {"added": sorted(added), "why": why[:500]}
 
 
 def _build_recipe(task: TaskInstance, cfg: EnvConfig, repo: Path, log_dir: Path | None,

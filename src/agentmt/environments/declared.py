@@ -65,20 +65,41 @@ _DIRECT_URL = re.compile(r"^\s*[\w.\-\[\], ]*@\s*\S+:|^\s*(?:git|hg|svn|bzr)\+|^
 RECIPE_REQUIREMENTS = ("dependencies", "test_dependencies", "build_dependencies")
 
 
+_NAMED_URL = re.compile(r"^\s*([A-Za-z0-9][\w.\-]*(?:\[[\w,\s.\-]*\])?)\s*@\s*\S+?(\s*;.*)?$")
+_EGG = re.compile(r"#egg=([A-Za-z0-9][\w.\-]*)")
+
+
+def index_name(line: str) -> str:
+    """The named requirement a direct URL stands for (`trio @ git+https://...` → `trio`, `...#egg=x`
+    → `x`, a marker kept), "" when it names none (pure)."""
+    if m := _NAMED_URL.match(line):
+        return m.group(1).strip() + (m.group(2) or "").rstrip()
+    m = _EGG.search(line)
+    return m.group(1) if m else ""
+
+
 def refuse_direct_urls(recipe: dict, allow: bool) -> list[str]:
     """Remove direct URL requirements (`name @ URL`, `git+https://...`) from `recipe`'s requirement lists,
-    unless `allow`, and record them in `refused_direct_urls`; returns them (the recipe is changed in place)."""
+    unless `allow`, and record them in `refused_direct_urls`; returns them (the recipe is changed in place).
+    One that names its distribution (anyio 2022's tests: `trio @ git+https://...@branch`) is taken from
+    the index instead, as of the pin date, recorded in `index_instead` (buildtask takes it back out
+    when the index has no such distribution or it does not build)."""
     if allow:
         return []
-    refused = []
+    refused, instead = [], []
     for key in RECIPE_REQUIREMENTS:
         reqs = recipe.get(key) or []
         kept = [r for r in reqs if not _DIRECT_URL.match(r)]
-        refused += [r for r in reqs if _DIRECT_URL.match(r)]
-        if len(kept) != len(reqs):
-            recipe[key] = kept
+        urls = [r for r in reqs if _DIRECT_URL.match(r)]
+        named = [n for n in map(index_name, urls) if n and n not in kept and n not in instead]
+        refused += urls
+        instead += named
+        if urls:
+            recipe[key] = kept + named
     if refused:
         recipe["refused_direct_urls"] = refused
+    if instead:
+        recipe["index_instead"] = instead
     return refused
 
 

@@ -2,9 +2,9 @@
 
 Declared lists miss what tests need more often than they list too much: a test module the task's
 own test patch adds imports a package nothing declared yet (arrow 2018: `import pytz`), the gold
-patch starts importing a dependency it adds to `setup.py` (pytest-xdist 2020: psutil), a backend's
-module imports what only a tox environment installs (anyio 2022: trio), or what a left-out type
-checker used to bring along is imported on old interpreters (starlette 2024: typing_extensions).
+patch starts importing a dependency it adds to `setup.py` (pytest-xdist 2020: psutil), or the tests
+import a package declared only for older interpreters (starlette 2024: `typing_extensions;
+python_version < '3.10'`, imported by a test module on 3.11).
 Validation then drops the task as `no_tests_ran` with the module it could not import.
 
 `unprovided_imports` reads the imports a plain run executes: module-level `import`/`from` statements
@@ -14,8 +14,8 @@ files at the base commit, and of its other Python files where at least two files
 `__init__.py` import the module (a single optional integration, `contrib/keras.py`, is not what the
 tests need); documentation, examples, benchmarks and scripts aside; and the unindented imports the
 gold and test patches add. A module counts as provided when it is the standard
-library's, the repository's own (any file or folder of that name), or the import name of a
-requirement or locked distribution. The rest become requirements (a module's usual distribution
+library's, the repository's own (any file or folder of that name), the import name of a declared
+requirement whose marker holds, or comes with one (`py` with pytest). The rest become requirements (a module's usual distribution
 name where it differs); `buildtask` resolves with them and, when they cannot be resolved or built,
 builds without them and says so on the task.
 """
@@ -51,7 +51,7 @@ IMPORT_TO_DIST = {
     "dotenv": "python-dotenv", "multipart": "python-multipart", "git": "gitpython", "zmq": "pyzmq",
     "hamcrest": "pyhamcrest", "magic": "python-magic", "_cffi_backend": "cffi",
     "socks": "pysocks", "nacl": "pynacl", "jose": "python-jose", "slugify": "python-slugify",
-    "Levenshtein": "python-levenshtein", "markdown_it": "markdown-it-py", "mdurl": "mdurl",
+    "Levenshtein": "python-levenshtein", "markdown_it": "markdown-it-py",
     "importlib_metadata": "importlib-metadata", "typing_extensions": "typing-extensions",
     "win32api": "pywin32", "win32con": "pywin32", "pythoncom": "pywin32", "gi": "pygobject",
     "railroad": "railroad-diagrams", "ruamel": "ruamel-yaml", "dns": "dnspython", "MySQLdb": "mysqlclient",
@@ -286,10 +286,3 @@ def add_unprovided_imports(recipe: dict, repo: str | Path, commit: str, patches:
         recipe["test_dependencies"] = [*(recipe.get("test_dependencies") or []), *added]
         recipe["imports_added"] = added
     return added
-
-
-def without_added_imports(recipe: dict, why: str) -> None:
-    """Take `imports_added` back out of the recipe, recording why (`imports_unusable`)."""
-    added = set(recipe.pop("imports_added", []) or [])
-    recipe["test_dependencies"] = [r for r in recipe.get("test_dependencies") or [] if r not in added]
-    recipe["imports_unusable"] = {"added": sorted(added), "why": why[:500]}
