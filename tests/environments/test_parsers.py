@@ -158,3 +158,27 @@ def test_unittest_statuses_after_a_tests_own_output_are_read(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False).stdout
     status = {k.split(" ")[0]: v for k, v in parse_unittest(log).items()}
     assert status == {"test_prints_lines": "PASSED", "test_prints_no_newline": "FAILED", "test_quiet": "PASSED"}, log
+
+
+LOGGING_SUITE = '''\
+import logging
+
+
+def test_logs_then_fails():
+    logging.getLogger("app").error("Nope 1")
+    assert False
+
+
+def test_logs_and_passes():
+    logging.getLogger("app").error("Oops")
+'''
+
+
+def test_captured_log_lines_are_not_test_results(tmp_path):
+    """-rA shows each test's captured log ("ERROR    app:test_log.py:5 Nope 1"): no test is named there."""
+    (tmp_path / "test_log.py").write_text(LOGGING_SUITE)
+    log = subprocess.run([sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider", "test_log.py"],
+                         cwd=tmp_path, capture_output=True, text=True, check=False).stdout
+    assert "ERROR    app:test_log.py:5 Nope 1" in log
+    assert parse_pytest(log) == {"test_log.py::test_logs_then_fails": "FAILED",
+                                 "test_log.py::test_logs_and_passes": "PASSED"}

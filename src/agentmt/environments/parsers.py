@@ -31,8 +31,10 @@ def with_swebench_ids(status: dict[str, str]) -> dict[str, str]:
     out.update(status)
     return out
 
-# pytest -rA short summary: "PASSED tests/test_a.py::test_x", "FAILED tests/test_a.py::test_y - msg"
-_PYTEST_SUMMARY = re.compile(r"^(PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\s+(\S.*)$")
+# pytest -rA short summary: "PASSED tests/test_a.py::test_x", "FAILED tests/test_a.py::test_y - msg";
+# one space after the word: captured logging writes "ERROR    tests:test_x.py:86 message" (the level
+# padded to 8), which names no test (loguru 2024's 4 phantom errors)
+_PYTEST_SUMMARY = re.compile(r"^(PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS) (\S.*)$")
 # pytest -v progress: "tests/test_a.py::test_x PASSED                 [ 50%]"
 _PYTEST_VERBOSE = re.compile(r"^(\S+::.+?)\s+(PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)(?:\s+\[\s*\d+%\])?\s*$")
 # pytest's "SKIPPED [2] tests/x.py:10: reason" summary counts skips, it names no test
@@ -48,6 +50,8 @@ def parse_pytest(log: str) -> dict[str, str]:
         if m:
             st, name = m.group(1), _strip_message(m.group(2))
             if st == SKIPPED and _SKIP_COUNT.match(name.split()[0]):
+                continue
+            if ":" in name.split("::", 1)[0]:  # "logger:file.py:12", not a test's path
                 continue
         else:
             m = _PYTEST_VERBOSE.match(line)
