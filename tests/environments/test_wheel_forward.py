@@ -92,3 +92,6 @@ def test_where_pip_resolves_in_the_image_the_failed_build_moves_as_a_floor():
     assert set(r["pin_floors"]) == {"setuptools", "uvloop"} and r["pin_forward"] == {"uvloop": r["pin_floors"]["uvloop"]}
     assert release_as_of(index_files("uvloop"), r["pin_floors"]["uvloop"]).startswith("0.15")
     assert not move_forward(task, "ERROR: Failed building wheel for uvloop\n")  # moved once: the failure stands
+    # no file at all as of the date for 3.9 (tensorflow 2.1 has wheels up to cp37): the same move
+    assert move_forward(task, "ERROR: No matching distribution found for tensorflow\n")
+    assert release_as_of(index_files("tensorflow"), task.install["pin_floors"]["tensorflow"]).startswith("2.5")

@@ -7,7 +7,9 @@ cutoff (`--exclude-newer-package`) selecting its oldest later release with a whe
 the lock is resolved again and the move recorded (`pin_forward`, and `name=cutoff` in `pin_exempt`).
 Where pip resolves in the image (a set uv refused: no lock yet), the release that failed is the one
 pip chose as of the pin date, and the move is a tooling-style floor (`pin_floors`) that the env
-layer installs first and pip then keeps (anyio 2019: uvloop 0.12 and coverage 4.5 on Python 3.9).
+layer installs first and pip then keeps (anyio 2019: uvloop 0.12 and coverage 4.5 on Python 3.9);
+a package pip found no file of at all as of the date, only wheels for older Pythons, moves the same
+way (tqdm 2020's tensorflow 2.1, whose first release with a cp39 wheel is 2.5).
 """
 
 from __future__ import annotations
@@ -97,6 +99,11 @@ def failed_builds(log: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+# pip, where no release as of the date has a file for the interpreter at all (only wheels for older
+# Pythons: tensorflow 2.1 of early 2020 on 3.9): "No matching distribution found for tensorflow"
+_NO_MATCHING = re.compile(r"No matching distribution found for ([A-Za-z0-9][\w.\-]*)")
+
+
 def release_as_of(files: tuple[dict, ...], date: str) -> str | None:
     """The newest final release with a file uploaded before `date`: what pip picks as of it when
     nothing constrains the version (pure)."""
@@ -155,7 +162,8 @@ def move_forward(task, log: str) -> bool:
     if not r.get("pin_date") or not r.get("python"):
         return False
     if r.get("resolver") == "pip" and r.get("lock_source") != "resolved":
-        return _move_pip_floors(task, list(map(requirement_name, failed_builds(log))))
+        names = [*failed_builds(log), *_NO_MATCHING.findall(log)]
+        return _move_pip_floors(task, list(dict.fromkeys(map(requirement_name, names))))
     if r.get("lock_source") != "resolved":
         return False
     locked = {requirement_name(x): x.split("==", 1)[1] for x in r.get("lock") or [] if "==" in x}
