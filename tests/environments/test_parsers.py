@@ -137,6 +137,7 @@ import unittest
 class TestPrints(unittest.TestCase):
     def test_prints_lines(self):
         print("parse tree:")
+        print("expr (grammar)")  # looks like a docstring test's id: it is this test's output
         print("ok")  # a printed line that looks like a status is still the test's output
         sys.stdout.flush()
 
@@ -147,6 +148,18 @@ class TestPrints(unittest.TestCase):
 
     def test_quiet(self):
         pass
+
+    def test_documented(self):
+        """The first docstring line is printed between the id and the status."""
+
+    def test_prints_no_newline_and_passes(self):
+        sys.stdout.write("['//']")
+        sys.stdout.flush()
+
+    def test_prints_like_a_status_then_fails(self):
+        sys.stdout.write("look ok")
+        sys.stdout.flush()
+        self.fail("no")
 '''
 
 
@@ -157,7 +170,9 @@ def test_unittest_statuses_after_a_tests_own_output_are_read(tmp_path):
     log = subprocess.run([sys.executable, "-u", "-m", "unittest", "-v", "test_p"], cwd=tmp_path,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False).stdout
     status = {k.split(" ")[0]: v for k, v in parse_unittest(log).items()}
-    assert status == {"test_prints_lines": "PASSED", "test_prints_no_newline": "FAILED", "test_quiet": "PASSED"}, log
+    assert status == {"test_prints_lines": "PASSED", "test_prints_no_newline": "FAILED", "test_quiet": "PASSED",
+                      "test_prints_no_newline_and_passes": "PASSED", "test_documented": "PASSED",
+                      "test_prints_like_a_status_then_fails": "FAILED"}, log
 
 
 LOGGING_SUITE = '''\

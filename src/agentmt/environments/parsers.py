@@ -80,8 +80,10 @@ _UNITTEST_MAP = {"ok": PASSED, "FAIL": FAILED, "ERROR": ERROR, "expected failure
                  "unexpected success": FAILED}
 
 
-_UNITTEST_PENDING = re.compile(r"^(\w+) \(([\w.]+)\)\s\.\.\.\s?(.*)$")
+_UNITTEST_PENDING = re.compile(r"^(\w+) \(([\w.]+)\)(?:\s\.\.\.\s?(.*))?$")  # no "...": a docstring line follows
 _UNITTEST_STATUS = re.compile(r"^(ok|FAIL|ERROR|skipped.*|expected failure|unexpected success)$")
+# ... or at the end of the test's last printed line when that had no newline ("['//']ok")
+_UNITTEST_STATUS_TAIL = re.compile(r"(ok|FAIL|ERROR|skipped '.*'|expected failure|unexpected success)$")
 
 
 def _unittest_id(name: str, cls: str) -> str:
@@ -94,8 +96,11 @@ def parse_unittest(log: str) -> dict[str, str]:
     """unittest `-v` logs; ids are "test_name (dotted.Class)" as Django/SWE-bench write them.
 
     A test that prints puts its output between "... " (stderr) and its status word: the status is
-    then the first line that is only a status word before the next test starts (pyparsing 2021's
-    tests print their parse trees); the rest of the printed lines are not results."""
+    then the first line that is only a status word, or that ends with one when the output had no
+    final newline, before the next test starts (pyparsing 2021's tests print their parse trees);
+    the rest of the printed lines are not results. A test with a docstring gets the same wait: its
+    id stands alone, its status ends the docstring's first line. A line of output that merely ends like a status
+    can end the wait early; the trailer's "FAIL: ..." / "ERROR: ..." lines, read last, correct it."""
     status: dict[str, str] = {}
     pending: tuple[str, str] | None = None  # (name, class) of a test whose status has not come yet
     for raw in log.splitlines():
@@ -103,11 +108,16 @@ def parse_unittest(log: str) -> dict[str, str]:
         m = _UNITTEST.match(line)
         if m:
             name, cls, outcome = m.groups()
-        elif pending and (w := _UNITTEST_STATUS.match(line)):
+        elif (p := _UNITTEST_PENDING.match(line)) and (p.group(3) is not None or not pending):
+            # "name (cls) ... " and maybe output, maybe its status; a bare "name (cls)" (a docstring
+            # line follows) only between tests: while one runs, such a line is its output
+            pending = (p.group(1), p.group(2))
+            if not (w := _UNITTEST_STATUS_TAIL.search(p.group(3) or "")):
+                continue
+            name, cls, outcome = (*pending, w.group(1))
+        elif pending and (w := _UNITTEST_STATUS.match(line) or _UNITTEST_STATUS_TAIL.search(line)):
             name, cls, outcome = (*pending, w.group(1))
         else:
-            if (p := _UNITTEST_PENDING.match(line)) and not _UNITTEST_STATUS.match(p.group(3)):
-                pending = (p.group(1), p.group(2))
             continue
         pending = None
         status[_unittest_id(name, cls)] = SKIPPED if outcome.startswith("skipped") else _UNITTEST_MAP[outcome]
