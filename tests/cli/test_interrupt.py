@@ -17,7 +17,10 @@ AGENTMT = [sys.executable, "-c", "import sys; sys.argv[0] = 'agentmt'; from agen
 
 
 def _mine(repo: Path, out: Path) -> list[str]:
-    return [*AGENTMT, "mine", "git", str(repo), "--out", str(out), "-c", "repo_name=o/r", "-c", "shard_size=5"]
+    # one PR a shard: the 300 shards take ~1.5 s to write (~5 ms each), so the interrupt sent after the
+    # second lands mid-walk even when this process is slow to notice it (with 60 shards of 5 the whole
+    # walk took 0.3 s and a loaded CI machine let it finish first: exit 0)
+    return [*AGENTMT, "mine", "git", str(repo), "--out", str(out), "-c", "repo_name=o/r", "-c", "shard_size=1"]
 
 
 def _shards(out: Path) -> dict[str, bytes]:
@@ -32,22 +35,22 @@ def test_sigint_exits_130_with_the_resume_line_and_the_rerun_finishes_the_same(t
     deadline = time.monotonic() + 120
     while not (out / ".done" / "part-00001.parquet").exists():  # interrupt mid-walk, after shards exist
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.05)
+        time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, (stdout, stderr)
     assert "kept" not in stdout  # no success line
     line = stderr.strip().splitlines()[-1]
     assert line.startswith("agentmt: interrupted: ") and f"kept in {out}" in line, stderr
-    assert line.endswith(f"rerun: agentmt mine git {repo} --out {out} -c repo_name=o/r -c shard_size=5"), line
+    assert line.endswith(f"rerun: agentmt mine git {repo} --out {out} -c repo_name=o/r -c shard_size=1"), line
     kept = len(_shards(out))
-    assert 2 <= kept < 60 and not (out / "manifest.json").exists()
+    assert 2 <= kept < 300 and not (out / "manifest.json").exists()
 
     rerun = subprocess.run(_mine(repo, out), capture_output=True, text=True)
     assert rerun.returncode == 0 and "kept 300 of 300 PRs" in rerun.stdout, rerun.stderr
     clean = tmp_path / "clean"
     subprocess.run(_mine(repo, clean), capture_output=True, check=True)
-    assert _shards(out) == _shards(clean) and len(_shards(clean)) == 60
+    assert _shards(out) == _shards(clean) and len(_shards(clean)) == 300
 
 
 def test_interrupted_message_counts_markers_and_quotes_the_command(tmp_path):
