@@ -207,8 +207,9 @@ def _build_images(task: TaskInstance, repo: Path, base: str, log_dir: Path | Non
 
 def build_task(task: TaskInstance, cfg: EnvConfig, repo: Path, *, log_dir: Path | None = None,
                locks: dict[str, list[str]] | None = None) -> TaskInstance:
-    """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock. An
-    inferred recipe's `imports_added` that stop the build are taken out again and the build rerun."""
+    """Build (or reuse) the task's images and record its lock; `locks` caches env tag → lock. When the
+    recipe holds inference's guesses (`imports_added`, `index_instead`) and the build is dropped for
+    any reason but the Python, they are taken out again and the build rerun as declared."""
     from agentmt.environments.base import use_build_network
     from agentmt.environments.rowbuild import build_from_row
 
