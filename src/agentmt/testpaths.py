@@ -43,3 +43,20 @@ def test_targets(task: TaskInstance) -> list[str]:
     others = [p for p in patch_files(task.test_patch) if p.endswith(".py") and p not in files
               and re.search(r"(^|/)(tests?|testing)/", p) and not re.search(r"(^|/)(conftest|__init__)\.py$", p)]
     return files + others
+
+
+DEFAULT_TEST_CMD = "python -m pytest -rA -p no:cacheprovider"
+# A Python 2 project converted by its setup.py (`use_2to3`): the tests run on a 2to3-converted copy
+# of the working tree, as its tox py3 environments did; the tree itself (what a patch is taken
+# from) stays as it is. Test ids are relative to the copy's root, the same as to the tree's.
+PY3_COPY = "/tmp/agentmt-2to3"
+CONVERT_2TO3 = (f"bash -c 'rm -rf {PY3_COPY} && cp -a \"$PWD\" {PY3_COPY} && "
+                f"python -m lib2to3 -w -n --no-diffs {PY3_COPY} >/dev/null 2>&1; "
+                f"cd {PY3_COPY} && exec \"$@\"' agentmt-2to3 ")
+
+
+def test_command(task: TaskInstance) -> str:
+    """The command that runs the task's tests from the working tree (targets are appended to it):
+    the recipe's `test_cmd`, on a 2to3-converted copy where the recipe says `convert_2to3`."""
+    cmd = task.install.get("test_cmd") or DEFAULT_TEST_CMD
+    return CONVERT_2TO3 + cmd if task.install.get("convert_2to3") else cmd

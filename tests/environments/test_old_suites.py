@@ -80,8 +80,15 @@ new file mode 100644
 
 
 def test_a_setup_py_that_converts_with_2to3_marks_the_recipe():
-    assert make_recipe({"setup.py": SETUP_2TO3}, era="2014-01-01T00:00:00Z")["convert_2to3"] is True
+    from agentmt.testpaths import test_command
+
+    recipe = make_recipe({"setup.py": SETUP_2TO3}, era="2014-01-01T00:00:00Z")
+    assert recipe["convert_2to3"] is True
     assert "convert_2to3" not in make_recipe({"setup.py": "setup(name='x')"}, era="2014-01-01T00:00:00Z")
+    # grading and the gold replay run the tests through the same command
+    task = TaskInstance(instance_id="s-1", repo="o/r", base_commit="0" * 40, patch="", test_patch="",
+                        problem_statement="", install=recipe)
+    assert "lib2to3" in test_command(task) and test_command(task).endswith(recipe["test_cmd"])
 
 
 @pytest.mark.docker

@@ -51,13 +51,13 @@ def tests_action(task: TaskInstance, workdir: str) -> Action | None:
     from dataclasses import replace
 
     from agentmt.agents.tools import split_diff
-    from agentmt.testpaths import test_targets
+    from agentmt.testpaths import test_command, test_targets
 
     existing = "".join(s for _, s in split_diff(task.test_patch) if "\nnew file mode " not in s.split("\n@@")[0])
     targets = test_targets(replace(task, test_patch=existing))
     if not targets:
         return None
-    cmd = task.install.get("test_cmd") or "python -m pytest -rA -p no:cacheprovider"
+    cmd = test_command(task)
     return _bash("Run the tests that cover this code.",
                  f"cd {workdir} && timeout -k 5 {TEST_TIMEOUT_S} {cmd} {' '.join(map(shlex.quote, targets))}")
 

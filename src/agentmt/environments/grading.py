@@ -12,7 +12,12 @@ import shlex
 from typing import Any
 
 from agentmt.environments.parsers import ERROR, FAILED, SKIPPED, get_parser, is_pass, with_swebench_ids
-from agentmt.testpaths import patch_files, test_files, test_targets  # re-exported: used below agents too
+from agentmt.testpaths import (  # re-exported: used below agents too
+    patch_files,
+    test_command,
+    test_files,
+    test_targets,
+)
 from agentmt.types import TaskInstance
 
 START_TEST_OUTPUT = ">>>>> Start Test Output"
@@ -23,20 +28,9 @@ RESOLVED, UNRESOLVED = "resolved", "unresolved"
 INSTALL_ERROR, TEST_TIMEOUT, INFRA_ERROR = "install_error", "test_timeout", "infra_error"
 OUTCOMES = (RESOLVED, UNRESOLVED, INSTALL_ERROR, TEST_TIMEOUT, INFRA_ERROR)
 
-# A Python 2 project converted by its setup.py (`use_2to3`): the tests run on a 2to3-converted copy
-# of the working tree, as its tox py3 environments did; the tree itself (what a patch is taken
-# from) stays as it is. Test ids are relative to the copy's root, the same as to the tree's.
-PY3_COPY = "/tmp/agentmt-2to3"
-CONVERT_2TO3 = (f"bash -c 'rm -rf {PY3_COPY} && cp -a \"$PWD\" {PY3_COPY} && "
-                f"python -m lib2to3 -w -n --no-diffs {PY3_COPY} >/dev/null 2>&1; "
-                f"cd {PY3_COPY} && exec \"$@\"' agentmt-2to3 ")
-
-
 def make_test_script(task: TaskInstance, timeout_s: int) -> str:
     """Shell script that runs the task's tests between markers and prints the exit code."""
-    cmd = task.install.get("test_cmd") or "python -m pytest -rA -p no:cacheprovider"
-    if task.install.get("convert_2to3"):
-        cmd = CONVERT_2TO3 + cmd
+    cmd = test_command(task)
     files = " ".join(shlex.quote(f) for f in test_targets(task))
     return (
         f"echo '{START_TEST_OUTPUT}'\n"

@@ -52,14 +52,10 @@ def removed_api_uses(sources: dict[str, str]) -> dict[str, str]:
 
 def runner_caps(repo: str | Path, commit: str) -> dict[str, str]:
     """`removed_api_uses` of the repository's test files at `commit`."""
-    from agentmt.environments.testimports import (
-        is_test_file,
-        python_sources,
-        repository_files,
-        run_time_files,
-    )
+    from agentmt.environments.testimports import python_sources, repository_files, run_time_files
+    from agentmt.testpaths import is_test_path
 
-    tests = [p for p in run_time_files(repository_files(repo, commit)) if is_test_file(p)]
+    tests = [p for p in run_time_files(repository_files(repo, commit)) if is_test_path(p)]
     return removed_api_uses(dict(python_sources(repo, commit, tests)))
 
 

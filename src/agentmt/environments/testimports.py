@@ -29,11 +29,11 @@ from collections import Counter
 from pathlib import Path
 
 from agentmt.environments.trust import requirement_name
+from agentmt.testpaths import is_test_path
 
 # folders whose code a test run does not import
 _NOT_RUN = re.compile(r"(^|/)(docs?|examples?|extras|benchmarks?|bench|scripts|tools|ci|\.github|build|dist)/"
                       r"|^(setup|noxfile|fabfile|tasks|dodo)\.py$")
-_TEST_FILE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
 # Python 2's standard library names that Python 3 renamed or removed (tests of the era import them
 # behind version checks the parser cannot follow)
 _PY2_STDLIB = frozenset({
@@ -212,11 +212,6 @@ def run_time_files(paths: list[str]) -> list[str]:
     return [p for p in paths if p.endswith(".py") and not _NOT_RUN.search(p)]
 
 
-def is_test_file(path: str) -> bool:
-    """A file of a tests/testing folder, a test_*.py or *_test.py module, or a conftest.py (pure)."""
-    return bool(_TEST_FILE.search(path))
-
-
 def repository_imports(repo: str | Path, commit: str, python: str | None = None) -> tuple[set[str], set[str]]:
     """(modules a test run of the repository at `commit` imports, as the module docstring says;
     the repository's local names)."""
@@ -225,7 +220,7 @@ def repository_imports(repo: str | Path, commit: str, python: str | None = None)
     code: Counter = Counter()
     for path, text in python_sources(repo, commit, run_time_files(paths)):
         found = module_imports(text, python)
-        if is_test_file(path):
+        if is_test_path(path):
             tests |= found
         else:
             code.update({m: 2 if path.endswith("__init__.py") else 1 for m in found})
