@@ -30,8 +30,12 @@ def _shards(out: Path) -> dict[str, bytes]:
 def test_sigint_exits_130_with_the_resume_line_and_the_rerun_finishes_the_same(tmp_path):
     repo = make_bulk_repo(tmp_path / "repo", 300)
     out = tmp_path / "prs"
+    # as a terminal's foreground job gets Ctrl-C: SIGINT at its default even where this session was
+    # started in the background (a shell without job control starts those ignoring SIGINT, the
+    # child inherits that, and agentmt, like any program, keeps an ignored SIGINT ignored)
     proc = subprocess.Popen(_mine(repo, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, AGENTMT_DEBUG=""))
+                            env=dict(os.environ, AGENTMT_DEBUG=""),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (out / ".done" / "part-00001.parquet").exists():  # interrupt mid-walk, after shards exist
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
